@@ -1,0 +1,1 @@
+"""The CLI's commands, one module per feature; each lists its commands in ``COMMANDS``."""

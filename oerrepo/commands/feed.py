@@ -1,0 +1,3 @@
+"""feed commands of the oerrepo CLI."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""harvest commands of the oerrepo CLI."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""linked commands of the oerrepo CLI."""
+
+COMMANDS: list = []

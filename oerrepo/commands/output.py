@@ -1,0 +1,30 @@
+"""Small output helpers shared by the CLI's command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import click
+
+
+def echo_json(value: Any, *, indent: int | None = 2) -> None:
+    """Print a value as JSON (UTF-8, not ASCII-escaped)."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=indent))
+
+
+@contextmanager
+def progress(label: str, length: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (shown only on a terminal); yields ``advance(n)``."""
+    if not sys.stderr.isatty():
+        yield lambda n=1: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:
+        yield bar.update
+
+
+def shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

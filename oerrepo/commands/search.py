@@ -1,0 +1,3 @@
+"""search commands of the oerrepo CLI."""
+
+COMMANDS: list = []

@@ -1,0 +1,1 @@
+"""The full-text index: schema, language-aware analysis, writing and querying."""

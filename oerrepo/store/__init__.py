@@ -1,0 +1,451 @@
+"""The store: resources, their revisions and tombstones, sets and settings, in SQL.
+
+SQLAlchemy Core keeps the SQL portable: the embedded default is one SQLite file in
+the data folder (WAL mode, so readers never wait for the writer); the same code runs
+on PostgreSQL by URL. Every write happens in one transaction and gets the next
+sequence number of the ``changes`` table.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+
+from ..errors import DuplicateResource, ResourceNotFound, StoreError
+from ..model import Resource, Revision, changed_properties
+from . import migrations, tables as t
+
+__all__ = ["Store", "utc_now"]
+
+
+def utc_now() -> str:
+    """The current UTC time as an OAI-PMH datestamp (seconds granularity)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _first_name(data: Mapping[str, Any]) -> str:
+    names = data.get("name") or {}
+    for lang in (*(data.get("inLanguage") or ()), "en"):
+        if lang in names:
+            return names[lang]
+    return next(iter(names.values()), "")
+
+
+class Store:
+    """SQL storage of one repository. Open with :meth:`open`; every method is transactional."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine: Engine = _make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    # -- lifecycle --------------------------------------------------------
+
+    def open(self) -> "Store":
+        """Create the schema or upgrade it to the latest version, safely."""
+        try:
+            with self.engine.connect() as conn:
+                version = self._version(conn)
+        except (DBAPIError, sqlite3.Error) as exc:
+            raise StoreError(_explain(exc, self.url)) from exc
+        if version > migrations.LATEST:
+            raise StoreError(
+                f"the store at {self.url} has schema version {version}, newer than this oerrepo "
+                f"understands ({migrations.LATEST}); upgrade oerrepo"
+            )
+        if version < migrations.LATEST:
+            self._upgrade(version)
+        return self
+
+    def _version(self, conn: Connection) -> int:
+        names = set(self.engine.dialect.get_table_names(conn))
+        if not names:
+            return 0
+        if "meta" not in names or "resources" not in names:
+            raise StoreError(
+                f"{self.url} holds a database that is not an oerrepo store (tables: {', '.join(sorted(names))[:200]}); "
+                "choose another data folder"
+            )
+        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).first()
+        return int(row[0]) if row else 1
+
+    def _upgrade(self, version: int) -> None:
+        if version and self.is_sqlite:
+            self._backup(version)
+        try:
+            for number, step in migrations.STEPS:
+                if number <= version:
+                    continue
+                with self.transaction() as conn:
+                    step(conn)
+                    self._put_meta(conn, "schema_version", str(number))
+                    if number == 1:
+                        self._put_meta(conn, "created", utc_now())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"upgrading the store at {self.url} failed: {exc}; the last complete version is kept") from exc
+
+    def _backup(self, version: int) -> None:
+        """Keep a copy of an older SQLite store before upgrading it (sqlite's online backup)."""
+        path = Path(self.engine.url.database or "")
+        if not path.is_file():
+            return
+        target = path.with_name(f"{path.name}.v{version}.bak")
+        if target.exists():
+            return
+        src = sqlite3.connect(str(path))
+        try:
+            dst = sqlite3.connect(str(target))
+            with dst:
+                src.backup(dst)
+            dst.close()
+        finally:
+            src.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return self._version(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(oerrepo_write=True)
+                with conn.begin():
+                    yield conn
+        except IntegrityError:
+            raise
+        except OperationalError as exc:
+            raise StoreError(_explain(exc, self.url)) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read transaction: a consistent snapshot for the whole block."""
+        try:
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise StoreError(_explain(exc, self.url)) from exc
+
+    # -- settings -----------------------------------------------------------
+
+    def _put_meta(self, conn: Connection, key: str, value: str) -> None:
+        updated = conn.execute(t.meta.update().where(t.meta.c.key == key).values(value=value)).rowcount
+        if not updated:
+            conn.execute(t.meta.insert().values(key=key, value=value))
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self.reading() as conn:
+            row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == f"setting:{key}")).first()
+        return json.loads(row[0]) if row else default
+
+    def settings(self) -> dict[str, Any]:
+        with self.reading() as conn:
+            rows = conn.execute(select(t.meta).where(t.meta.c.key.like("setting:%"))).all()
+        return {r.key.removeprefix("setting:"): json.loads(r.value) for r in rows}
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as conn:
+            self._put_meta(conn, f"setting:{key}", _dumps(value))
+
+    # -- writes ---------------------------------------------------------------
+
+    def _record_change(
+        self, conn: Connection, resource_id: str, action: str, origin: str, data: dict | None, changed: Sequence[str]
+    ) -> tuple[int, str]:
+        stamp = utc_now()
+        result = conn.execute(
+            t.changes.insert().values(
+                resource_id=resource_id,
+                action=action,
+                datestamp=stamp,
+                origin=origin,
+                changed=_dumps(list(changed)),
+                data=_dumps(data) if data is not None else None,
+            )
+        )
+        return result.inserted_primary_key[0], stamp
+
+    def insert(self, conn: Connection, data: dict, origin: str) -> Resource:
+        """Store a new record (the caller's transaction). An existing live id is an error."""
+        rid = data["id"]
+        row = conn.execute(select(t.resources.c.deleted, t.resources.c.created).where(t.resources.c.id == rid)).first()
+        if row is not None and not row.deleted:
+            raise DuplicateResource(
+                f"a resource with id {rid!r} already exists; use 'update' (or import --upsert) to change it"
+            )
+        seq, stamp = self._record_change(conn, rid, "add", origin, data, changed_properties(None, data))
+        values = dict(
+            seq=seq, datestamp=stamp, deleted=False, license=data.get("license"),
+            name=_first_name(data), data=_dumps(data),
+        )
+        if row is None:
+            conn.execute(t.resources.insert().values(id=rid, created=stamp, **values))
+        else:  # re-adding a deleted id revives it; its history goes on
+            conn.execute(t.resources.update().where(t.resources.c.id == rid).values(**values))
+        self._put_sets(conn, rid, data.get("sets", []))
+        return Resource(data=data, seq=seq, datestamp=stamp, created=row.created if row else stamp)
+
+    def replace(self, conn: Connection, data: dict, origin: str) -> Resource | None:
+        """Replace a live record (the caller's transaction); None when nothing changed."""
+        rid = data["id"]
+        row = conn.execute(select(t.resources).where(t.resources.c.id == rid)).first()
+        if row is None or row.deleted:
+            raise ResourceNotFound(f"no resource with id {rid!r}; use 'add' to store a new one")
+        old = json.loads(row.data)
+        changed = changed_properties(old, data)
+        if not changed:
+            return None
+        seq, stamp = self._record_change(conn, rid, "update", origin, data, changed)
+        conn.execute(
+            t.resources.update()
+            .where(t.resources.c.id == rid)
+            .values(seq=seq, datestamp=stamp, license=data.get("license"), name=_first_name(data), data=_dumps(data))
+        )
+        self._put_sets(conn, rid, data.get("sets", []))
+        return Resource(data=data, seq=seq, datestamp=stamp, created=row.created)
+
+    def remove(self, conn: Connection, resource_id: str, origin: str) -> Resource:
+        """Delete a record, leaving a tombstone (the caller's transaction)."""
+        row = conn.execute(select(t.resources).where(t.resources.c.id == resource_id)).first()
+        if row is None or row.deleted:
+            raise ResourceNotFound(f"no resource with id {resource_id!r}; 'oerrepo list' shows the stored ids")
+        seq, stamp = self._record_change(conn, resource_id, "delete", origin, None, ())
+        conn.execute(
+            t.resources.update().where(t.resources.c.id == resource_id).values(seq=seq, datestamp=stamp, deleted=True)
+        )
+        # A tombstone keeps its set memberships so harvesters of a set learn of the deletion.
+        data = json.loads(row.data)
+        return Resource(data=data, seq=seq, datestamp=stamp, deleted=True, created=row.created)
+
+    def _put_sets(self, conn: Connection, rid: str, specs: Sequence[str]) -> None:
+        conn.execute(t.resource_sets.delete().where(t.resource_sets.c.resource_id == rid))
+        for spec in specs:
+            if conn.execute(select(t.sets.c.spec).where(t.sets.c.spec == spec)).first() is None:
+                conn.execute(t.sets.insert().values(spec=spec, name=spec))
+            conn.execute(t.resource_sets.insert().values(resource_id=rid, spec=spec))
+
+    def put_set(self, spec: str, name: str, description: str | None = None) -> None:
+        """Create or rename a set (collection)."""
+        with self.transaction() as conn:
+            exists = conn.execute(select(t.sets.c.spec).where(t.sets.c.spec == spec)).first()
+            stmt = (
+                t.sets.update().where(t.sets.c.spec == spec) if exists else t.sets.insert().values(spec=spec)
+            ).values(name=name, description=description)
+            conn.execute(stmt)
+
+    # -- reads ------------------------------------------------------------------
+
+    @staticmethod
+    def _resource(row: Any) -> Resource:
+        return Resource(
+            data=json.loads(row.data), seq=row.seq, datestamp=row.datestamp, deleted=bool(row.deleted),
+            created=row.created,
+        )
+
+    def get(self, resource_id: str, *, include_deleted: bool = False, conn: Connection | None = None) -> Resource:
+        """The current state of one resource; ResourceNotFound when absent or deleted."""
+        with self._conn(conn) as c:
+            row = c.execute(select(t.resources).where(t.resources.c.id == resource_id)).first()
+        if row is None or (row.deleted and not include_deleted):
+            raise ResourceNotFound(f"no resource with id {resource_id!r}; 'oerrepo list' shows the stored ids")
+        return self._resource(row)
+
+    def exists(self, resource_id: str, conn: Connection | None = None) -> bool:
+        with self._conn(conn) as c:
+            row = c.execute(select(t.resources.c.deleted).where(t.resources.c.id == resource_id)).first()
+        return row is not None and not row.deleted
+
+    @contextmanager
+    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.reading() as c:
+                yield c
+
+    def iter_resources(
+        self,
+        *,
+        include_deleted: bool = False,
+        set_spec: str | None = None,
+        license_url: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        after_id: str | None = None,
+        order: str = "id",
+        batch: int = 500,
+    ) -> Iterator[Resource]:
+        """Stream resources in ``order`` ("id" or "datestamp"), a batch per read transaction."""
+        last: tuple | None = None
+        while True:
+            query = select(t.resources)
+            if not include_deleted:
+                query = query.where(t.resources.c.deleted.is_(False))
+            if set_spec:
+                members = select(t.resource_sets.c.resource_id).where(
+                    (t.resource_sets.c.spec == set_spec) | t.resource_sets.c.spec.like(f"{set_spec}:%")
+                )
+                query = query.where(t.resources.c.id.in_(members))
+            if license_url:
+                query = query.where(t.resources.c.license == license_url)
+            if since:
+                query = query.where(t.resources.c.datestamp >= since)
+            if until:
+                query = query.where(t.resources.c.datestamp <= until)
+            if order == "datestamp":
+                if last:
+                    query = query.where(
+                        (t.resources.c.datestamp > last[0])
+                        | ((t.resources.c.datestamp == last[0]) & (t.resources.c.id > last[1]))
+                    )
+                query = query.order_by(t.resources.c.datestamp, t.resources.c.id)
+            else:
+                start = last[1] if last else after_id
+                if start is not None:
+                    query = query.where(t.resources.c.id > start)
+                query = query.order_by(t.resources.c.id)
+            with self.reading() as conn:
+                rows = conn.execute(query.limit(batch)).all()
+            for row in rows:
+                yield self._resource(row)
+            if len(rows) < batch:
+                return
+            last = (rows[-1].datestamp, rows[-1].id)
+
+    def count(self, *, include_deleted: bool = False, set_spec: str | None = None, license_url: str | None = None) -> int:
+        query = select(func.count()).select_from(t.resources)
+        if not include_deleted:
+            query = query.where(t.resources.c.deleted.is_(False))
+        if set_spec:
+            query = query.where(
+                t.resources.c.id.in_(select(t.resource_sets.c.resource_id).where(t.resource_sets.c.spec == set_spec))
+            )
+        if license_url:
+            query = query.where(t.resources.c.license == license_url)
+        with self.reading() as conn:
+            return conn.execute(query).scalar_one()
+
+    def license_counts(self) -> dict[str, int]:
+        query = (
+            select(t.resources.c.license, func.count())
+            .where(t.resources.c.deleted.is_(False))
+            .group_by(t.resources.c.license)
+        )
+        with self.reading() as conn:
+            return {row[0] or "": row[1] for row in conn.execute(query)}
+
+    def sets(self) -> list[dict]:
+        """Every set with its name, description and number of live members."""
+        members = (
+            select(t.resource_sets.c.spec, func.count().label("n"))
+            .join(t.resources, t.resources.c.id == t.resource_sets.c.resource_id)
+            .where(t.resources.c.deleted.is_(False))
+            .group_by(t.resource_sets.c.spec)
+            .subquery()
+        )
+        query = (
+            select(t.sets, func.coalesce(members.c.n, 0).label("n"))
+            .outerjoin(members, members.c.spec == t.sets.c.spec)
+            .order_by(t.sets.c.spec)
+        )
+        with self.reading() as conn:
+            return [
+                {"spec": r.spec, "name": r.name, "description": r.description, "count": r.n}
+                for r in conn.execute(query)
+            ]
+
+    def history(self, resource_id: str) -> list[Revision]:
+        """Every change of one resource, oldest first."""
+        query = select(t.changes).where(t.changes.c.resource_id == resource_id).order_by(t.changes.c.seq)
+        with self.reading() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            raise ResourceNotFound(f"no resource with id {resource_id!r} was ever stored")
+        return [_revision(r) for r in rows]
+
+    def changes_since(self, seq: int, *, limit: int = 1000) -> list[Revision]:
+        """Changes with a sequence number above ``seq``, in order (to catch up an index)."""
+        query = select(t.changes).where(t.changes.c.seq > seq).order_by(t.changes.c.seq).limit(limit)
+        with self.reading() as conn:
+            return [_revision(r) for r in conn.execute(query)]
+
+    def last_seq(self) -> int:
+        with self.reading() as conn:
+            return conn.execute(select(func.coalesce(func.max(t.changes.c.seq), 0))).scalar_one()
+
+    def earliest_datestamp(self) -> str | None:
+        with self.reading() as conn:
+            return conn.execute(select(func.min(t.resources.c.datestamp))).scalar_one()
+
+    def created(self) -> str | None:
+        with self.reading() as conn:
+            row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "created")).first()
+        return row[0] if row else None
+
+
+def _revision(row: Any) -> Revision:
+    return Revision(
+        seq=row.seq,
+        resource_id=row.resource_id,
+        action=row.action,
+        datestamp=row.datestamp,
+        origin=row.origin,
+        changed=tuple(json.loads(row.changed or "[]")),
+        data=json.loads(row.data) if row.data else None,
+    )
+
+
+def _make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+        # Let SQLAlchemy's BEGIN below be the only transaction control (pysqlite's own is
+        # lazy and would take the write lock late, inviting deadlocks between writers).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 60000")
+        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
+        cur.execute("PRAGMA synchronous = NORMAL" if mode and mode[0] == "wal" else "PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("oerrepo_write") else "BEGIN")
+
+    return engine
+
+
+def _explain(exc: BaseException, url: str) -> str:
+    message = str(getattr(exc, "orig", exc) or exc)
+    lowered = message.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the store at {url} is read-only ({message}); make the data folder writable or choose another"
+    if "unable to open" in lowered:
+        return f"cannot open the store at {url} ({message}); check that the data folder exists and is writable"
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"{url} is not an oerrepo store or is damaged ({message}); choose another data folder"
+    if "locked" in lowered:
+        return f"the store at {url} stayed locked by another process ({message}); try again when it has finished"
+    return f"the store at {url} failed: {message}"

@@ -1,0 +1,33 @@
+"""Numbered schema steps: a newer library upgrades an older data folder in place.
+
+Each step runs in its own transaction and records the version it reached, so an
+upgrade interrupted half-way leaves the store at the last complete version.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import Connection, text
+
+from . import tables
+
+
+def _v1(conn: Connection) -> None:
+    for table in (tables.meta, tables.resources, tables.changes, tables.sets, tables.resource_sets):
+        table.create(conn, checkfirst=True)
+
+
+def _v2(conn: Connection) -> None:
+    # Harvesting: the registry of partner sources and per-record provenance.
+    for table in (tables.sources, tables.provenance):
+        table.create(conn, checkfirst=True)
+
+
+def _v3(conn: Connection) -> None:
+    # OAI-PMH feed and incremental index catch-up read changes by datestamp.
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_changes_datestamp ON changes (datestamp, seq)"))
+
+
+STEPS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+LATEST = STEPS[-1][0]
