@@ -179,15 +179,22 @@ class _Problems:
 
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.kinds: set[type[InvalidResource]] = set()
 
-    def add(self, message: str) -> None:
+    def add(self, message: str, kind: type[InvalidResource] = InvalidResource) -> None:
         self.items.append(message)
+        self.kinds.add(kind)
+
+    def error(self, label: str, where: str | None) -> InvalidResource:
+        # Keep the specific class (UnknownLicense, LicenseRejected) when it is the only kind.
+        kind = next(iter(self.kinds)) if len(self.kinds) == 1 else InvalidResource
+        return kind(f"{label}: " + "; ".join(self.items), record=where, problems=self.items)
 
     def guard(self, prop: str, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
         except InvalidResource as exc:
-            self.add(f"{prop}: {exc}")
+            self.add(f"{prop}: {exc}", type(exc))
         except (TypeError, ValueError) as exc:
             self.add(f"{prop}: {exc}")
         return None
@@ -290,6 +297,16 @@ def _normalize_identifier(value: Any) -> str:
     )
 
 
+def _orcid_checksum_ok(orcid: str) -> bool:
+    """ISO 7064 MOD 11-2, the check ORCID uses for its last character."""
+    digits = orcid.replace("-", "")
+    total = 0
+    for ch in digits[:-1]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1].upper() == ("X" if check == 10 else str(check))
+
+
 def _agent(value: Any, default_type: str, ctx: "_Ctx") -> dict:
     if isinstance(value, str):
         value = {"name": value}
@@ -313,8 +330,8 @@ def _agent(value: Any, default_type: str, ctx: "_Ctx") -> dict:
     if ident:
         ident = _text(ident, "an id")
         if m := _ORCID_RE.match(ident):
-            if not idutils.is_orcid(m.group(1)):
-                raise InvalidResource(f"ORCID {ident!r} has a wrong check digit")
+            if not _orcid_checksum_ok(m.group(1)):
+                raise InvalidResource(f"ORCID {ident!r} has a wrong check digit; copy it from the person's ORCID page")
             ident = f"https://orcid.org/{m.group(1).upper()}"
         elif m := _ROR_RE.match(ident):
             ident = f"https://ror.org/{m.group(1).lower()}"
@@ -601,7 +618,7 @@ def normalize_record(
                 "such as https://creativecommons.org/licenses/by/4.0/"
             )
     if problems.items:
-        raise InvalidResource(f"{label}: " + "; ".join(problems.items), record=where, problems=problems.items)
+        raise problems.error(label, where)
     ordered = {k: out[k] for k in PROPERTIES if k in out}
     validate_record(ordered, where=where, require_id=False, require_license=require_license)
     return ordered

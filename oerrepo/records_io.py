@@ -62,12 +62,17 @@ def decode_text(raw: bytes, where: str) -> tuple[str, str]:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(raw[:1_000_000]).best()
+    results = charset_normalizer.from_bytes(raw[:1_000_000])
+    best = results.best()
     encoding = (best.encoding if best else None) or "cp1252"
-    # Spreadsheets on Western European Windows write cp1252; latin-1 readings of the same
-    # bytes lose the euro sign and curly quotes, so prefer cp1252 for that family.
-    if encoding.replace("_", "-").lower() in ("latin-1", "iso8859-1", "iso-8859-1", "latin1", "iso8859_1"):
-        encoding = "cp1252"
+    # Spreadsheets on Western European Windows write cp1252. The detector often ranks
+    # cp1250/cp1257 or latin-1 level with it for the same bytes (they differ only in a few
+    # letters such as è/č), so on a tie take cp1252, the far more common code page.
+    if best is not None and encoding != "cp1252":
+        for match in results:
+            if "cp1252" in match.could_be_from_charset and match.chaos <= best.chaos and match.coherence >= best.coherence:
+                encoding = "cp1252"
+                break
     try:
         return raw.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError):

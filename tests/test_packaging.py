@@ -1,0 +1,76 @@
+"""The built wheel works in a fresh virtual environment, from outside the source tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
+        capture_output=True, text=True,
+    )
+    if build.returncode != 0:
+        pytest.fail(f"building the wheel failed:\n{build.stderr[-3000:]}")
+    wheel = next((work / "dist").glob("oerrepo-*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / "python"
+    # The dependencies come from this interpreter's site-packages (a path in a .pth file
+    # does not run that folder's own .pth files, so an editable checkout stays out of sight).
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    Path(purelib, "deps-from-test-runner.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+    return bindir, work
+
+
+def _run(bindir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OERREPO_DATA")}
+    return subprocess.run([str(bindir / "oerrepo"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_wheel_ships_code_schemas_and_samples(installed):
+    bindir, work = installed
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    probe = subprocess.run(
+        [str(bindir / "python"), "-c",
+         "import oerrepo, json; from importlib.resources import files;"
+         "print(oerrepo.__file__);"
+         "print(len(json.loads(files('oerrepo.samples').joinpath('blueprints.json').read_text())));"
+         "print(files('oerrepo.schemas').joinpath('resource.schema.json').is_file())"],
+        cwd=elsewhere, capture_output=True, text=True,
+    )
+    assert probe.returncode == 0, probe.stderr
+    location, samples, schema = probe.stdout.split()
+    assert str(work / "venv") in location and str(ROOT) not in location
+    assert int(samples) >= 40 and schema == "True"
+
+
+def test_the_installed_command_runs_the_main_job(installed):
+    bindir, work = installed
+    cwd = work / "user"
+    cwd.mkdir()
+    init = _run(bindir, cwd, "init", "--samples")
+    assert init.returncode == 0, init.stderr
+    assert (cwd / "oer-data" / "repo.db").exists()
+    listed = _run(bindir, cwd, "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) >= 40
+    bad = _run(bindir, cwd, "show", "no-such-id")
+    assert bad.returncode == 1 and bad.stderr.startswith("Error: ") and "Traceback" not in bad.stderr
