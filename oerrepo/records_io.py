@@ -115,6 +115,8 @@ def _json(raw: bytes, name: str) -> Iterator[SourceRecord]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFailed(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ImportFailed(f"{name}: the JSON is nested too deeply to be a record") from None
     if isinstance(data, dict):
         # A single record, or a JSON-LD document holding several in @graph.
         items = data["@graph"] if isinstance(data.get("@graph"), list) else [data]
@@ -139,6 +141,8 @@ def _jsonl(raw: bytes, name: str) -> Iterator[SourceRecord]:
             yield SourceRecord(f"{name} line {number}", json.loads(line))
         except json.JSONDecodeError as exc:
             raise ImportFailed(f"{name} line {number}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise ImportFailed(f"{name} line {number}: the JSON is nested too deeply to be a record") from None
 
 
 def _csv(raw: bytes, name: str, delimiter: str | None) -> Iterator[SourceRecord]:

@@ -127,6 +127,8 @@ def test_upsert_updates_and_reports_unchanged(data_dir, tmp_path):
         ("empty.csv", b"", "empty"),
         ("dup.json", b'[{"id":"d","name":"x","license":"CC0"},{"id":"d","name":"y","license":"CC0"}]', "appears again"),
         ("notobj.json", b'["just a string"]', "JSON object"),
+        ("deep.json", b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+        ("binary.json", bytes(range(256)) * 50, "save it as UTF-8"),
     ],
 )
 def test_bad_files_get_a_clear_error_and_store_nothing(data_dir, tmp_path, name, content, fragment):
