@@ -227,7 +227,7 @@ def normalize_language(value: Any) -> str:
     except (ValueError, LookupError):
         try:
             tag = langcodes.find(text).to_tag()
-        except (ValueError, LookupError):
+        except (ValueError, LookupError, ImportError):
             raise InvalidResource(
                 f"unknown language {text!r}: use a BCP 47 tag such as 'en', 'pt-BR' or 'el'"
             ) from None

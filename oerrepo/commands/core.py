@@ -141,12 +141,17 @@ def import_(repo: Repository, file: Path, skip_invalid: bool, upsert: bool, fmt,
 @click.argument("resource_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the record in oerrepo's JSON form.")
 @click.option("--lang", default=None, help="Preferred language for titles and labels.")
+@click.option("--format", "fmt", type=click.Choice(["jsonld", "turtle", "nt", "rdfxml"]),
+              help="Print the resource as linked data in this serialisation.")
 @click.pass_obj
-def show(repo: Repository, resource_id: str, as_json: bool, lang: str | None) -> None:
+def show(repo: Repository, resource_id: str, as_json: bool, lang: str | None, fmt: str | None) -> None:
     """Show one resource, its licence and how to attribute it.
 
     Example: oerrepo show water-quality-kit --json
     """
+    if fmt:
+        click.echo(repo.serialize_resource(resource_id, fmt), nl=False)
+        return
     res = repo.get(resource_id)
     if as_json:
         echo_json(res.to_dict(meta=True))
@@ -234,13 +239,27 @@ def delete(repo: Repository, resource_id: str, as_json: bool) -> None:
 @click.command()
 @click.argument("file", type=_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--shacl", is_flag=True, help="FILE is a linked-data export: check it against our SHACL shapes.")
+@click.option("--shapes", multiple=True, type=_FILE, help="With --shacl: use these shape files instead (repeatable).")
 @click.pass_context
-def validate(ctx: click.Context, file: Path, as_json: bool) -> None:
-    """Check the records in FILE without storing them.
+def validate(ctx: click.Context, file: Path, as_json: bool, shacl: bool, shapes: tuple[Path, ...]) -> None:
+    """Check the records in FILE without storing them (or, with --shacl, an export's graph).
 
     Example: oerrepo validate new-blueprints.csv
     """
     repo: Repository = ctx.obj
+    if shacl:
+        result = repo.validate_shacl(file, shapes=shapes)
+        if as_json:
+            echo_json(result.to_dict())
+        else:
+            for line in result.violations:
+                click.echo(f"violation {line}")
+            click.echo(f"{file.name}: {result.triples} triples, "
+                       + ("conforms" if result.conforms else f"{len(result.violations)} violations"))
+        if not result.conforms:
+            ctx.exit(1)
+        return
     report = repo.validate_file(file)
     if as_json:
         echo_json({"valid": report.added, "invalid": [{"where": w, "error": e} for w, e in report.skipped]})
