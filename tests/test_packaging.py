@@ -39,9 +39,14 @@ def installed(tmp_path_factory):
     return bindir, work
 
 
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OERREPO_DATA", "OERREPO_DB")}
+
+
 def _run(bindir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OERREPO_DATA")}
-    return subprocess.run([str(bindir / "oerrepo"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(bindir / "oerrepo"), *args], cwd=cwd, env=_clean_env(), capture_output=True, text=True, timeout=300
+    )
 
 
 def test_the_wheel_ships_code_schemas_and_samples(installed):
@@ -54,7 +59,7 @@ def test_the_wheel_ships_code_schemas_and_samples(installed):
          "print(oerrepo.__file__);"
          "print(len(json.loads(files('oerrepo.samples').joinpath('blueprints.json').read_text())));"
          "print(files('oerrepo.schemas').joinpath('resource.schema.json').is_file())"],
-        cwd=elsewhere, capture_output=True, text=True,
+        cwd=elsewhere, env=_clean_env(), capture_output=True, text=True,
     )
     assert probe.returncode == 0, probe.stderr
     location, samples, schema = probe.stdout.split()
