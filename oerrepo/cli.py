@@ -51,9 +51,9 @@ def cli(ctx: click.Context, data: str, db_url: str | None) -> None:
 
 
 def _register() -> None:
-    from .commands import core, feed, harvest, linked, search
+    from .commands import core, feed, harvest, linked, migrate, search
 
-    for module in (core, search, harvest, feed, linked):
+    for module in (core, search, harvest, feed, linked, migrate):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -88,6 +88,10 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
         path = self.path
         if path.exists() and not path.is_dir():
             raise StoreError(f"{path} is a file, not a data folder; choose a folder with --data")
+        from .store.postgres import folder_db_url
+
+        if url := folder_db_url(path):  # the folder names a database server (oerrepo.toml)
+            return url
         db = path / DB_FILE
         if not db.exists():
             if path.exists() and any(p.name not in ("index",) for p in path.iterdir()):
@@ -146,6 +150,24 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
     def settings(self) -> dict[str, Any]:
         """Every setting of this repository."""
         return self.store.settings()
+
+    def migrate_store(self, to: str | os.PathLike, *, progress: Progress | None = None):
+        """Copy the whole catalogue into another, empty store and verify it (a TransferReport).
+
+        ``to`` is a database URL (``postgresql+psycopg://...``, ``sqlite:///...``) or a new
+        data folder. Every table is copied row for row and checked by counts and checksums.
+        """
+        from .store.transfer import copy_store
+
+        target = os.fspath(to)
+        if "://" not in target:
+            folder = Path(target).expanduser().resolve()
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the data folder {folder}: {exc.strerror}") from exc
+            target = f"sqlite:///{folder / DB_FILE}"
+        return copy_store(self.store, target, progress=progress)
 
     @property
     def license_policy(self) -> licenses.LicensePolicy:

@@ -1,3 +1,163 @@
-"""harvest commands of the oerrepo CLI."""
+"""harvest commands of the oerrepo CLI: ``harvest`` and ``sources``."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import HarvestError, OerRepoError
+from ..repository import Repository
+from .output import echo_json
+
+
+class _Bar:
+    """A progress bar on stderr showing pages and records as they arrive (only on a terminal)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.pages = 0
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(unit=" records", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def __call__(self, *, source: str, pages: int, records: int) -> None:
+        self.pages += pages
+        if self.bar is not None:
+            self.bar.set_description(f"{source}: page {self.pages}")
+            self.bar.update(records)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.command()
+@click.argument("target", required=False, metavar="[URL|SOURCE]")
+@click.option("--all", "all_sources", is_flag=True, help="Harvest every registered source, each incrementally.")
+@click.option("--prefix", "metadata_prefix", help="Metadata format (default: the richest the partner offers).")
+@click.option("--set", "set_specs", multiple=True, metavar="SPEC", help="Harvest only this set (repeatable).")
+@click.option("--name", "source_name", help="Register a new URL under this source name.")
+@click.option("--full", is_flag=True, help="Ignore the saved position and harvest everything again.")
+@click.option("--delay", type=float, help="Seconds to wait between requests to the partner.")
+@click.option("--retries", type=int, help="How often a failing page is asked again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, source_name, full, delay, retries,
+            as_json) -> None:
+    """Harvest new, changed and deleted records from an OAI-PMH endpoint or a registered source.
+
+    A URL seen for the first time is registered as a source, so the next run is
+    incremental; an interrupted harvest continues where it stopped.
+
+    Example: oerrepo harvest https://zenodo.org/oai2d --set user-oer --prefix oai_datacite
+    """
+    if bool(target) == bool(all_sources):
+        raise click.UsageError("give one URL or source name, or --all")
+    bar = _Bar()
+    try:
+        if all_sources:
+            report = repo.harvest_all(full=full, progress=bar)
+        else:
+            report = repo.harvest(
+                target, metadata_prefix=metadata_prefix, set_specs=set_specs, source=source_name, full=full,
+                progress=bar, delay=delay, retries=retries,
+            )
+    except HarvestError as exc:
+        bar.close()
+        partial = getattr(exc, "report", None)
+        if partial is not None:
+            _print(partial, as_json)
+        raise
+    bar.close()
+    _print(report, as_json)
+    if not report.ok:
+        failed = ", ".join(s.source for s in report.sources if s.error)
+        raise OerRepoError(f"harvesting {failed} failed; the records harvested before the failure are kept")
+
+
+def _print(report, as_json: bool) -> None:
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.summary())
+
+
+@click.group()
+def sources() -> None:
+    """Keep the registry of partner OAI-PMH sources that 'harvest --all' harvests.
+
+    Example: oerrepo sources add zenodo-oer https://zenodo.org/oai2d --set user-oer
+    """
+
+
+@sources.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--prefix", "metadata_prefix", help="Metadata format (default: the richest the partner offers).")
+@click.option("--set", "set_specs", multiple=True, metavar="SPEC", help="Harvest only this set (repeatable).")
+@click.option("--delay", type=float, help="Seconds to wait between requests (politeness).")
+@click.option("--retries", type=int, help="How often a failing page is asked again (default 5).")
+@click.option("--timeout", type=float, help="Seconds to wait for one answer (default 60).")
+@click.option("--on-missing-license", type=click.Choice(["keep", "skip"]), default="keep", show_default=True,
+              help="Records without a usable licence: keep them flagged, or skip them (both are reported).")
+@click.option("--replace", is_flag=True, help="Change an existing source of this name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the source as JSON.")
+@click.pass_obj
+def sources_add(repo: Repository, name, url, metadata_prefix, set_specs, delay, retries, timeout, on_missing_license,
+                replace, as_json) -> None:
+    """Register a partner's OAI-PMH endpoint under NAME.
+
+    Example: oerrepo sources add duepublico https://duepublico2.uni-due.de/oer/oai --prefix mods
+    """
+    row = repo.add_source(
+        name, url, metadata_prefix=metadata_prefix, set_specs=set_specs, delay=delay, retries=retries,
+        timeout=timeout, on_missing_license=on_missing_license, replace=replace,
+    )
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"{'changed' if replace else 'added'} source {row['name']}: {row['url']}")
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the sources as a JSON array.")
+@click.pass_obj
+def sources_list(repo: Repository, as_json) -> None:
+    """List the registered sources, their records and where the next harvest starts.
+
+    Example: oerrepo sources list --json
+    """
+    rows = repo.sources()
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no sources; add one with 'oerrepo sources add NAME URL'")
+    for row in rows:
+        extra = []
+        if row["metadataPrefix"] or row["formatUsed"]:
+            extra.append(row["metadataPrefix"] or row["formatUsed"])
+        if row["sets"]:
+            extra.append("sets " + ", ".join(row["sets"]))
+        extra.append(f"{row.get('records', 0)} records")
+        extra.append(f"next from {row['lastFrom']}" if row["lastFrom"] else "never completed")
+        if row["resumable"]:
+            extra.append("interrupted: resumes")
+        click.echo(f"{row['name']}\t{row['url']}\t{'; '.join(extra)}")
+
+
+@sources.command("remove")
+@click.argument("name")
+@click.pass_obj
+def sources_remove(repo: Repository, name) -> None:
+    """Forget a source (its harvested records stay, with their provenance).
+
+    Example: oerrepo sources remove zenodo-oer
+    """
+    repo.remove_source(name)
+    click.echo(f"removed source {name}")
+
+
+COMMANDS = [harvest, sources]

@@ -2,6 +2,261 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from ..errors import HarvestError, OerRepoError
+from ..model import Provenance
+from .loop import LICENSE_POLICIES, Progress, SourceHarvest
+from .report import HarvestReport
+
+__all__ = ["HarvestMixin", "HarvestProvenance"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class HarvestProvenance(Provenance):
+    """Provenance of a harvested record, with the harvest's flags on it (licence problems, fields left out)."""
+
+    deleted: bool = False
+    role: str | None = None  # "primary": this source's data is the record; "duplicate": merged into it
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out.update(deleted=self.deleted, role=self.role, notes=list(self.notes))
+        return out
+
 
 class HarvestMixin:
     """Harvesting methods of the Repository facade."""
+
+    # -- sources ------------------------------------------------------------------
+
+    def add_source(
+        self,
+        name: str,
+        url: str,
+        *,
+        metadata_prefix: str | None = None,
+        set_specs: Sequence[str] = (),
+        delay: float | None = None,
+        retries: int | None = None,
+        timeout: float | None = None,
+        backoff: float | None = None,
+        on_missing_license: str = "keep",
+        replace: bool = False,
+    ) -> dict:
+        """Register a partner's OAI-PMH endpoint under a name, for ``harvest(name)`` and ``harvest_all()``.
+
+        ``metadata_prefix`` pins a format (default: the richest one the partner offers that
+        we read); ``set_specs`` limits the harvest to sets; ``delay`` (seconds between
+        requests), ``retries``, ``backoff`` (seconds before the first retry, doubled
+        each time) and ``timeout`` set politeness and patience;
+        ``on_missing_license`` is ``keep`` (store and flag records without a usable
+        licence) or ``skip``. ``replace`` changes an existing source.
+
+        >>> repo.add_source("zenodo-oer", "https://zenodo.org/oai2d", set_specs=["user-oer"])  # doctest: +SKIP
+        """
+        from ..store import harvest as sql
+
+        if not _NAME.match(name or ""):
+            raise OerRepoError(
+                f"source name {name!r} may hold only letters, digits, '.', '_' and '-' (at most 100)"
+            )
+        url = _check_url(url)
+        if on_missing_license not in LICENSE_POLICIES:
+            raise OerRepoError(f"on_missing_license {on_missing_license!r} must be 'keep' or 'skip'")
+        settings: dict[str, Any] = {"on_missing_license": on_missing_license}
+        for key, value, kind in (("delay", delay, float), ("retries", retries, int), ("timeout", timeout, float),
+                                 ("backoff", backoff, float)):
+            if value is not None:
+                if kind(value) < 0:
+                    raise OerRepoError(f"{key} must not be negative, got {value!r}")
+                settings[key] = kind(value)
+        specs = [s.strip() for s in set_specs if s and s.strip()]
+        row = sql.put_source(
+            self.store, name, url, metadata_prefix=metadata_prefix or None, set_specs=specs,
+            settings=settings, replace=replace,
+        )
+        return _public(row)
+
+    def sources(self) -> list[dict]:
+        """The registered partner sources with their settings, saved position and record count."""
+        from ..store import harvest as sql
+
+        return [_public(row) for row in sql.list_sources(self.store)]
+
+    def remove_source(self, name: str) -> None:
+        """Forget a source; its records stay (with their provenance)."""
+        from ..store import harvest as sql
+
+        if not sql.delete_source(self.store, name):
+            raise OerRepoError(f"no source named {name!r}; 'oerrepo sources list' shows them")
+
+    # -- harvesting -----------------------------------------------------------------
+
+    def harvest(
+        self,
+        url_or_source_name: str,
+        *,
+        metadata_prefix: str | None = None,
+        set_specs: Sequence[str] = (),
+        source: str | None = None,
+        full: bool = False,
+        progress: Progress | None = None,
+        delay: float | None = None,
+        retries: int | None = None,
+        timeout: float | None = None,
+        backoff: float | None = None,
+        on_missing_license: str | None = None,
+    ) -> HarvestReport:
+        """Harvest new, changed and deleted records from one partner (a URL or a registered source name).
+
+        A URL seen for the first time is registered as a source (named ``source`` or after
+        its host), so the next call is incremental. The harvest resumes where an
+        interrupted one stopped; ``full`` starts again from the beginning. ``progress`` is
+        called after each page as ``progress(source=..., pages=1, records=n)``.
+        Raises HarvestError (with ``.report``, what was harvested before) when the partner fails.
+
+        >>> report = repo.harvest("https://partner.example/oai", set_specs=["oer"])  # doctest: +SKIP
+        >>> print(report.summary())                                                   # doctest: +SKIP
+        """
+        row = self._source_for(
+            url_or_source_name, metadata_prefix=metadata_prefix, set_specs=set_specs, name=source, delay=delay,
+            retries=retries, timeout=timeout, backoff=backoff, on_missing_license=on_missing_license,
+        )
+        report = HarvestReport()
+        job = SourceHarvest(self, row, full=full, progress=progress)
+        report.sources.append(job.report)
+        try:
+            job.run()
+        except HarvestError as exc:
+            exc.report = report  # type: ignore[attr-defined]
+            raise
+        return report
+
+    def harvest_all(self, *, full: bool = False, progress: Progress | None = None) -> HarvestReport:
+        """Harvest every registered source in turn; a failing source is reported and the others go on."""
+        from ..store import harvest as sql
+
+        report = HarvestReport()
+        for row in sql.list_sources(self.store):
+            job = SourceHarvest(self, row, full=full, progress=progress)
+            report.sources.append(job.report)
+            try:
+                job.run()
+            except HarvestError:
+                continue  # the error is in the source's report
+        return report
+
+    def _source_for(self, target: str, *, metadata_prefix: str | None, set_specs: Sequence[str], name: str | None,
+                    **options: Any) -> dict:
+        from ..store import harvest as sql
+
+        target = (target or "").strip()
+        specs = [s for s in set_specs if s]
+        chosen = {k: v for k, v in options.items() if v is not None}
+        existing = sql.get_source(self.store, target) if _NAME.match(target) else None
+        if existing is None and not target.lower().startswith(("http://", "https://")):
+            raise HarvestError(
+                f"{target!r} is neither a registered source nor an http(s) URL; "
+                "'oerrepo sources list' shows the sources"
+            )
+        if existing is None:
+            url = _check_url(target)
+            rows = sql.list_sources(self.store)
+            same = [r for r in rows if r["url"] == url and (name is None or r["name"] == name)]
+            same = [r for r in same if (not metadata_prefix or r["metadata_prefix"] == metadata_prefix)
+                    and (not specs or r["set_specs"] == specs)]
+            if same:
+                existing = same[0]
+            else:
+                taken = {r["name"] for r in rows}
+                new_name = name or _name_for(url, taken)
+                self.add_source(new_name, url, metadata_prefix=metadata_prefix, set_specs=specs, **chosen)
+                return sql.get_source(self.store, new_name)  # type: ignore[return-value]
+        changes = (metadata_prefix and metadata_prefix != existing["metadata_prefix"]) or (
+            specs and specs != existing["set_specs"]
+        ) or any(existing["settings"].get(k) != v for k, v in chosen.items())
+        if changes:
+            settings = {**existing["settings"], **chosen}
+            self.add_source(
+                existing["name"], existing["url"], metadata_prefix=metadata_prefix or existing["metadata_prefix"],
+                set_specs=specs or existing["set_specs"], replace=True,
+                delay=settings.get("delay"), retries=settings.get("retries"), timeout=settings.get("timeout"),
+                backoff=settings.get("backoff"), on_missing_license=settings.get("on_missing_license", "keep"),
+            )
+            return sql.get_source(self.store, existing["name"])  # type: ignore[return-value]
+        return existing
+
+    # -- provenance -----------------------------------------------------------------
+
+    def _provenance_of(self, resource_id: str) -> list[Provenance]:
+        """Where a record came from: one entry per source and OAI identifier (live ones first)."""
+        from ..store import harvest as sql
+
+        return [_provenance(row) for row in sql.provenance_of(self.store, resource_id)]
+
+    def _provenance_for(self, resource_ids: Iterable[str]) -> dict[str, list[Provenance]]:
+        """Provenance of many records at once (one query per 500 ids), for listings."""
+        from ..store import harvest as sql
+
+        found = sql.provenance_for(self.store, list(resource_ids))
+        return {rid: [_provenance(r) for r in rows] for rid, rows in found.items()}
+
+
+def _provenance(row: dict) -> HarvestProvenance:
+    return HarvestProvenance(
+        source=row["source"],
+        oai_identifier=row["oai_identifier"],
+        datestamp=row["datestamp"],
+        set_specs=tuple(row["set_specs"]),
+        metadata_prefix=row["metadata_prefix"],
+        harvested_at=row["harvested_at"],
+        deleted=row["deleted"],
+        role=row["role"],
+        notes=tuple(row["notes"]),
+    )
+
+
+def _public(row: dict) -> dict:
+    state = row.get("state") or {}
+    running = state.get("running") or {}
+    out = {
+        "name": row["name"],
+        "url": row["url"],
+        "metadataPrefix": row["metadata_prefix"],
+        "sets": list(row["set_specs"]),
+        "settings": dict(row["settings"]),
+        "added": row["added"],
+        "lastFrom": state.get("last_from"),
+        "lastComplete": state.get("last_complete"),
+        "resumable": bool(running),
+        "formatUsed": state.get("metadata_prefix"),
+    }
+    if "records" in row:
+        out["records"] = row["records"]
+    return out
+
+
+def _check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise HarvestError(f"{url!r} is not an http(s) URL; give the partner's OAI-PMH base URL")
+    if parts.query:
+        raise HarvestError(f"{url!r} carries a query; give the OAI-PMH base URL without '?verb=...'")
+    return url
+
+
+def _name_for(url: str, taken: set[str]) -> str:
+    host = urlsplit(url).hostname or "source"
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", host.removeprefix("www.")).strip("-.")[:90] or "source"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name

@@ -1,7 +1,167 @@
-"""Full-text search, as methods of :class:`oerrepo.Repository`."""
+"""Full-text search, as methods of :class:`oerrepo.Repository`.
+
+The index follows the store's change sequence: after every write the Repository
+applies the new changes to it, and on opening it applies whatever a process that
+died between its store commit and its index commit left behind.
+"""
 
 from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable, Iterator
+
+from ..errors import SearchError
+from ..model import Resource
+from .backend import FACETS, IndexEntry, SearchBackend, SearchRequest, SearchResult
+from .document import document_for
+from .whoosh_query import resolve_facet_value
+
+log = logging.getLogger(__name__)
+
+INDEX_FOLDER = "index"
+_BATCH = 1000
+
+FilterValue = str | int | Iterable[str | int] | None
+
+
+def _values(value: FilterValue) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (str, int)):
+        return [str(value)]
+    return [str(v) for v in value if v not in (None, "")]
 
 
 class SearchMixin:
     """Full-text search methods of the Repository facade."""
+
+    _search_backend: SearchBackend | None = None
+
+    # -- public API -------------------------------------------------------------
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        license: FilterValue = None,
+        language: FilterValue = None,
+        sdg: FilterValue = None,
+        type: FilterValue = None,
+        level: FilterValue = None,
+        audience: FilterValue = None,
+        source: FilterValue = None,
+        open_only: bool = False,
+        sort: str = "relevance",
+        page: int = 1,
+        page_size: int = 10,
+        facets: bool = True,
+    ) -> SearchResult:
+        """Search the resources: words, "phrases", AND/OR/NOT, field:value and prefix*.
+
+        Filters take short forms or stored values and may be lists (any value of one
+        filter, all filters together): ``license`` ('CC-BY-4.0'), ``language`` ('pt'),
+        ``sdg`` (13), ``type`` ('lesson_plan'), ``level`` ('ISCED-2'), ``audience``
+        ('teacher'), ``source`` (a harvest source name, or 'local'). ``open_only`` keeps
+        openly licensed resources (no NC/ND). ``sort`` is ``relevance``, ``date`` or ``name``.
+
+        >>> result = repo.search("energia solar", sdg=7, language="pt")   # doctest: +SKIP
+        >>> result.total, [h.id for h in result.hits], result.facets["license"]   # doctest: +SKIP
+        """
+        filters: dict[str, list[str]] = {}
+        for prop, given in (
+            ("license", license),
+            ("inLanguage", language),
+            ("sdg", sdg),
+            ("learningResourceType", type),
+            ("educationalLevel", level),
+            ("audience", audience),
+            ("source", source),
+        ):
+            resolved = [uri for v in _values(given) for uri in resolve_facet_value(prop, v)]
+            if resolved:
+                filters[prop] = resolved
+        request = SearchRequest(
+            query=query or "",
+            filters=filters,
+            open_only=open_only,
+            sort=sort,
+            page=page,
+            page_size=page_size,
+            facets=facets,
+        )
+        backend = self._index_backend()
+        # Pick up what other processes committed but could not index yet; never wait for a writer.
+        self._catch_up_index(wait=False)
+        return backend.search(request)
+
+    def reindex(self, *, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild the search index from the store, from scratch; returns the number of resources.
+
+        Searches keep working on the old index until the new one is committed.
+        """
+        backend = self._index_backend()
+        last = self.store.last_seq()  # before reading: later changes are replayed (harmlessly)
+        documents = (document_for(self._with_provenance(res)) for res in self.store.iter_resources(batch=1000))
+        return backend.rebuild(documents, last, progress=progress)
+
+    @staticmethod
+    def search_facets() -> tuple[str, ...]:
+        """The properties search results count values of (``license``, ``inLanguage``, ...)."""
+        return FACETS
+
+    # -- keeping the index in step with the store -------------------------------
+
+    def _index_backend(self) -> SearchBackend:
+        self.store  # open the store first: opening catches the index up
+        if self._search_backend is None:
+            from .whoosh_backend import WhooshBackend
+
+            self._search_backend = WhooshBackend(self.path / INDEX_FOLDER)
+        return self._search_backend
+
+    def _index_entries(self, seq: int) -> Iterator[IndexEntry]:
+        """The store's changes after ``seq`` as index entries (only a resource's latest per batch)."""
+        while True:
+            revisions = self.store.changes_since(seq, limit=_BATCH)
+            if not revisions:
+                return
+            latest = {rev.resource_id: rev.seq for rev in revisions}
+            for rev in revisions:
+                if latest[rev.resource_id] != rev.seq:
+                    continue  # a later change in this batch supersedes it
+                document = None
+                if rev.action != "delete" and rev.data is not None:
+                    resource = Resource(data=rev.data, seq=rev.seq, datestamp=rev.datestamp)
+                    document = document_for(self._with_provenance(resource))
+                yield IndexEntry(rev.seq, rev.resource_id, document)
+            seq = revisions[-1].seq
+
+    def _catch_up_index(self, *, wait: bool) -> None:
+        backend = self._search_backend
+        if backend is None:
+            from .whoosh_backend import WhooshBackend
+
+            backend = self._search_backend = WhooshBackend(self.path / INDEX_FOLDER)
+        if backend.needs_rebuild():
+            self.reindex()
+            return
+        if backend.last_seq() >= self.store.last_seq():
+            return
+        backend.apply(self._index_entries, wait=wait)
+
+    def _feature_open(self) -> None:
+        # A process that died after its store commit left changes unindexed: apply them now.
+        # Without waiting: if another writer holds the lock, it is applying them itself.
+        self._catch_up_index(wait=False)
+
+    def _feature_changed(self) -> None:
+        try:
+            self._catch_up_index(wait=True)
+        except SearchError as exc:
+            # The store change is committed and safe; the next open or search applies it.
+            log.warning("the search index could not follow the last change yet: %s", exc)
+
+    def _feature_close(self) -> None:
+        if self._search_backend is not None:
+            self._search_backend.close()
+            self._search_backend = None

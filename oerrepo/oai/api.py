@@ -2,6 +2,146 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
+from .tokens import TOKEN_LIFETIME, TokenCodec
+
+__all__ = ["FeedMixin"]
+
+Arguments = Mapping[str, "str | Sequence[str]"] | Iterable[tuple[str, str]]
+
+
+def _pairs(arguments: Arguments) -> list[tuple[str, str]]:
+    if isinstance(arguments, Mapping):
+        out: list[tuple[str, str]] = []
+        for key, value in arguments.items():
+            if isinstance(value, (list, tuple)):
+                out.extend((key, str(v)) for v in value)
+            else:
+                out.append((key, str(value)))
+        return out
+    return [(str(k), str(v)) for k, v in arguments]
+
 
 class FeedMixin:
-    """The OAI-PMH feed and web service methods of the Repository facade."""
+    """The OAI-PMH feed and web service methods of the Repository facade.
+
+    Settings used: ``repository_name``, ``admin_email``, ``base_url`` (the service's public
+    address; the OAI-PMH endpoint is ``<base_url>/oai``) and ``oai_identifier`` (the
+    namespace of OAI identifiers, ``oai:<namespace>:<id>``; by default the host of
+    ``base_url``, or ``oerrepo.local`` when that is an IP address or ``localhost``).
+    Tuning: ``oai_page_size`` (records per list response, default 100),
+    ``oai_token_lifetime`` (seconds a resumption token stays valid, default one day),
+    ``oai_sets`` (false turns sets off).
+    """
+
+    _feed_lock = threading.Lock()
+
+    def _feed_secret(self) -> str:
+        secret = self.setting("oai_secret")
+        if not secret:
+            with FeedMixin._feed_lock:
+                secret = self.setting("oai_secret")
+                if not secret:
+                    # Signs resumption tokens; kept in the data folder so tokens outlive a restart.
+                    secret = secrets.token_urlsafe(32)
+                    self.set_setting("oai_secret", secret)
+        return secret
+
+    def _feed(self, base_url: str | None = None) -> Feed:
+        settings = self.settings()
+        secret = settings.get("oai_secret") or self._feed_secret()
+        feed_settings = FeedSettings(
+            repository_name=settings.get("repository_name") or "oerrepo OER repository",
+            admin_email=settings.get("admin_email"),
+            base_url=settings.get("base_url") or base_url or DEFAULT_BASE_URL,
+            namespace=settings.get("oai_identifier"),
+            sets_enabled=settings.get("oai_sets", True) not in (False, "false", "no", "off", "0"),
+        )
+        lifetime = int(settings.get("oai_token_lifetime") or TOKEN_LIFETIME)
+        cache = self.__dict__.setdefault("_feed_cache", {})
+        page_size = max(1, min(int(settings.get("oai_page_size") or PAGE_SIZE), 1000))
+        return Feed(self.store, feed_settings, TokenCodec(secret, lifetime), page_size=page_size, cache=cache)
+
+    def oai_response(
+        self, arguments: Arguments, *, base_url: str | None = None, bad_request: str | None = None
+    ) -> bytes:
+        """The OAI-PMH response (XML bytes) to a request given as its arguments.
+
+        Protocol errors are answered inside the XML, never raised. Arguments may be a
+        mapping (a list value means a repeated argument) or (name, value) pairs.
+        ``bad_request`` names a fault found before the arguments could be read (an
+        undecodable query, a wrong POST body); it is answered as badArgument.
+
+        >>> xml = repo.oai_response({"verb": "GetRecord", "identifier": repo.oai_identifier("bee-hotels"),
+        ...                          "metadataPrefix": "oai_dc"})   # doctest: +SKIP
+        """
+        return self._feed(base_url).respond(_pairs(arguments), bad_request=bad_request)
+
+    def oai_identifier(self, resource_id: str) -> str:
+        """The OAI identifier of a resource: ``oai:<namespace>:<id>``."""
+        return self._feed().oai_identifier(resource_id)
+
+    def oai_metadata(self, resource_id: str, metadata_prefix: str = "oai_dc") -> bytes:
+        """One stored resource in a feed format (``oai_dc`` or ``lom``) as a standalone XML document."""
+        return self._feed().metadata(self.get(resource_id), metadata_prefix)
+
+    def oai_sets(self) -> list[dict[str, Any]]:
+        """Every set the feed offers: collections and derived sets (``sdg:13``, ``license:cc-by-4.0``, ...)."""
+        return [{"spec": s, "name": n, "description": d} for s, n, d in self._feed().sets()]
+
+    def wsgi_app(self, *, base_url: str | None = None) -> Callable:
+        """The web service as a WSGI application: ``/oai`` (OAI-PMH), ``/``, ``/health``, linked data.
+
+        ``base_url`` (else the ``base_url`` setting, else the address each request came to)
+        is what Identify names as the public address.
+        """
+        from ..wsgi import WebApp
+
+        self.store  # open (and upgrade) the store before serving threads share it
+        self._feed_secret()
+        return WebApp(self, base_url=base_url)
+
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        threads: int = 8,
+        announce: Callable[[str], None] | None = print,
+    ) -> None:
+        """Run the web service with waitress until interrupted (Ctrl-C stops it cleanly).
+
+        ``announce`` receives the lines naming the addresses served (``print`` by default).
+        """
+        import waitress
+
+        from ..errors import OerRepoError
+
+        app = self.wsgi_app()
+        try:
+            server = waitress.create_server(app, host=host, port=port, threads=threads, ident="oerrepo")
+        except OSError as exc:
+            raise OerRepoError(
+                f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port or --host"
+            ) from exc
+        bound_port = server.effective_port if hasattr(server, "effective_port") else port
+        shown_host = f"[{host}]" if ":" in host else host
+        root = f"http://{shown_host}:{bound_port}"
+        if announce:
+            announce(f"Serving {self.path if self._db_url is None else self._db_url} at {root}/")
+            announce(f"  OAI-PMH:      {root}/oai?verb=Identify")
+            if hasattr(self, "negotiate_catalog"):
+                announce(f"  linked data:  {root}/catalog")
+            announce(f"  health:       {root}/health")
+            announce("Press Ctrl-C to stop.")
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+            server.task_dispatcher.shutdown(timeout=5)

@@ -9,19 +9,30 @@ sequence number of the ``changes`` table.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    InternalError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from ..errors import DuplicateResource, ResourceNotFound, StoreError
 from ..model import Resource, Revision, changed_properties
-from . import migrations, tables as t
+from . import migrations, postgres, tables as t
 
 __all__ = ["Store", "utc_now"]
 
@@ -48,8 +59,16 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine: Engine = _make_engine(url)
+        self.display_url = postgres.display_url(url)
+        try:
+            self.engine: Engine = _make_engine(url)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreError(
+                f"{self.display_url} is not a database URL oerrepo can use ({exc}); give a data folder, "
+                "or a URL such as postgresql+psycopg://user@host:5432/dbname"
+            ) from exc
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_postgres = self.engine.dialect.name == "postgresql"
 
     # -- lifecycle --------------------------------------------------------
 
@@ -62,7 +81,7 @@ class Store:
             raise StoreError(_explain(exc, self.url)) from exc
         if version > migrations.LATEST:
             raise StoreError(
-                f"the store at {self.url} has schema version {version}, newer than this oerrepo "
+                f"the store at {self.display_url} has schema version {version}, newer than this oerrepo "
                 f"understands ({migrations.LATEST}); upgrade oerrepo"
             )
         if version < migrations.LATEST:
@@ -75,7 +94,7 @@ class Store:
             return 0
         if "meta" not in names or "resources" not in names:
             raise StoreError(
-                f"{self.url} holds a database that is not an oerrepo store (tables: {', '.join(sorted(names))[:200]}); "
+                f"{self.display_url} holds a database that is not an oerrepo store (tables: {', '.join(sorted(names))[:200]}); "
                 "choose another data folder"
             )
         row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).first()
@@ -89,12 +108,15 @@ class Store:
                 if number <= version:
                     continue
                 with self.transaction() as conn:
+                    # Another process may have upgraded while this one waited for the write lock.
+                    if self._version(conn) >= number:
+                        continue
                     step(conn)
                     self._put_meta(conn, "schema_version", str(number))
                     if number == 1:
                         self._put_meta(conn, "created", utc_now())
         except SQLAlchemyError as exc:
-            raise StoreError(f"upgrading the store at {self.url} failed: {exc}; the last complete version is kept") from exc
+            raise StoreError(f"upgrading the store at {self.display_url} failed: {exc}; the last complete version is kept") from exc
 
     def _backup(self, version: int) -> None:
         """Keep a copy of an older SQLite store before upgrading it (sqlite's online backup)."""
@@ -123,15 +145,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+        """One write transaction, holding the store's write lock from its start.
+
+        SQLite takes it with BEGIN IMMEDIATE; PostgreSQL with a transaction-level advisory
+        lock, so that sequence numbers are handed out in commit order on both.
+        """
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(oerrepo_write=True)
                 with conn.begin():
+                    if self.is_postgres:
+                        postgres.lock_writes(conn)
                     yield conn
         except IntegrityError:
             raise
-        except OperationalError as exc:
+        except (OperationalError, InternalError, ProgrammingError) as exc:
             raise StoreError(_explain(exc, self.url)) from exc
 
     @contextmanager
@@ -139,10 +167,43 @@ class Store:
         """A read transaction: a consistent snapshot for the whole block."""
         try:
             with self.engine.connect() as conn:
+                if self.is_postgres:
+                    # READ COMMITTED would give each statement its own snapshot.
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 with conn.begin():
                     yield conn
-        except OperationalError as exc:
+        except (OperationalError, InternalError) as exc:
             raise StoreError(_explain(exc, self.url)) from exc
+
+    @contextmanager
+    def claim(self, name: str) -> Iterator[bool]:
+        """Claim ``name`` (e.g. ``source:zenodo``) for this process until the block ends.
+
+        Yields False when another process or thread holds the claim. Work that must not
+        run twice at once (harvesting one source) runs only when it yields True. The claim
+        dies with its holder: on PostgreSQL it is a session advisory lock, on SQLite an
+        exclusive lock on a file beside the database, both released by the system when
+        the process ends, even by kill -9.
+        """
+        if self.is_postgres:
+            try:
+                conn = self.engine.connect()
+            except OperationalError as exc:
+                raise StoreError(_explain(exc, self.url)) from exc
+            try:
+                got = postgres.try_lock(conn, name)
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    if got:
+                        postgres.unlock(conn, name)
+                        conn.commit()
+            finally:
+                conn.close()
+            return
+        with _file_claim(self.engine.url.database or "", name) as got:
+            yield got
 
     # -- settings -----------------------------------------------------------
 
@@ -164,6 +225,19 @@ class Store:
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as conn:
             self._put_meta(conn, f"setting:{key}", _dumps(value))
+
+    def setdefault_setting(self, key: str, value: Any) -> Any:
+        """Store ``value`` unless the setting exists; return the stored one (atomic across processes).
+
+        For values every worker must share, such as the secret that signs OAI-PMH
+        resumption tokens: two workers starting at once end up with the same one.
+        """
+        with self.transaction() as conn:  # holds the write lock: no other writer between read and write
+            row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == f"setting:{key}")).first()
+            if row is not None:
+                return json.loads(row[0])
+            self._put_meta(conn, f"setting:{key}", _dumps(value))
+            return value
 
     # -- writes ---------------------------------------------------------------
 
@@ -413,8 +487,45 @@ def _revision(row: Any) -> Revision:
     )
 
 
+# Claims this process holds, by lock file: the in-process check makes a second thread
+# of the same process see the claim as taken whatever the platform's flock semantics.
+_CLAIMS_GUARD = threading.Lock()
+_HELD_CLAIMS: set[str] = set()
+
+
+@contextmanager
+def _file_claim(database: str, name: str) -> Iterator[bool]:
+    import fcntl
+    import hashlib
+
+    folder = Path(database).parent if database and database != ":memory:" else Path.cwd()
+    path = folder / f".claim-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:16]}.lock"
+    handle = None
+    with _CLAIMS_GUARD:
+        if str(path) not in _HELD_CLAIMS:
+            handle = open(path, "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _HELD_CLAIMS.add(str(path))
+            except BlockingIOError:
+                handle.close()
+                handle = None
+    if handle is None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with _CLAIMS_GUARD:
+            _HELD_CLAIMS.discard(str(path))
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+
 def _make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
+        if postgres.is_postgres_url(url):
+            return postgres.make_engine(url)
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 60})
 
@@ -439,6 +550,11 @@ def _make_engine(url: str) -> Engine:
 
 def _explain(exc: BaseException, url: str) -> str:
     message = str(getattr(exc, "orig", exc) or exc)
+    if postgres.is_postgres_url(url):
+        explained = postgres.explain(message, url)
+        if explained:
+            return explained
+        url = postgres.display_url(url)
     lowered = message.lower()
     if "readonly" in lowered or "read-only" in lowered:
         return f"the store at {url} is read-only ({message}); make the data folder writable or choose another"

@@ -29,5 +29,16 @@ def _v3(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_changes_datestamp ON changes (datestamp, seq)"))
 
 
-STEPS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+def _v4(conn: Connection) -> None:
+    # Harvesting: duplicate detection across partners and per-record harvest flags.
+    from sqlalchemy import inspect
+
+    columns = {c["name"] for c in inspect(conn).get_columns("provenance")}
+    for name, kind in (("role", "VARCHAR(20)"), ("notes", "TEXT")):
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE provenance ADD COLUMN {name} {kind}"))
+    tables.match_keys.create(conn, checkfirst=True)
+
+
+STEPS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]
 LATEST = STEPS[-1][0]

@@ -102,5 +102,19 @@ provenance = Table(
     Column("metadata_prefix", String(100)),
     Column("harvested_at", String(20), nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
+    # schema version 4: "primary" (its source's data is the record) or "duplicate", and
+    # the flags a harvest raised on the record (licence problems, fields left out).
+    Column("role", String(20)),
+    Column("notes", Text),
     Index("ix_provenance_resource", "resource_id"),
+)
+
+# Keys that find the same resource in another partner's records (DOI, normalised URL,
+# title + creators), schema version 4.
+match_keys = Table(
+    "match_keys",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("resource_id", String(512), primary_key=True),
+    Index("ix_match_keys_resource", "resource_id"),
 )

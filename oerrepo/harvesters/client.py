@@ -1,0 +1,278 @@
+"""The OAI-PMH protocol, through the ``oaipmh`` package with our transport plugged in.
+
+:class:`OAIClient` is an ``oaipmh.client.BaseClient`` whose requests go through
+:class:`~oerrepo.harvesters.transport.Transport` (a ``requests.Session``) and whose
+parser repairs broken responses and refuses hostile XML. ListRecords is read one page
+at a time (the harvest loop commits each page with its resumption token), and headers
+are read tolerantly: datestamps with offsets, fractions or day granularity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from lxml import etree
+from oaipmh import error as oai_error
+from oaipmh import validation
+from oaipmh.client import BaseClient
+from oaipmh.metadata import MetadataRegistry
+
+from ..errors import HarvestError
+from .repair import parse_xml
+from .transport import Transport
+
+__all__ = ["OAIClient", "Identity", "Header", "Page", "normalize_datestamp", "OAI_NS"]
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+_NS = {"oai": OAI_NS}
+_Q = "{%s}" % OAI_NS
+_ERROR_CODES = {
+    "badArgument", "badResumptionToken", "badVerb", "cannotDisseminateFormat", "idDoesNotExist",
+    "noRecordsMatch", "noMetadataFormats", "noSetHierarchy",
+}
+_DATESTAMP = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+)
+
+
+def normalize_datestamp(value: str | None) -> str | None:
+    """A partner's datestamp as UTC 'YYYY-MM-DDTHH:MM:SSZ' (a bare date stays 'YYYY-MM-DD').
+
+    Offsets are converted to UTC and fractions of a second dropped; None when unreadable.
+    """
+    if not value:
+        return None
+    m = _DATESTAMP.match(value)
+    if not m:
+        return None
+    y, mo, d, hh, mi, ss, zone = m.groups()
+    if hh is None:
+        return f"{y}-{mo}-{d}"
+    try:
+        moment = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0))
+    except ValueError:
+        return None
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        zone = zone[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(zone[:2]), minutes=int(zone[2:]))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What Identify says about a partner."""
+
+    repository_name: str
+    base_url: str
+    granularity: str  # "YYYY-MM-DD" or "YYYY-MM-DDThh:mm:ssZ"
+    earliest_datestamp: str | None
+    deleted_record: str  # no, transient, persistent
+    admin_emails: tuple[str, ...] = ()
+    compression: tuple[str, ...] = ()
+    response_date: str | None = None
+
+    @property
+    def day_granularity(self) -> bool:
+        return self.granularity.strip().upper() == "YYYY-MM-DD"
+
+    def to_dict(self) -> dict:
+        return {
+            "repositoryName": self.repository_name,
+            "baseURL": self.base_url,
+            "granularity": self.granularity,
+            "earliestDatestamp": self.earliest_datestamp,
+            "deletedRecord": self.deleted_record,
+        }
+
+
+@dataclass
+class Header:
+    """One record header: OAI identifier, datestamp (UTC), setSpecs and the deleted flag."""
+
+    identifier: str
+    datestamp: str | None
+    set_specs: tuple[str, ...]
+    deleted: bool
+
+
+@dataclass
+class Page:
+    """One ListRecords page: its records, its resumption token and what had to be repaired."""
+
+    response_date: str | None
+    records: list[tuple[Header, etree._Element | None]]
+    token: str | None
+    token_element: bool  # a <resumptionToken> element was present (possibly empty)
+    complete_list_size: int | None = None
+    repairs: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # records that could not be read
+
+
+class OAIClient(BaseClient):
+    """``oaipmh``'s client with our HTTP transport and a safe, repairing parser."""
+
+    def __init__(self, transport: Transport):
+        super().__init__(metadata_registry=MetadataRegistry())
+        self.transport = transport
+        self.repairs: list[str] = []
+        self.response_date: str | None = None  # of the last OAI-PMH answer, errors included
+        self._content_type: str | None = None
+
+    # -- the two hooks oaipmh leaves to subclasses ---------------------------------
+
+    def makeRequest(self, **kw):  # noqa: N802 - oaipmh's name
+        response = self.transport.get(kw)
+        self._content_type = response.content_type
+        return response.body
+
+    def parse(self, xml):
+        parsed = parse_xml(xml, self._content_type)
+        self.repairs.extend(parsed.repairs)
+        root = parsed.root
+        tag = etree.QName(root).localname if isinstance(root.tag, str) else ""
+        if tag == "error":
+            # arXiv answers some errors with a bare <error code=...> and no envelope.
+            code = root.get("code") or "unknown"
+            raise _oai_error(code, (root.text or "").strip())
+        if root.tag != _Q + "OAI-PMH":
+            text = " ".join("".join(root.itertext()).split())[:120]
+            raise HarvestError(
+                f"{self.transport.base_url} did not answer with OAI-PMH XML (root element <{tag or root.tag}>"
+                + (f": {text!r}" if text else "")
+                + "); check that this is the partner's OAI-PMH base URL",
+                code="notOAI",
+            )
+        self.response_date = normalize_datestamp(root.findtext(_Q + "responseDate"))
+        return root
+
+    def makeRequestErrorHandling(self, **kw):  # noqa: N802 - oaipmh's name
+        try:
+            return super().makeRequestErrorHandling(**kw)
+        except oai_error.XMLSyntaxError as exc:  # parse() raised SyntaxError after repairs failed
+            raise HarvestError(f"{self.transport.base_url} sent XML that could not be read: {exc.__cause__}") from exc
+        except oai_error.ErrorBase as exc:
+            raise _oai_error(exc.oainame(), str(exc)) from exc
+
+    # -- verbs ---------------------------------------------------------------------
+
+    def Identify_impl(self, args, tree):  # noqa: N802 - oaipmh's name
+        node = tree.find(_Q + "Identify")
+        if node is None:
+            raise HarvestError(f"{self.transport.base_url} answered Identify without an <Identify> element")
+
+        def text(name: str) -> str:
+            return (node.findtext(_Q + name) or "").strip()
+
+        granularity = text("granularity") or "YYYY-MM-DDThh:mm:ssZ"
+        return Identity(
+            repository_name=text("repositoryName"),
+            base_url=text("baseURL"),
+            granularity=granularity,
+            earliest_datestamp=normalize_datestamp(text("earliestDatestamp")),
+            deleted_record=text("deletedRecord") or "no",
+            admin_emails=tuple((e.text or "").strip() for e in node.findall(_Q + "adminEmail")),
+            compression=tuple((e.text or "").strip() for e in node.findall(_Q + "compression")),
+            response_date=normalize_datestamp(tree.findtext(_Q + "responseDate")),
+        )
+
+    def identify_partner(self) -> Identity:
+        """Identify: granularity, earliest datestamp and deleted-record policy."""
+        return self.handleVerb("Identify", {})
+
+    def metadata_formats(self) -> list[tuple[str, str, str]]:
+        """ListMetadataFormats as (prefix, schema, namespace) triples."""
+        return self.handleVerb("ListMetadataFormats", {})
+
+    def set_specs(self) -> list[tuple[str, str]]:
+        """ListSets as (setSpec, setName) pairs; empty when the partner has no sets."""
+        try:
+            return [(spec, name) for spec, name, _ in self.handleVerb("ListSets", {})]
+        except HarvestError as exc:
+            if exc.code == "noSetHierarchy":
+                return []
+            raise
+
+    def list_records_page(
+        self,
+        *,
+        metadata_prefix: str | None = None,
+        from_: str | None = None,
+        until: str | None = None,
+        set_spec: str | None = None,
+        token: str | None = None,
+    ) -> Page:
+        """One ListRecords page: the first (by arguments) or the next (by resumption token)."""
+        if token is not None:
+            kw = {"resumptionToken": token}
+            validation.validate(validation.ResumptionValidationSpec.ListRecords, kw)
+        else:
+            kw = {"metadataPrefix": metadata_prefix}
+            if from_:
+                kw["from_"] = from_
+            if until:
+                kw["until"] = until
+            if set_spec:
+                kw["set"] = set_spec
+            validation.validateArguments("ListRecords", kw)
+            if "from_" in kw:  # datestamps go out already in the partner's granularity
+                kw["from"] = kw.pop("from_")
+        self.repairs = []
+        tree = self.makeRequestErrorHandling(verb="ListRecords", **kw)
+        return self._page(tree)
+
+    def _page(self, tree: etree._Element) -> Page:
+        container = tree.find(_Q + "ListRecords")
+        page = Page(
+            response_date=normalize_datestamp(tree.findtext(_Q + "responseDate")),
+            records=[],
+            token=None,
+            token_element=False,
+            repairs=list(self.repairs),
+        )
+        if container is None:
+            raise HarvestError(f"{self.transport.base_url} answered ListRecords without a <ListRecords> element")
+        for node in container.iterchildren(_Q + "record"):
+            header_node = node.find(_Q + "header")
+            identifier = (header_node.findtext(_Q + "identifier") or "").strip() if header_node is not None else ""
+            if not identifier:
+                page.problems.append("a record without a header identifier was skipped")
+                continue
+            raw_stamp = (header_node.findtext(_Q + "datestamp") or "").strip()
+            stamp = normalize_datestamp(raw_stamp)
+            if raw_stamp and stamp is None:
+                page.repairs.append(f"{identifier}: unreadable datestamp {raw_stamp!r} ignored")
+            header = Header(
+                identifier=identifier,
+                datestamp=stamp,
+                set_specs=tuple(dict.fromkeys((s.text or "").strip() for s in header_node.findall(_Q + "setSpec"))),
+                deleted=header_node.get("status") == "deleted",
+            )
+            metadata = node.find(_Q + "metadata")
+            payload = None
+            if metadata is not None:
+                payload = next((c for c in metadata if isinstance(c.tag, str)), None)
+            page.records.append((header, payload))
+        token_node = container.find(_Q + "resumptionToken")
+        if token_node is not None:
+            page.token_element = True
+            token = (token_node.text or "").strip()
+            page.token = token or None
+            size = token_node.get("completeListSize")
+            page.complete_list_size = int(size) if size and size.isdigit() else None
+        return page
+
+
+def _oai_error(code: str, message: str) -> HarvestError:
+    if code not in _ERROR_CODES:
+        return HarvestError(f"the partner answered with an unknown OAI-PMH error {code!r}: {message or '(no text)'}", code=code)
+    hints = {
+        "badResumptionToken": "the resumption token expired or is invalid",
+        "cannotDisseminateFormat": "the partner does not offer this metadata format; see 'sources add --prefix'",
+        "noSetHierarchy": "the partner has no sets; harvest without --set",
+        "badArgument": "the partner refused the request's arguments",
+    }
+    detail = message or hints.get(code, "")
+    return HarvestError(f"the partner answered OAI-PMH error {code}" + (f": {detail}" if detail else ""), code=code)

@@ -1,0 +1,409 @@
+"""The harvest loop: one partner source, page by page, resumable at any moment.
+
+Each ListRecords page is written in ONE store transaction together with its
+provenance rows and the source's saved position (resumption token, the ``from`` of
+the running harvest). A process killed at any point therefore finds, when run again,
+either the page fully stored with the token that follows it, or neither; it asks for
+the next page and never stores a record twice. When the saved token has expired the
+list is asked for again from the running harvest's ``from``: records seen before come
+back unchanged. A complete harvest saves the partner's responseDate of its first page
+as the ``from`` of the next one, in the partner's granularity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from sqlalchemy import Connection
+
+from .. import __version__
+from ..errors import HarvestError, InvalidResource, ResourceNotFound
+from ..model import normalize_record
+from ..store import harvest as sql
+from ..store import utc_now
+from .client import Header, OAIClient, Page
+from .crosswalk import Crosswalked, Reader, first_license
+from .dedup import describe_key, match_keys
+from .formats import choose_format, reader_for
+from .report import SourceReport
+from .transport import RetryPolicy, Transport, user_agent
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..repository import Repository
+
+__all__ = ["SourceHarvest", "Progress", "LICENSE_POLICIES"]
+
+Progress = Callable[..., None]
+LICENSE_POLICIES = ("keep", "skip")  # a record without a usable licence: kept and flagged, or skipped
+_ID_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+_TOKENS_KEPT = 50  # tokens remembered per list to recognise a server that loops
+
+
+@dataclass
+class _Outcome:
+    resource_id: str | None
+    action: str  # new, updated, unchanged, merged, deleted, rejected, kept
+
+
+class SourceHarvest:
+    """Harvest one registered source into a repository (see :meth:`run`)."""
+
+    def __init__(
+        self,
+        repo: "Repository",
+        source: sql.SourceRow,
+        *,
+        full: bool = False,
+        progress: Progress | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        self.repo = repo
+        self.store = repo.store
+        self.source = source
+        self.name = source["name"]
+        self.origin = f"harvest:{self.name}"
+        self.full = full
+        self.progress = progress
+        settings = source.get("settings") or {}
+        self.license_policy = settings.get("on_missing_license", "keep")
+        self.report = SourceReport(source=self.name, url=source["url"], set_specs=tuple(source["set_specs"]))
+        agent = user_agent(__version__, repo.setting("base_url"), repo.setting("admin_email"))
+        transport_options: dict[str, Any] = {}
+        if sleep is not None:
+            transport_options["sleep"] = sleep
+        self.transport = Transport(
+            source["url"],
+            agent=agent,
+            delay=float(settings.get("delay", 0.0) or 0.0),
+            retry=RetryPolicy.from_settings(settings),
+            on_wait=self.report.note,
+            **transport_options,
+        )
+        self.client = OAIClient(self.transport)
+        self.repo_policy = repo.license_policy
+        self._unknown_deletions = 0
+
+    # -- the run --------------------------------------------------------------------
+
+    def run(self) -> SourceReport:
+        """Harvest until the partner's list ends; raises HarvestError (the report is on ``.report``)."""
+        try:
+            self._run()
+        except HarvestError as exc:
+            self.report.error = str(exc)
+            self.report.error_code = exc.code
+            exc.report = self.report  # type: ignore[attr-defined]
+            raise
+        finally:
+            self.transport.close()
+            if self._unknown_deletions:
+                self.report.note(f"{self._unknown_deletions} deletion(s) of records never harvested here were ignored")
+        return self.report
+
+    def _run(self) -> None:
+        identity = self.client.identify_partner()
+        state = dict(self.source["state"] or {})
+        prefix, reader = self._choose_format(state)
+        self.report.metadata_prefix = prefix
+        if state.get("metadata_prefix") not in (None, prefix):
+            state = {}  # another format: earlier positions do not apply
+        state["metadata_prefix"] = prefix
+        state["granularity"] = identity.granularity
+        set_specs: list[str | None] = list(self.source["set_specs"]) or [None]
+        if self.source["set_specs"]:
+            self._check_sets()
+
+        running = state.get("running") if not self.full else None
+        if running:
+            self.report.resumed = True
+        else:
+            last = None if self.full else state.get("last_from")
+            running = {"from": _in_granularity(last, identity.day_granularity), "set_index": 0,
+                       "token": None, "tokens": [], "started": None}
+        self.report.from_date = running["from"]
+        restarted = False
+        while running["set_index"] < len(set_specs):
+            set_spec = set_specs[running["set_index"]]
+            try:
+                if running["token"]:
+                    page = self.client.list_records_page(token=running["token"])
+                else:
+                    page = self.client.list_records_page(
+                        metadata_prefix=prefix, from_=running["from"], set_spec=set_spec
+                    )
+            except HarvestError as exc:
+                if exc.code == "noRecordsMatch":
+                    page = Page(response_date=self.client.response_date, records=[], token=None, token_element=False)
+                elif exc.code == "badResumptionToken" and running["token"] and not restarted:
+                    restarted = True
+                    self.report.note(
+                        f"the saved resumption token was refused ({exc}); asked for the list again "
+                        f"from {running['from'] or 'the beginning'}"
+                    )
+                    running.update(token=None, tokens=[])
+                    continue
+                else:
+                    self._save_state(state, running)
+                    raise
+            if running["started"] is None:
+                running["started"] = page.response_date or utc_now()
+            looping = bool(page.token and (page.token == running["token"] or page.token in running["tokens"]))
+            if page.token and not looping:
+                running["token"] = page.token
+                running["tokens"] = (running["tokens"] + [page.token])[-_TOKENS_KEPT:]
+            elif not looping:  # this list is complete (no token, or an empty element)
+                running.update(set_index=running["set_index"] + 1, token=None, tokens=[])
+            done = running["set_index"] >= len(set_specs)
+            if done:
+                state["last_from"] = _in_granularity(running["started"], identity.day_granularity)
+                state["last_complete"] = utc_now()
+                state.pop("running", None)
+            else:
+                state["running"] = running
+            self._store_page(page, reader, prefix, state)
+            if looping:
+                raise HarvestError(
+                    f"{self.source['url']} returned the resumption token {page.token!r} a second time, "
+                    "so the list would never end; the pages before were kept. Report this to the partner "
+                    "and harvest again later",
+                    code="resumptionLoop",
+                )
+        self.report.complete = True
+
+    def _choose_format(self, state: dict) -> tuple[str, Reader]:
+        prefix = self.source.get("metadata_prefix")
+        namespace = None
+        if not prefix:
+            try:
+                offered = self.client.metadata_formats()
+            except HarvestError as exc:
+                offered = []
+                self.report.note(f"ListMetadataFormats failed ({exc}); using oai_dc")
+            prefix = choose_format(offered) or ("oai_dc" if not offered else None)
+            if prefix is None:
+                listed = ", ".join(p for p, _, _ in offered)
+                raise HarvestError(
+                    f"{self.source['url']} offers no metadata format we can read (it offers {listed}); "
+                    "we read oai_dc, lom, oai_datacite/datacite and mods",
+                    code="cannotDisseminateFormat",
+                )
+            namespace = next((ns for p, _, ns in offered if p == prefix), None)
+        reader = reader_for(prefix, namespace)
+        if reader is None:
+            raise HarvestError(
+                f"metadata format {prefix!r} cannot be read; use oai_dc, lom, oai_datacite, datacite or mods",
+                code="cannotDisseminateFormat",
+            )
+        return prefix, reader
+
+    def _check_sets(self) -> None:
+        try:
+            known = {spec for spec, _ in self.client.set_specs()}
+        except HarvestError as exc:
+            self.report.note(f"ListSets failed ({exc}); harvesting the asked sets anyway")
+            return
+        if not known:
+            raise HarvestError(
+                f"{self.source['url']} has no sets; remove the set(s) {', '.join(self.source['set_specs'])} "
+                "from the source",
+                code="noSetHierarchy",
+            )
+        for spec in self.source["set_specs"]:
+            if spec not in known:
+                self.report.note(f"set {spec!r} is not listed by the partner's ListSets")
+
+    def _save_state(self, state: dict, running: dict) -> None:
+        state["running"] = running
+        with self.store.transaction() as conn:
+            sql.save_state(conn, self.name, state)
+
+    # -- one page -------------------------------------------------------------------
+
+    def _store_page(self, page: Page, reader: Reader, prefix: str, state: dict) -> None:
+        report = self.report
+        report.pages += 1
+        where = f"page {report.pages}"
+        for repair in page.repairs:
+            report.repairs.append((where, repair))
+        for problem in page.problems:
+            report.rejected.append((where, problem))
+        prepared = [self._prepare(header, payload, reader) for header, payload in page.records]
+        with self.store.transaction() as conn:
+            known = sql.provenance_rows(conn, self.name, (h.identifier for h, _, _ in prepared))
+            for header, data, cw in prepared:
+                report.records += 1
+                if header.deleted:
+                    self._delete(conn, header, known.get(header.identifier))
+                    if header.identifier in known:
+                        known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
+                elif data is not None:
+                    # a partner may list one identifier twice in a page: the second sees the first
+                    known[header.identifier] = self._upsert(
+                        conn, header, data, cw, prefix, known.get(header.identifier)
+                    )
+            sql.save_state(conn, self.name, state)
+        self.repo._changed()
+        if self.progress:
+            self.progress(source=self.name, pages=1, records=len(page.records))
+
+    def _prepare(self, header: Header, payload: Any, reader: Reader) -> tuple[Header, dict | None, Crosswalked | None]:
+        if header.deleted:
+            return header, None, None
+        oai_id = header.identifier
+        if payload is None:
+            self.report.rejected.append((oai_id, "the record has no metadata"))
+            return header, None, None
+        try:
+            cw = reader(payload)
+        except (ValueError, TypeError, AttributeError, InvalidResource) as exc:
+            self.report.rejected.append((oai_id, f"its metadata could not be read: {exc}"))
+            return header, None, None
+        return header, self._normalize(oai_id, cw), cw
+
+    def _normalize(self, oai_id: str, cw: Crosswalked) -> dict | None:
+        record = dict(cw.record)
+        lic, unknown = first_license(cw.rights)
+        if lic is not None:
+            record["license"] = lic.url
+        else:
+            problem = (f"licence not recognised: {unknown[0]!r}" if unknown else "no licence given")
+            keep = self.license_policy != "skip"
+            self.report.license_problems.append((oai_id, problem, keep))
+            if not keep:
+                return None
+            cw.notes.append(problem)
+        for attempt in range(3):
+            try:
+                return normalize_record(record, policy=self.repo_policy, require_license=False, where=oai_id)
+            except InvalidResource as exc:
+                problems = exc.problems or [str(exc)]
+                props = {re.split(r"[:/]", p, maxsplit=1)[0].strip() for p in problems}
+                if "license" in props and lic is not None:
+                    reason = next((p for p in problems if p.startswith("license")), str(exc))
+                    self.report.license_problems.append((oai_id, reason, False))
+                    self.report.rejected.append((oai_id, f"refused by the repository's licence policy: {reason}"))
+                    return None
+                droppable = {p for p in props if p in record and p not in ("name",)}
+                if "name" in props or not droppable or attempt == 2:
+                    self.report.rejected.append((oai_id, "; ".join(problems)))
+                    return None
+                for prop in droppable:
+                    record.pop(prop)
+                    cw.notes.append(f"{prop} left out: " + next(p for p in problems if p.startswith(prop)))
+        return None
+
+    def _upsert(self, conn: Connection, header: Header, data: dict, cw: Crosswalked | None, prefix: str,
+                row: sql.ProvenanceRow | None) -> sql.ProvenanceRow:
+        store, report, oai_id = self.store, self.report, header.identifier
+        notes = list(cw.notes) if cw else []
+        for note in notes:
+            report.repairs.append((oai_id, note))
+        keys = match_keys(data)
+        role = "primary"
+        if row is not None:
+            rid = row["resource_id"]
+            role = row["role"] or "primary"
+            if row["deleted"] and not store.exists(rid, conn=conn):
+                role = "primary"
+            data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
+            if role == "primary":
+                if store.exists(rid, conn=conn):
+                    changed = store.replace(conn, data, self.origin)
+                    if changed is None:
+                        report.unchanged += 1
+                    else:
+                        report.updated += 1
+                else:
+                    store.insert(conn, data, self.origin)  # the partner published it again
+                    report.updated += 1
+            else:
+                report.unchanged += 1
+        else:
+            match = self._match(conn, keys, data)
+            if match is not None:
+                rid, key = match
+                role = "duplicate"
+                report.merged.append((oai_id, rid, describe_key(key)))
+            else:
+                rid = self._new_id(conn, oai_id)
+                data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
+                store.insert(conn, data, self.origin)
+                report.new += 1
+        sql.put_provenance(
+            conn, source=self.name, oai_identifier=oai_id, resource_id=rid, datestamp=header.datestamp,
+            set_specs=header.set_specs, metadata_prefix=prefix, role=role, notes=notes, exists=row is not None,
+        )
+        sql.put_keys(conn, rid, keys)
+        return sql.ProvenanceRow(resource_id=rid, role=role, deleted=False, source=self.name, oai_identifier=oai_id)
+
+    def _match(self, conn: Connection, keys: list[str], data: dict) -> tuple[str, str] | None:
+        found = sql.find_by_keys(conn, keys)
+        for key in keys:  # strongest first: DOI, URL, title + creators
+            rid = found.get(key)
+            if rid is None or not self.store.exists(rid, conn=conn):
+                continue
+            providers = sql.live_providers(conn, rid)
+            if any(p["source"] == self.name for p in providers):
+                continue  # two records of one partner are two resources (versions, translations)
+            if key.startswith("title:"):
+                other = self.store.get(rid, conn=conn).data
+                mine = {k for k in keys if k.startswith("doi:")}
+                theirs = {k for k in match_keys(other) if k.startswith("doi:")}
+                if mine and theirs and not mine & theirs:
+                    continue  # same title and authors but different DOIs: different works
+            return rid, key
+        return None
+
+    def _new_id(self, conn: Connection, oai_id: str) -> str:
+        base = oai_id if _ID_URI.match(oai_id) else f"{self.name}:{re.sub(r'[^A-Za-z0-9._:-]+', '-', oai_id)}"
+        candidates = [base, f"{self.name}:{base}"]
+        for rid in candidates:
+            if not _any_row(self.store, conn, rid):  # tombstones too: their ids stay taken
+                return rid
+        n = 2
+        while True:
+            rid = f"{candidates[1]}-{n}"
+            if not _any_row(self.store, conn, rid):
+                return rid
+            n += 1
+
+    def _delete(self, conn: Connection, header: Header, row: sql.ProvenanceRow | None) -> None:
+        if row is None or row["deleted"]:
+            self._unknown_deletions += row is None
+            if row is not None:
+                self.report.unchanged += 1
+            return
+        rid = row["resource_id"]
+        sql.mark_deleted(conn, self.name, header.identifier, header.datestamp)
+        others = sql.live_providers(conn, rid)
+        if others:
+            if row["role"] in (None, "primary") and not any(o["role"] == "primary" for o in others):
+                sql.promote_duplicate(conn, others[0])
+            names = ", ".join(sorted({o["source"] for o in others}))
+            self.report.note(f"{header.identifier}: deleted here but kept as {rid}, still provided by {names}")
+            self.report.unchanged += 1
+            return
+        if self.store.exists(rid, conn=conn):
+            self.store.remove(conn, rid, self.origin)
+            self.report.deleted += 1
+        else:
+            self.report.unchanged += 1
+
+
+def _any_row(store: Any, conn: Connection, rid: str) -> bool:
+    try:
+        store.get(rid, include_deleted=True, conn=conn)
+        return True
+    except ResourceNotFound:
+        return False
+
+
+def _in_granularity(stamp: str | None, day: bool) -> str | None:
+    """A UTC datestamp in the partner's granularity (day-granularity partners get the date)."""
+    if not stamp:
+        return None
+    if day:
+        return stamp[:10]
+    return stamp if "T" in stamp else f"{stamp[:10]}T00:00:00Z"

@@ -1,0 +1,181 @@
+"""The interface every search backend implements, and the objects it exchanges.
+
+The Repository talks to a :class:`SearchBackend` only; the Whoosh index in the data
+folder is one implementation, a PostgreSQL full-text one can be another. Requests,
+documents and results are plain dataclasses of ours, so nothing backend-specific
+reaches callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol, Sequence, runtime_checkable
+
+__all__ = [
+    "FACETS",
+    "SORTS",
+    "IndexDocument",
+    "IndexEntry",
+    "SearchRequest",
+    "Hit",
+    "SearchResult",
+    "SearchBackend",
+]
+
+# The facetable properties, named as in the record.
+FACETS: tuple[str, ...] = (
+    "license",
+    "inLanguage",
+    "sdg",
+    "learningResourceType",
+    "educationalLevel",
+    "audience",
+    "source",
+)
+SORTS: tuple[str, ...] = ("relevance", "date", "name")
+
+
+@dataclass
+class IndexDocument:
+    """What the index knows of one resource, in backend-neutral form.
+
+    Texts carry their language (a BCP 47 tag; ``und`` when unknown) so a backend can
+    analyse each in its own language.
+    """
+
+    id: str
+    name: str
+    titles: list[tuple[str, str]] = field(default_factory=list)
+    keywords: list[tuple[str, str]] = field(default_factory=list)
+    descriptions: list[tuple[str, str]] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
+    concepts: list[str] = field(default_factory=list)  # vocabulary labels in every language
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    date: str = ""  # ISO date of the latest of modified / published / created, for recency
+    languages: list[str] = field(default_factory=list)
+    license: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One store change for the index: the resource's new document, or None when it was deleted."""
+
+    seq: int
+    resource_id: str
+    document: IndexDocument | None
+
+
+@dataclass
+class SearchRequest:
+    """A query with its resolved filters (property -> accepted values, OR within, AND across)."""
+
+    query: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    open_only: bool = False
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = 10
+    facets: bool = True
+
+
+@dataclass
+class Hit:
+    """One found resource: id, title, a snippet with ``<mark>`` around matches, score, licence, languages."""
+
+    id: str
+    name: str
+    score: float
+    snippet: str = ""
+    license: str | None = None
+    languages: list[str] = field(default_factory=list)
+    date: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "license": self.license,
+            "inLanguage": self.languages,
+            "date": self.date or None,
+        }
+
+
+@dataclass
+class SearchResult:
+    """The answer to a search: total hits, one page of hits, facet counts and a suggestion.
+
+    ``facets`` maps a record property (``license``, ``inLanguage``, ``sdg``, ...) to
+    {stored value: count}; each property's counts honour every *other* active filter.
+    ``notes`` explains how a mistyped query was read (shown to people, not in ``to_dict``).
+    """
+
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+    page: int = 1
+    page_size: int = 10
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size)) if self.page_size else 1
+
+    def to_dict(self) -> dict:
+        """The JSON form: ``total``, ``hits``, ``facets`` and ``suggestion``."""
+        return {
+            "total": self.total,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": self.facets,
+            "suggestion": self.suggestion,
+        }
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """A full-text index that follows the store's change sequence."""
+
+    def last_seq(self) -> int:
+        """The last store change this index has applied (0 for a new index)."""
+
+    def needs_rebuild(self) -> bool:
+        """True when the index is missing or was built by an incompatible version."""
+
+    def apply(self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True) -> int | None:
+        """Apply the store changes after the index's last seq, atomically with that seq.
+
+        ``entries(seq)`` yields the changes after ``seq``; the backend calls it once it
+        holds its write lock, so concurrent writers never apply a change twice out of
+        order. Returns the new last seq, or None when ``wait`` is false and another
+        writer holds the lock (that writer catches the index up).
+        """
+
+    def rebuild(
+        self, documents: Iterable[IndexDocument], last_seq: int, *, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Replace the whole index by ``documents`` (current at store seq ``last_seq``); returns the count."""
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a query; raises SearchError with a readable message for a query it cannot run."""
+
+    def close(self) -> None:
+        """Release files and caches."""
+
+
+def check_page(request: SearchRequest) -> None:
+    """Refuse page numbers and sizes no person means (SearchError)."""
+    from ..errors import SearchError
+
+    if request.sort not in SORTS:
+        raise SearchError(f"unknown sort {request.sort!r}; use one of {', '.join(SORTS)}")
+    if request.page < 1:
+        raise SearchError(f"page {request.page} does not exist; pages start at 1")
+    if not 1 <= request.page_size <= 1000:
+        raise SearchError(f"page size {request.page_size} is out of range; use 1 to 1000")
+
+
+def entries_sequence(entries: Sequence[IndexEntry]) -> int:
+    """The highest seq in a batch of entries (0 for none)."""
+    return max((e.seq for e in entries), default=0)

@@ -1,0 +1,239 @@
+"""SQL for harvesting: the registry of partner sources, provenance rows and match keys.
+
+Functions take a :class:`~oerrepo.store.Store` (they open their own transaction) or a
+``Connection`` (they run inside the caller's, so a page of records, its provenance and
+the source's resumption state commit together).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, and_, delete, func, select, update
+
+from ..errors import OerRepoError
+from . import Store, tables as t, utc_now
+
+__all__ = [
+    "SourceRow", "ProvenanceRow",
+    "put_source", "get_source", "list_sources", "delete_source", "save_state",
+    "provenance_rows", "provenance_of", "provenance_for", "put_provenance", "live_providers", "mark_deleted",
+    "promote_duplicate", "find_by_keys", "put_keys",
+]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SourceRow(dict):
+    """A registered partner source as a plain dict (name, url, metadata_prefix, set_specs, settings, state, added)."""
+
+
+class ProvenanceRow(dict):
+    """One provenance row as a plain dict."""
+
+
+def _source(row: Any) -> SourceRow:
+    return SourceRow(
+        name=row.name,
+        url=row.url,
+        metadata_prefix=row.metadata_prefix,
+        set_specs=json.loads(row.set_specs or "[]"),
+        settings=json.loads(row.settings or "{}"),
+        state=json.loads(row.state or "{}"),
+        added=row.added,
+    )
+
+
+def put_source(
+    store: Store, name: str, url: str, *, metadata_prefix: str | None, set_specs: Sequence[str],
+    settings: dict, replace: bool = False,
+) -> SourceRow:
+    """Register a source (or, with ``replace``, change its URL, format, sets and settings)."""
+    with store.transaction() as conn:
+        row = conn.execute(select(t.sources).where(t.sources.c.name == name)).first()
+        values = dict(url=url, metadata_prefix=metadata_prefix, set_specs=_dumps(list(set_specs)),
+                      settings=_dumps(settings))
+        if row is None:
+            conn.execute(t.sources.insert().values(name=name, state="{}", added=utc_now(), **values))
+        elif replace:
+            changed_target = (row.url != url or row.metadata_prefix != metadata_prefix
+                              or json.loads(row.set_specs or "[]") != list(set_specs))
+            if changed_target:  # another endpoint or format: the saved position means nothing there
+                values["state"] = "{}"
+            conn.execute(t.sources.update().where(t.sources.c.name == name).values(**values))
+        else:
+            raise OerRepoError(
+                f"a source named {name!r} already exists (url {row.url}); choose another name or remove it first"
+            )
+        return _source(conn.execute(select(t.sources).where(t.sources.c.name == name)).one())
+
+
+def get_source(store_or_conn: Store | Connection, name: str) -> SourceRow | None:
+    query = select(t.sources).where(t.sources.c.name == name)
+    if isinstance(store_or_conn, Connection):
+        row = store_or_conn.execute(query).first()
+    else:
+        with store_or_conn.reading() as conn:
+            row = conn.execute(query).first()
+    return _source(row) if row else None
+
+
+def list_sources(store: Store) -> list[SourceRow]:
+    """Every registered source with the number of live records it provides."""
+    counts = (
+        select(t.provenance.c.source, func.count().label("n"))
+        .where(t.provenance.c.deleted.is_(False))
+        .group_by(t.provenance.c.source)
+        .subquery()
+    )
+    query = (
+        select(t.sources, func.coalesce(counts.c.n, 0).label("n"))
+        .outerjoin(counts, counts.c.source == t.sources.c.name)
+        .order_by(t.sources.c.name)
+    )
+    with store.reading() as conn:
+        out = []
+        for row in conn.execute(query):
+            src = _source(row)
+            src["records"] = row.n
+            out.append(src)
+        return out
+
+
+def delete_source(store: Store, name: str) -> bool:
+    """Forget a source (its records and their provenance stay). False when there was none."""
+    with store.transaction() as conn:
+        return bool(conn.execute(delete(t.sources).where(t.sources.c.name == name)).rowcount)
+
+
+def save_state(conn: Connection, name: str, state: dict) -> None:
+    conn.execute(t.sources.update().where(t.sources.c.name == name).values(state=_dumps(state)))
+
+
+def _provenance(row: Any) -> ProvenanceRow:
+    return ProvenanceRow(
+        source=row.source,
+        oai_identifier=row.oai_identifier,
+        resource_id=row.resource_id,
+        datestamp=row.datestamp,
+        set_specs=tuple(json.loads(row.set_specs or "[]")),
+        metadata_prefix=row.metadata_prefix,
+        harvested_at=row.harvested_at,
+        deleted=bool(row.deleted),
+        role=row.role,
+        notes=tuple(json.loads(row.notes or "[]")),
+    )
+
+
+def provenance_rows(conn: Connection, source: str, oai_identifiers: Iterable[str]) -> dict[str, ProvenanceRow]:
+    """The rows of one source for a page's identifiers, by identifier (one query)."""
+    ids = list(dict.fromkeys(oai_identifiers))
+    out: dict[str, ProvenanceRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = select(t.provenance).where(
+            and_(t.provenance.c.source == source, t.provenance.c.oai_identifier.in_(chunk))
+        )
+        for row in conn.execute(query):
+            out[row.oai_identifier] = _provenance(row)
+    return out
+
+
+def provenance_of(store: Store, resource_id: str) -> list[ProvenanceRow]:
+    """Every source row of one resource, live ones first, primary first."""
+    return provenance_for(store, [resource_id]).get(resource_id, [])
+
+
+def provenance_for(store: Store, resource_ids: Sequence[str]) -> dict[str, list[ProvenanceRow]]:
+    """Provenance rows of many resources in one query per 500 ids."""
+    out: dict[str, list[ProvenanceRow]] = {}
+    ids = list(dict.fromkeys(resource_ids))
+    with store.reading() as conn:
+        for start in range(0, len(ids), 500):
+            query = (
+                select(t.provenance)
+                .where(t.provenance.c.resource_id.in_(ids[start : start + 500]))
+                .order_by(t.provenance.c.resource_id, t.provenance.c.deleted, t.provenance.c.source,
+                          t.provenance.c.oai_identifier)
+            )
+            for row in conn.execute(query):
+                out.setdefault(row.resource_id, []).append(_provenance(row))
+    for rows in out.values():
+        rows.sort(key=lambda r: (r["deleted"], r["role"] != "primary"))
+    return out
+
+
+def put_provenance(
+    conn: Connection, *, source: str, oai_identifier: str, resource_id: str, datestamp: str | None,
+    set_specs: Sequence[str], metadata_prefix: str | None, role: str, notes: Sequence[str], exists: bool,
+) -> None:
+    """Insert or update the row of (source, OAI identifier); ``exists`` says which (the caller knows)."""
+    values = dict(
+        resource_id=resource_id, datestamp=datestamp, set_specs=_dumps(list(set_specs)),
+        metadata_prefix=metadata_prefix, harvested_at=utc_now(), deleted=False, role=role,
+        notes=_dumps(list(notes)),
+    )
+    if exists:
+        conn.execute(
+            update(t.provenance)
+            .where(and_(t.provenance.c.source == source, t.provenance.c.oai_identifier == oai_identifier))
+            .values(**values)
+        )
+    else:
+        conn.execute(t.provenance.insert().values(source=source, oai_identifier=oai_identifier, **values))
+
+
+def mark_deleted(conn: Connection, source: str, oai_identifier: str, datestamp: str | None) -> None:
+    conn.execute(
+        update(t.provenance)
+        .where(and_(t.provenance.c.source == source, t.provenance.c.oai_identifier == oai_identifier))
+        .values(deleted=True, datestamp=datestamp, harvested_at=utc_now(), role="duplicate")
+    )
+
+
+def live_providers(conn: Connection, resource_id: str) -> list[ProvenanceRow]:
+    """The live provenance rows of a resource (sources that still provide it)."""
+    query = select(t.provenance).where(
+        and_(t.provenance.c.resource_id == resource_id, t.provenance.c.deleted.is_(False))
+    )
+    return [_provenance(r) for r in conn.execute(query)]
+
+
+def promote_duplicate(conn: Connection, row: ProvenanceRow) -> None:
+    """Make another source's row the primary one (its next update becomes the record)."""
+    conn.execute(
+        update(t.provenance)
+        .where(and_(t.provenance.c.source == row["source"], t.provenance.c.oai_identifier == row["oai_identifier"]))
+        .values(role="primary")
+    )
+
+
+def find_by_keys(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    """Resources already known under any of these match keys: key -> resource id."""
+    if not keys:
+        return {}
+    out: dict[str, str] = {}
+    keys = list(dict.fromkeys(keys))
+    for start in range(0, len(keys), 500):
+        query = select(t.match_keys.c.key, t.match_keys.c.resource_id).where(
+            t.match_keys.c.key.in_(keys[start : start + 500])
+        )
+        for key, rid in conn.execute(query):
+            out.setdefault(key, rid)
+    return out
+
+
+def put_keys(conn: Connection, resource_id: str, keys: Sequence[str]) -> None:
+    """Remember match keys of a resource (keys it already has are kept, new ones added)."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return
+    known = set(
+        conn.execute(select(t.match_keys.c.key).where(t.match_keys.c.resource_id == resource_id)).scalars()
+    )
+    fresh = [k for k in keys if k not in known]
+    if fresh:
+        conn.execute(t.match_keys.insert(), [{"key": k, "resource_id": resource_id} for k in fresh])

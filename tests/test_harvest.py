@@ -1,0 +1,320 @@
+"""Harvesting against a loopback OAI-PMH partner that misbehaves on demand (tests/oai_server.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from oai_server import (
+    Partner, Rec, as_latin1, bare_ampersand, control_chars, dc, deflate_unasked, gzip_unasked,
+    latin1_bytes_in_utf8, simple_records, with_bom,
+)
+from oerrepo import HarvestError, Repository
+
+FAST = dict(backoff=0.01, retries=3, timeout=1.0)
+
+
+@pytest.fixture
+def repo(data_dir):
+    with Repository(data_dir) as r:
+        yield r
+
+
+def test_harvest_stores_every_page_and_records_provenance(repo):
+    with Partner(simple_records(25), page_size=10) as partner:
+        report = repo.harvest(partner.url, source="partner", **FAST)
+    src = report.sources[0]
+    assert (src.pages, src.new, src.complete) == (3, 25, True)
+    assert repo.count() == 25
+    res = repo.get("oai:partner.test:7")
+    assert res.name == "Blueprint number 7"
+    assert res.license == "https://creativecommons.org/licenses/by/4.0/"
+    (prov,) = res.provenance
+    assert (prov.source, prov.oai_identifier, prov.datestamp, prov.metadata_prefix) == (
+        "partner", "oai:partner.test:7", "2024-01-01T00:00:00Z", "oai_dc")
+    assert repo.history("oai:partner.test:7")[0].origin == "harvest:partner"
+
+
+def test_user_agent_names_the_repository_and_its_contact(repo):
+    repo.set_setting("base_url", "https://oer.example.eu")
+    repo.set_setting("admin_email", "oer@example.eu")
+    with Partner(simple_records(2)) as partner:
+        repo.harvest(partner.url)
+    assert partner.agents[0].startswith("oerrepo/")
+    assert "+https://oer.example.eu" in partner.agents[0] and "mailto:oer@example.eu" in partner.agents[0]
+
+
+def test_second_harvest_is_incremental_from_the_partners_response_date(repo):
+    records = simple_records(5)
+    with Partner(records) as partner:
+        repo.harvest(partner.url, source="p")
+        records[1].xml = dc("Blueprint two, revised", creators=["Teacher 2"], rights=["CC-BY-4.0"])
+        records[1].datestamp = "2024-07-01T00:00:00Z"
+        records[2].deleted, records[2].datestamp = True, "2024-07-01T00:00:00Z"
+        partner.records.append(Rec("oai:partner.test:new", "2024-07-02T00:00:00Z",
+                           dc("A new one", rights=["CC0-1.0"])))
+        report = repo.harvest("p")
+    assert {"from": "2024-06-01T12:00:00Z", "metadataPrefix": "oai_dc", "verb": "ListRecords"} in partner.requests
+    src = report.sources[0]
+    assert (src.new, src.updated, src.deleted) == (1, 1, 1)
+    assert repo.get("oai:partner.test:2").name == "Blueprint two, revised"
+    assert "oai:partner.test:3" not in repo
+    assert repo.get("oai:partner.test:3", include_deleted=True).deleted
+
+
+def test_day_granularity_partner_is_asked_with_a_date(repo):
+    with Partner(simple_records(3, stamp="2024-01-01"), day_granularity=True) as partner:
+        repo.harvest(partner.url, source="p")
+        repo.harvest("p")
+    assert partner.requests[-1]["from"] == "2024-06-01"
+
+
+def test_datestamps_with_offsets_and_fractions_become_utc(repo):
+    recs = simple_records(2)
+    recs[0].raw_datestamp = "2024-03-01T10:00:00+02:00"
+    recs[1].raw_datestamp = "2024-03-01T10:00:00.123Z"
+    with Partner(recs) as partner:
+        repo.harvest(partner.url)
+    assert repo.get("oai:partner.test:1").provenance[0].datestamp == "2024-03-01T08:00:00Z"
+    assert repo.get("oai:partner.test:2").provenance[0].datestamp == "2024-03-01T10:00:00Z"
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("503", {"retry_after": "1"}),
+    ("503", {"retry_after": "date", "seconds": 1}),
+    ("429", {"retry_after": "0"}),
+    ("500", {}),
+    ("reset", {}),
+    ("slow", {"seconds": 1.5}),
+])
+def test_transient_failures_are_retried(repo, kind, options):
+    with Partner(simple_records(15)) as partner:
+        partner.fault(kind, **options)
+        report = repo.harvest(partner.url, **FAST)
+    assert report.sources[0].complete and repo.count() == 15
+    assert any("retry" in n for n in report.sources[0].notes)
+
+
+def test_a_partner_that_keeps_failing_ends_with_an_error_and_keeps_earlier_pages(repo):
+    with Partner(simple_records(25)) as partner:
+        partner.fault("none", times=1)  # the first page is served normally
+        partner.fault("500", times=10)
+        with pytest.raises(HarvestError) as info:
+            repo.harvest(partner.url, **FAST)
+    assert "failed 4 time(s)" in str(info.value)
+    assert repo.count() == 10
+    assert info.value.report.sources[0].new == 10
+
+
+def test_a_retry_after_longer_than_allowed_stops_the_harvest(repo):
+    with Partner(simple_records(3)) as partner:
+        partner.fault("503", retry_after="86400")
+        with pytest.raises(HarvestError, match="come back in 86400"):
+            repo.harvest(partner.url, **FAST)
+
+
+def test_html_instead_of_oai_pmh_is_an_error_naming_the_problem(repo):
+    with Partner(simple_records(3)) as partner:
+        partner.fault("html", verb="Identify")
+        with pytest.raises(HarvestError, match="did not answer with OAI-PMH XML"):
+            repo.harvest(partner.url, **FAST)
+
+
+def test_oai_error_with_http_422_is_read(repo):
+    with Partner(simple_records(3)) as partner:
+        partner.fault("error422", code="cannotDisseminateFormat", text="no such format")
+        with pytest.raises(HarvestError) as info:
+            repo.harvest(partner.url, **FAST)
+    assert info.value.code == "cannotDisseminateFormat"
+
+
+def test_no_records_match_with_http_422_is_an_empty_harvest(repo):
+    with Partner(simple_records(3)) as partner:
+        partner.fault("error422", code="noRecordsMatch")
+        report = repo.harvest(partner.url, **FAST)
+    assert report.sources[0].complete and report.sources[0].records == 0
+
+
+def test_bare_error_without_envelope_is_read(repo):
+    with Partner(simple_records(3)) as partner:
+        partner.fault("bare_error", code="badArgument")
+        with pytest.raises(HarvestError) as info:
+            repo.harvest(partner.url, **FAST)
+    assert info.value.code == "badArgument"
+
+
+@pytest.mark.parametrize("how, expect", [
+    (gzip_unasked, "gzip"),
+    (deflate_unasked, "deflate"),
+    (control_chars, "XML does not allow"),
+    (bare_ampersand, "bare '&'"),
+])
+def test_damaged_pages_are_repaired_and_the_repair_reported(repo, how, expect):
+    with Partner(simple_records(5)) as partner:
+        partner.fault("mangle", how=how)
+        report = repo.harvest(partner.url, **FAST)
+    src = report.sources[0]
+    assert src.new == 5 and src.complete
+    assert any(expect in what for _, what in src.repairs), src.repairs
+    if how is bare_ampersand:
+        assert repo.get("oai:partner.test:1").name == "Sun & Moon blueprint number 1"
+        # an undeclared HTML entity becomes its character
+        assert repo.get("oai:partner.test:1").data["creator"][0]["name"] == "Teacher 1"
+
+
+@pytest.mark.parametrize("how", [as_latin1, latin1_bytes_in_utf8, with_bom])
+def test_encodings_are_read(repo, how):
+    recs = [Rec("oai:p:1", "2024-01-01T00:00:00Z", dc("Café scientifique", rights=["CC-BY-4.0"]))]
+    with Partner(recs) as partner:
+        partner.fault("mangle", how=how)
+        report = repo.harvest(partner.url, **FAST)
+    assert report.sources[0].new == 1
+    assert repo.get("oai:p:1").name == "Café scientifique"
+
+
+def test_huge_text_node_keeps_the_page(repo):
+    recs = simple_records(3)
+    recs[1].xml = dc("Long one", rights=["CC-BY-4.0"], description="x" * 12_000_000)
+    with Partner(recs) as partner:
+        report = repo.harvest(partner.url, **FAST)
+    src = report.sources[0]
+    assert src.new == 3
+    assert len(repo.get("oai:partner.test:2").data["description"]["en"]) <= 100_000
+    assert any("cut" in what for _, what in src.repairs)
+
+
+def test_entities_are_never_expanded_nor_fetched(repo):
+    def bomb(data: bytes):
+        doctype = (b'<!DOCTYPE OAI-PMH [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                   b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY ext SYSTEM "file:///etc/passwd">]>')
+        data = data.replace(b"<OAI-PMH", doctype + b"<OAI-PMH", 1)
+        return data.replace(b"Blueprint number 1<", b"Blueprint &c;&ext; 1<"), "text/xml", {}
+
+    with Partner(simple_records(3)) as partner:
+        partner.fault("mangle", how=bomb)
+        report = repo.harvest(partner.url, **FAST)
+    title = repo.get("oai:partner.test:1").name
+    assert "aaaa" not in title and "root:" not in title
+    assert any("DOCTYPE" in what for _, what in report.sources[0].repairs)
+
+
+def test_empty_page_with_token_continues_and_empty_token_element_ends(repo):
+    with Partner(simple_records(15), final_token="empty") as partner:
+        partner.fault("empty_page")
+        report = repo.harvest(partner.url, **FAST)
+    assert repo.count() == 15 and report.sources[0].complete
+
+
+def test_empty_list_records_element_is_an_empty_harvest(repo):
+    with Partner([], no_match="empty") as partner:
+        report = repo.harvest(partner.url, **FAST)
+    assert report.sources[0].complete and report.sources[0].records == 0
+
+
+def test_repeated_token_stops_with_an_error_and_keeps_committed_pages(repo):
+    with Partner(simple_records(30)) as partner:
+        partner.fault("none")
+        partner.fault("repeat_token")
+        with pytest.raises(HarvestError) as info:
+            repo.harvest(partner.url, **FAST)
+    assert info.value.code == "resumptionLoop"
+    assert repo.count() == 20
+
+
+def test_expired_token_restarts_from_the_last_safe_from(repo):
+    with Partner(simple_records(25)) as partner:
+        partner.fault("none")
+        partner.fault("500", times=10)
+        with pytest.raises(HarvestError):
+            repo.harvest(partner.url, source="p", **FAST)
+        assert repo.sources()[0]["resumable"]
+        partner.faults.clear()
+        partner.expire_tokens()
+        report = repo.harvest("p")
+    src = report.sources[0]
+    assert src.resumed and src.complete
+    assert any("token was refused" in n for n in src.notes)
+    assert repo.count() == 25 and (src.new, src.unchanged) == (15, 10)
+
+
+def test_record_without_licence_is_kept_flagged_or_skipped_by_source_policy(repo, tmp_path):
+    recs = simple_records(2) + [Rec("oai:p:nolicence", "2024-01-01T00:00:00Z",
+                                    dc("No licence", rights=["All rights reserved"]))]
+    with Partner(recs) as partner:
+        report = repo.harvest(partner.url, source="keep")
+        kept = repo.get("oai:p:nolicence")
+        with Repository(tmp_path / "other") as other:
+            other.add_source("strict", partner.url, on_missing_license="skip")
+            skipped = other.harvest("strict").sources[0]
+            assert "oai:p:nolicence" not in other
+    assert kept.license is None
+    assert any("All rights reserved" in n for n in kept.provenance[0].notes)
+    assert report.sources[0].license_problems[0][0] == "oai:p:nolicence"
+    assert skipped.license_problems.total == 1 and skipped.new == 2
+
+
+def test_licence_refused_by_the_repository_policy_is_reported_not_silently_dropped(repo):
+    repo.set_setting("license_policy", "open-only")
+    recs = [Rec("oai:p:nc", "2024-01-01T00:00:00Z", dc("Non-commercial", rights=["CC BY-NC 4.0"]))]
+    with Partner(recs) as partner:
+        report = repo.harvest(partner.url)
+    src = report.sources[0]
+    assert "oai:p:nc" not in repo
+    assert src.rejected.total == 1 and "licence policy" in src.rejected[0][1]
+    assert src.license_problems.total == 1
+
+
+def test_bad_fields_are_left_out_not_the_record(repo):
+    recs = [Rec("oai:p:1", "2024-01-01T00:00:00Z",
+                dc("Odd identifiers", rights=["CC0-1.0"], identifiers=["https://example.org/a b c"]))]
+    with Partner(recs) as partner:
+        report = repo.harvest(partner.url)
+    assert "oai:p:1" in repo
+    assert report.sources[0].new == 1
+
+
+def test_duplicates_across_sources_become_one_record_with_two_provenances(repo):
+    a = [Rec("oai:a:1", "2024-01-01T00:00:00Z",
+             dc("Bee hotels", creators=["Maria Silva"], rights=["CC-BY-4.0"], identifiers=["https://doi.org/10.1234/bee"])),
+         Rec("oai:a:2", "2024-01-01T00:00:00Z",
+             dc("Solar ovens", creators=["Jonas Berg", "Ana Ruiz"], rights=["CC-BY-4.0"]))]
+    b = [Rec("oai:b:9", "2024-01-01T00:00:00Z",
+             dc("Bee Hotels!", creators=["Silva, Maria"], rights=["CC-BY-4.0"], identifiers=["10.1234/BEE"])),
+         Rec("oai:b:10", "2024-01-01T00:00:00Z",
+             dc("Solar  ovens", creators=["Ruiz, Ana", "Berg, Jonas"], rights=["CC-BY-4.0"])),
+         Rec("oai:b:11", "2024-01-01T00:00:00Z", dc("Solar ovens", creators=["Someone Else"], rights=["CC-BY-4.0"]))]
+    with Partner(a) as pa, Partner(b) as pb:
+        repo.harvest(pa.url, source="a")
+        report = repo.harvest(pb.url, source="b")
+        src = report.sources[0]
+        assert src.merged.total == 2 and src.new == 1
+        assert {why.split()[1] for _, _, why in src.merged} == {"DOI", "title"}
+        assert sorted(p.source for p in repo.get("oai:a:1").provenance) == ["a", "b"]
+        # deleted at one partner: kept while the other still provides it
+        a[0].deleted, a[0].datestamp = True, "2024-07-01T00:00:00Z"
+        repo.harvest("a")
+        assert "oai:a:1" in repo
+        b[0].deleted, b[0].datestamp = True, "2024-07-01T00:00:00Z"
+        repo.harvest("b")
+        assert "oai:a:1" not in repo
+
+
+def test_sets_are_harvested_one_after_the_other(repo):
+    recs = simple_records(6)
+    for i, r in enumerate(recs):
+        r.sets = ("physics",) if i % 2 else ("biology",)
+    with Partner(recs, sets=(("physics", "Physics"), ("biology", "Biology"), ("art", "Art"))) as partner:
+        report = repo.harvest(partner.url, set_specs=["physics"])
+    assert report.sources[0].new == 3
+    assert repo.get("oai:partner.test:2").provenance[0].set_specs == ("physics",)
+
+
+def test_unknown_url_or_name_is_a_clear_error(repo):
+    with pytest.raises(HarvestError, match="neither a registered source nor an http"):
+        repo.harvest("nosuchsource")
+    with pytest.raises(HarvestError, match="without '\\?verb"):
+        repo.harvest("http://127.0.0.1:1/oai?verb=Identify")
+
+
+def test_unreachable_partner_is_an_error_not_a_traceback(repo):
+    with pytest.raises(HarvestError, match="failed"):
+        repo.harvest("http://127.0.0.1:9/oai", retries=0, timeout=0.5)

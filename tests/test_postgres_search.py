@@ -1,0 +1,144 @@
+"""Search on PostgreSQL: the same behavioural tests as the Whoosh index, on the database.
+
+The tests of test_index.py that describe what a person sees (multilingual matching, the
+query language, ranking, facets, "did you mean") are collected here a second time with
+a ``samples`` repository whose store and search index are in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pg import drop_schema, new_schema, require_server
+
+from oerrepo import Repository
+from oerrepo.errors import SearchError
+from oerrepo.index.backend import SearchBackend, SearchRequest
+from oerrepo.index.postgres import PostgresBackend, parse
+from oerrepo.store import Store
+
+import test_index
+from test_index import (  # noqa: F401  (collected again, with this module's fixtures)
+    test_accents_do_not_matter,
+    test_add_update_delete_reach_the_index,
+    test_bad_filter_values_are_clear_errors,
+    test_cross_language_concepts,
+    test_did_you_mean,
+    test_exact_title_first_then_recency,
+    test_facet_counts_honour_the_other_filters,
+    test_facet_counts_match_the_store,
+    test_field_queries_take_short_forms,
+    test_german_compound_found_by_prefix,
+    test_greek_with_and_without_accents_and_inflection,
+    test_hits_carry_snippet_licence_languages,
+    test_lone_operator_and_stop_words_give_sensible_results,
+    test_mistyped_queries_still_search,
+    test_open_only_and_repeated_filters,
+    test_phrase_and_boolean_operators,
+    test_samples_are_found_in_their_languages,
+    test_sort_by_date_and_name_and_pages,
+    test_word_forms_match_through_stemming,
+)
+
+
+def _on_postgres(folder: Path, url: str) -> Repository:
+    repo = Repository(folder, db_url=url)
+    repo.store
+    if not isinstance(getattr(repo, "_search_backend", None), PostgresBackend):
+        repo.close()
+        repo._search_backend = PostgresBackend(Store(url).open())
+    return repo
+
+
+class _Folders:
+    """Hands test_index's fixture a data folder that names a PostgreSQL schema."""
+
+    def __init__(self, factory, url: str):
+        self.factory, self.url = factory, url
+
+    def mktemp(self, name: str) -> Path:
+        folder = self.factory.mktemp(name)
+        (folder / "data").mkdir()
+        (folder / "data" / "oerrepo.toml").write_text(f'[store]\nurl = "{self.url}"\n', encoding="utf-8")
+        return folder
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    """test_index's sample repository (the same records, built by its own fixture code), on PostgreSQL."""
+    base = require_server()
+    name, url = new_schema(base)
+    build = test_index.samples.__wrapped__(_Folders(tmp_path_factory, url))
+    repo = next(build)
+    if not isinstance(getattr(repo, "_search_backend", None), PostgresBackend):
+        # Until the facade picks the backend by the store's dialect itself.
+        repo.close()
+        repo._search_backend = PostgresBackend(Store(url).open())
+        repo.reindex()
+    yield repo
+    next(build, None)
+    drop_schema(base, name)
+
+
+@pytest.fixture
+def tmp_path(tmp_path_factory, request):
+    """test_index's per-test folder; here the folder names a fresh PostgreSQL schema."""
+    base = require_server()
+    name, url = new_schema(base)
+    folder = tmp_path_factory.mktemp("pg")
+    (folder / "data").mkdir()
+    (folder / "data" / "oerrepo.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    yield folder
+    drop_schema(base, name)
+
+
+def test_the_backend_follows_the_interface(pg_url):
+    backend = PostgresBackend(Store(pg_url).open())
+    assert isinstance(backend, SearchBackend)
+    assert backend.needs_rebuild() and backend.last_seq() == 0
+    assert backend.rebuild([], 7) == 0
+    assert not backend.needs_rebuild() and backend.last_seq() == 7
+    assert backend.search(SearchRequest("anything")).total == 0
+
+
+def test_a_sqlite_store_is_refused(tmp_path_factory):
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('s') / 'repo.db'}").open()
+    with pytest.raises(SearchError, match="PostgreSQL"):
+        PostgresBackend(store)
+
+
+@pytest.mark.parametrize(
+    "typed, tree",
+    [
+        ("kite lift", ("and", [("word", None, "kite"), ("word", None, "lift")])),
+        ("kite OR lift", ("or", [("word", None, "kite"), ("word", None, "lift")])),
+        ("pond NOT garden", ("and", [("word", None, "pond"), ("not", ("word", None, "garden"))])),
+        ('"pond life"', ("phrase", None, "pond life")),
+        ("grün*", ("prefix", None, "grun")),
+        ("title:kite", ("word", "title", "kite")),
+        ("(a OR b) c", ("and", [("or", [("word", None, "a"), ("word", None, "b")]), ("word", None, "c")])),
+        ("sdg:13", ("facet", "sdg", ["http://metadata.un.org/sdg/13"])),
+    ],
+)
+def test_queries_are_read_as_people_mean_them(typed, tree):
+    assert parse(typed)[0] == tree
+
+
+def test_hostile_query_text_is_only_ever_data(samples):
+    for typed in ("'; DROP TABLE search_docs; --", "a:b:c", "\\", "title:'", "$$", "kite:*A", "!!", "&"):
+        samples.search(typed)
+    assert samples.search("kite").total >= 2
+
+
+def test_every_web_worker_sees_the_same_index(samples, tmp_path_factory):
+    url = samples.store.url
+    other = _on_postgres(tmp_path_factory.mktemp("worker2") / "data", url)
+    try:
+        samples.add({"id": "t-new-one", "name": {"en": "Zeppelin workshop"}, "license": "CC0-1.0",
+                     "inLanguage": ["en"]})
+        assert [h.id for h in other.search("zeppelin").hits] == ["t-new-one"]
+        samples.delete("t-new-one")
+        assert other.search("zeppelin").total == 0
+    finally:
+        other.close()

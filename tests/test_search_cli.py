@@ -1,0 +1,82 @@
+"""The search and reindex commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from oerrepo import Repository
+from oerrepo.cli import cli
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "data"
+    with Repository(path) as repo:
+        repo.load_samples()
+    return path
+
+
+def run(data, *args):
+    return CliRunner().invoke(cli, ["--data", str(data), *args])
+
+
+def test_search_json_prints_the_documented_object(data):
+    result = run(data, "search", "energia", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert set(out) == {"total", "hits", "facets", "suggestion"}
+    assert out["total"] == len(out["hits"]) or out["total"] > len(out["hits"])
+    assert all({"id", "name", "score"} <= set(h) for h in out["hits"])
+    assert set(out["facets"]) == {
+        "license", "inLanguage", "sdg", "learningResourceType", "educationalLevel", "audience", "source"
+    }
+    assert out["suggestion"] is None
+
+
+def test_search_filters_take_short_forms(data):
+    out = json.loads(run(data, "search", "--sdg", "7", "--language", "pt", "--license", "cc-by", "--json").output)
+    with Repository(data) as repo:
+        expected = {
+            r.id for r in repo.iter(sdg=7, language="pt")
+            if r.license == "https://creativecommons.org/licenses/by/4.0/"
+        }
+    assert {h["id"] for h in out["hits"]} == expected and expected
+
+
+def test_search_text_output_shows_hits_and_facets(data):
+    result = run(data, "search", "water", "--page-size", "2")
+    assert result.exit_code == 0, result.output
+    assert "resources found (showing 1-2" in result.output
+    assert "Licence: CC-BY-4.0" in result.output
+    assert "SDG 6 (" in result.output  # water quality: SDG 6 among the counts
+
+
+def test_misspelt_query_suggests(data):
+    result = run(data, "search", "watr")
+    assert "Did you mean: water" in result.output
+
+
+def test_bad_filter_is_one_clear_error(data):
+    result = run(data, "search", "water", "--type", "spaceship")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot filter by learningResourceType 'spaceship'")
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "((", "AND", "NOT", "nosuchfield:x", ":", "*", '"" ()'])
+def test_odd_queries_never_trace_back(data, query):
+    result = run(data, "search", query, "--json")
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 0:
+        assert "total" in json.loads(result.output)
+
+
+def test_reindex(data):
+    result = run(data, "reindex", "--json")
+    assert result.exit_code == 0, result.output
+    with Repository(data) as repo:
+        assert json.loads(result.output) == {"indexed": repo.count()}
