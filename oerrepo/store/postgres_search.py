@@ -340,8 +340,13 @@ class _Compiler:
             return f"to_tsquery('{SIMPLE}', {p})"
         p = self._param(value)
         fn = "phraseto_tsquery" if kind == "phrase" else "plainto_tsquery"
-        parts = [f"{fn}('{cfg}', {p})" for cfg in self.configs]
-        query = "(" + " || ".join(parts) + ")"
+        parts = ", ".join(f"{fn}('{cfg}', {p})" for cfg in self.configs)
+        # Most languages analyse a word alike: OR the distinct analyses only, once per query
+        # (an uncorrelated subquery), which keeps ranking cheap.
+        query = (
+            f"(SELECT coalesce(string_agg(DISTINCT '(' || x::text || ')', ' | ')::tsquery, ''::tsquery) "
+            f"FROM unnest(ARRAY[{parts}]) AS x WHERE x::text <> '')"
+        )
         if field in _WEIGHTS:
             # A named field matches its words as written (folded, unstemmed), as in the Whoosh
             # index, and only in that field's weight.
@@ -447,10 +452,9 @@ def search(
     if with_facets:
         for prop, column in FACET_COLUMNS.items():
             others = [c for p, c in active.items() if p != prop]
-            cond = " AND ".join([base, *others])
+            cond = " AND ".join(["TRUE", *others])
             facet_sql.append(
-                f"SELECT '{prop}' AS prop, v, count(*) AS n FROM search_docs d, unnest(d.{column}) AS v "
-                f"WHERE {cond} GROUP BY v"
+                f"SELECT '{prop}' AS prop, v, count(*) AS n FROM d, unnest(d.{column}) AS v WHERE {cond} GROUP BY v"
             )
     try:
         with store.reading() as conn:
@@ -458,7 +462,13 @@ def search(
             rows = [dict(r._mapping) for r in conn.execute(text(page_sql), comp.params)] if offset < total else []
             facets: dict[str, dict[str, int]] = {prop: {} for prop in FACET_COLUMNS} if with_facets else {}
             if facet_sql:
-                for prop, value, n in conn.execute(text(" UNION ALL ".join(facet_sql)), comp.params):
+                # The text query runs once; each facet then counts within its result.
+                columns = ", ".join(f"d.{c}" for c in FACET_COLUMNS.values())
+                facet_query = (
+                    f"WITH d AS MATERIALIZED (SELECT {columns} FROM search_docs d WHERE {base}) "
+                    + " UNION ALL ".join(facet_sql)
+                )
+                for prop, value, n in conn.execute(text(facet_query), comp.params):
                     facets[prop][value] = n
     except DBAPIError as exc:
         raise SearchError(f"the search could not run on PostgreSQL: {postgres._first_line(str(exc.orig))}") from exc
