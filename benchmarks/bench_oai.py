@@ -54,9 +54,17 @@ def load(data_dir: Path, n: int, page: int) -> None:
             data["id"] = f"gen-{i:07d}"
             data["name"] = {k: f"{v} ({i})" for k, v in data["name"].items()}
             repo.store.insert(conn, data, "benchmark")
+    loaded = time.perf_counter() - started
+    # The search index follows the store when the server opens it; build it now so the
+    # timed harvest measures the feed alone.
+    reindex = getattr(repo, "reindex", None)
+    if reindex:
+        t0 = time.perf_counter()
+        reindex()
+        print(f"search index built in {time.perf_counter() - t0:.1f} s (not timed below)")
     repo.set_setting("oai_page_size", page)
     repo.set_setting("base_url", "http://127.0.0.1:8000")
-    print(f"loaded {n} records in {time.perf_counter() - started:.1f} s (one transaction)")
+    print(f"loaded {n} records in {loaded:.1f} s (one transaction)")
     repo.close()
 
 

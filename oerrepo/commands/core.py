@@ -409,7 +409,7 @@ def config(repo: Repository, key: str | None, value: str | None) -> None:
     settings = repo.settings()
     for k, v in sorted(settings.items()):
         if key is None or k == key:
-            click.echo(f"{k} = {v}")
+            click.echo(f"{k} = {'(hidden)' if k.endswith('secret') else v}")
 
 
 COMMANDS = [init, add, update, import_, show, list_, delete, validate, license_, stats, history, sets, config]

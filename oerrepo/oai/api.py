@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
@@ -38,18 +37,11 @@ class FeedMixin:
     ``oai_sets`` (false turns sets off).
     """
 
-    _feed_lock = threading.Lock()
 
     def _feed_secret(self) -> str:
-        secret = self.setting("oai_secret")
-        if not secret:
-            with FeedMixin._feed_lock:
-                secret = self.setting("oai_secret")
-                if not secret:
-                    # Signs resumption tokens; kept in the data folder so tokens outlive a restart.
-                    secret = secrets.token_urlsafe(32)
-                    self.set_setting("oai_secret", secret)
-        return secret
+        # Signs resumption tokens; kept in the store so tokens outlive a restart and every
+        # web worker on the same store honours the others' tokens (set once, atomically).
+        return self.setting("oai_secret") or self.store.setdefault_setting("oai_secret", secrets.token_urlsafe(32))
 
     def _feed(self, base_url: str | None = None) -> Feed:
         settings = self.settings()
