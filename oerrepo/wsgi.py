@@ -6,7 +6,10 @@ Routes:
 - ``GET /`` — a small HTML page naming the repository, its counts and links;
 - ``GET /health`` — JSON for monitoring;
 - ``GET /resources/<id>[.<ext>]`` and ``GET /catalog[.<ext>]`` — linked data, negotiated
-  on ``Accept`` by the repository (404 when the repository offers none).
+  on ``Accept`` by the repository (404 when the repository offers none);
+- ``GET /export.<ext>[?set=SPEC&since=DATE]`` — the catalogue dumps the DCAT catalogue
+  advertises, streamed from a temporary file so memory stays flat;
+- ``GET /search?q=...`` — full-text search as JSON (the filters of ``Repository.search``).
 
 Responses are gzip-compressed when the client accepts it. Only :class:`Repository`
 methods are called here.
@@ -19,11 +22,12 @@ import html
 import json
 import re
 import sys
+import tempfile
 import traceback
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
-from .errors import OerRepoError
+from .errors import ExportError, OerRepoError, SearchError
 
 __all__ = ["WebApp"]
 
@@ -64,6 +68,10 @@ class WebApp:
             elif path == "/catalog" or path.startswith("/catalog."):
                 ext = path[len("/catalog."):] if path.startswith("/catalog.") else None
                 status, headers, body = self._catalog(environ, ext)
+            elif path.startswith("/export.") and method == "GET":
+                return self._export(environ, start_response, path[len("/export."):])
+            elif path == "/search":
+                status, headers, body = self._search(environ)
             else:
                 status, headers, body = _page(404, "Not found", f"Nothing is served at {path}.")
         except OerRepoError as exc:
@@ -116,6 +124,8 @@ class WebApp:
             (f"{oai}?verb=ListRecords&metadataPrefix=oai_dc", "OAI-PMH: records in Dublin Core"),
             (f"{oai}?verb=ListRecords&metadataPrefix=lom", "OAI-PMH: records in IEEE LOM"),
             (f"{base}/catalog", "Linked data: the catalogue (DCAT)"),
+            (f"{base}/export.ttl", "Linked data: the whole catalogue in Turtle"),
+            (f"{base}/search?q=energy", "Search (JSON)"),
             (f"{base}/health", "Health"),
         ]
         items = "".join(f'<li><a href="{html.escape(u)}">{html.escape(t)}</a></li>' for u, t in links)
@@ -160,6 +170,62 @@ class WebApp:
             return _page(404, "Not found", "This repository serves no linked data.")
         status, content_type, body = negotiate(environ.get("HTTP_ACCEPT", ""), ext)
         return status, [("Content-Type", content_type), ("Vary", "Accept")], body
+
+
+    def _export(self, environ: dict, start_response: Callable, ext: str) -> Iterable[bytes]:
+        from .linked.serialize import FORMATS
+
+        by_ext = {extension: (name, media) for name, (media, extension) in FORMATS.items()}
+        if ext not in by_ext:
+            status, headers, body = _page(404, "Not found", f"No dump /export.{ext}; try " + ", ".join(
+                f"/export.{e}" for e in by_ext))
+        else:
+            args = dict(_query(environ.get("QUERY_STRING", "")))
+            fmt, media = by_ext[ext]
+            spool = tempfile.TemporaryFile()
+            try:
+                self.repo.export(fmt, spool, set_spec=args.get("set") or None, since=args.get("since") or None)
+            except ExportError as exc:
+                spool.close()
+                status, headers, body = _page(400, "Bad request", str(exc))
+            else:
+                size = spool.tell()
+                spool.seek(0)
+                start_response("200 OK", [("Content-Type", media), ("Content-Length", str(size)),
+                                          ("Content-Disposition", f'inline; filename="catalogue.{ext}"')])
+                wrapper = environ.get("wsgi.file_wrapper")
+                return wrapper(spool, 1 << 16) if wrapper else iter(lambda: spool.read(1 << 16), b"")
+        headers.append(("Content-Length", str(len(body))))
+        start_response(_STATUS.get(status, f"{status} Error"), headers)
+        return [body]
+
+    def _search(self, environ: dict) -> tuple[int, list, bytes]:
+        args: dict[str, list[str]] = {}
+        for key, value in _query(environ.get("QUERY_STRING", "")):
+            args.setdefault(key, []).append(value)
+        filters = {k: args[k] for k in ("license", "language", "sdg", "type", "level", "audience", "source") if k in args}
+        try:
+            page = int(args.get("page", ["1"])[0])
+            page_size = min(int(args.get("page_size", ["10"])[0]), 100)
+        except ValueError:
+            return _json(400, {"error": "page and page_size must be whole numbers"})
+        try:
+            result = self.repo.search(
+                args.get("q", [""])[0],
+                open_only=args.get("open_only", ["false"])[0].lower() in ("1", "true", "yes"),
+                sort=args.get("sort", ["relevance"])[0],
+                page=max(page, 1),
+                page_size=max(page_size, 1),
+                **filters,
+            )
+        except SearchError as exc:
+            return _json(400, {"error": str(exc)})
+        return _json(200, result.to_dict())
+
+
+def _json(status: int, payload: Any) -> tuple[int, list, bytes]:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return status, [("Content-Type", "application/json; charset=utf-8")], body
 
 
 # --------------------------------------------------------------------------- request parsing
