@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Callable, Iterable, Mapping
 
-import idutils
+import fastjsonschema
 import jsonschema
 import langcodes
 
@@ -51,6 +51,22 @@ def resource_schema() -> dict:
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(resource_schema())
+
+
+@lru_cache(maxsize=4)
+def _fast_check(require_id: bool, require_license: bool) -> Callable[[dict], Any]:
+    """The published schema compiled to Python code: a yes/no answer in microseconds.
+
+    Built from ``resource_schema()`` itself, with ``id`` or ``license`` dropped from the
+    top-level ``required`` where the caller does not require them. It only says whether a
+    record is valid; when it is not, the published schema's own validator (jsonschema)
+    says exactly what is wrong, so every message comes from there.
+    """
+    schema = copy.deepcopy(resource_schema())
+    optional = {name for name, needed in (("id", require_id), ("license", require_license)) if not needed}
+    schema["required"] = [name for name in schema["required"] if name not in optional]
+    # use_default=False: never write schema defaults into the caller's record
+    return fastjsonschema.compile(schema, use_default=False)
 
 
 # ---------------------------------------------------------------------------
@@ -221,7 +237,12 @@ def _text(value: Any, what: str) -> str:
 
 def normalize_language(value: Any) -> str:
     """Return the BCP 47 tag of a language code or English name ('por', 'pt_BR', 'German')."""
-    text = _text(value, "a language")
+    return _language_tag(_text(value, "a language"))
+
+
+@lru_cache(maxsize=4096)
+def _language_tag(text: str) -> str:
+    # A harvest meets the same few language codes thousands of times: look each up once.
     try:
         tag = langcodes.standardize_tag(text.replace("_", "-"))
     except (ValueError, LookupError):
@@ -271,7 +292,7 @@ def _controlled(vocab: str) -> Callable[[Any, "_Ctx"], list[str]]:
         for item in _as_list(value):
             if isinstance(item, Mapping):
                 item = item.get("id") or item.get("@id") or item.get("prefLabel", {}).get("en")
-            uri = vocabularies.resolve(vocab, item)
+            uri = _resolve(vocab, item) if isinstance(item, (str, int)) else vocabularies.resolve(vocab, item)
             if uri not in out:
                 out.append(uri)
         return out
@@ -279,8 +300,14 @@ def _controlled(vocab: str) -> Callable[[Any, "_Ctx"], list[str]]:
     return convert
 
 
+# Vocabularies are fixed for the life of the process; typed, so that True is not 1.
+_resolve = lru_cache(maxsize=4096, typed=True)(vocabularies.resolve)
+
+
 def _normalize_identifier(value: Any) -> str:
     text = _text(value, "an identifier")
+    import idutils  # half a second to import: only load it when an identifier needs it
+
     schemes = idutils.detect_identifier_schemes(text)
     for scheme in ("doi", "handle", "ark", "urn", "purl"):
         if scheme in schemes:
@@ -639,8 +666,14 @@ def validate_record(
     data: Mapping[str, Any], *, where: str | None = None, require_id: bool = True, require_license: bool = True
 ) -> None:
     """Check a stored-form record against the published JSON Schema; raise InvalidResource."""
+    record = data if isinstance(data, dict) else dict(data)
+    try:
+        _fast_check(require_id, require_license)(record)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass  # invalid: the full validator below names every problem
     errors = []
-    for err in sorted(_validator().iter_errors(dict(data)), key=lambda e: list(e.absolute_path)):
+    for err in sorted(_validator().iter_errors(record), key=lambda e: list(e.absolute_path)):
         path = "/".join(str(p) for p in err.absolute_path) or "(record)"
         if err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else err.message

@@ -16,10 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy import Connection
-
 from .. import __version__
-from ..errors import HarvestError, InvalidResource, ResourceNotFound
+from ..errors import HarvestError, InvalidResource
 from ..model import normalize_record
 from ..store import harvest as sql
 from ..store import utc_now
@@ -230,19 +228,27 @@ class SourceHarvest:
         for problem in page.problems:
             report.rejected.append((where, problem))
         prepared = [self._prepare(header, payload, reader) for header, payload in page.records]
+        keys = [match_keys(data) if data is not None else [] for _, data, _ in prepared]
         with self.store.transaction() as conn:
-            known = sql.provenance_rows(conn, self.name, (h.identifier for h, _, _ in prepared))
-            for header, data, cw in prepared:
+            # Everything the page will ask about is read in a few queries, and everything
+            # it writes goes out in a few more when the page is done (same transaction).
+            batch = sql.HarvestPage(self.store, conn, self.name)
+            known = batch.rows(h.identifier for h, _, _ in prepared)
+            candidates = [rid for h, data, _ in prepared if data is not None and h.identifier not in known
+                          for rid in self._id_candidates(h.identifier)]
+            batch.prefetch((), [k for ks in keys for k in ks], candidates)
+            for (header, data, cw), record_keys in zip(prepared, keys):
                 report.records += 1
                 if header.deleted:
-                    self._delete(conn, header, known.get(header.identifier))
+                    self._delete(batch, header, known.get(header.identifier))
                     if header.identifier in known:
                         known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
                 elif data is not None:
                     # a partner may list one identifier twice in a page: the second sees the first
                     known[header.identifier] = self._upsert(
-                        conn, header, data, cw, prefix, known.get(header.identifier)
+                        batch, header, data, cw, prefix, known.get(header.identifier), record_keys
                     )
+            batch.flush()
             sql.save_state(conn, self.name, state)
         self.repo._changed()
         if self.progress:
@@ -294,61 +300,60 @@ class SourceHarvest:
                     cw.notes.append(f"{prop} left out: " + next(p for p in problems if p.startswith(prop)))
         return None
 
-    def _upsert(self, conn: Connection, header: Header, data: dict, cw: Crosswalked | None, prefix: str,
-                row: sql.ProvenanceRow | None) -> sql.ProvenanceRow:
-        store, report, oai_id = self.store, self.report, header.identifier
+    def _upsert(self, batch: sql.HarvestPage, header: Header, data: dict, cw: Crosswalked | None, prefix: str,
+                row: sql.ProvenanceRow | None, keys: list[str]) -> sql.ProvenanceRow:
+        records, report, oai_id = batch.resources, self.report, header.identifier
         notes = list(cw.notes) if cw else []
         for note in notes:
             report.repairs.append((oai_id, note))
-        keys = match_keys(data)
         role = "primary"
         if row is not None:
             rid = row["resource_id"]
             role = row["role"] or "primary"
-            if row["deleted"] and not store.exists(rid, conn=conn):
+            if row["deleted"] and not records.exists(rid):
                 role = "primary"
             data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
             if role == "primary":
-                if store.exists(rid, conn=conn):
-                    changed = store.replace(conn, data, self.origin)
+                if records.exists(rid):
+                    changed = records.replace(data, self.origin)
                     if changed is None:
                         report.unchanged += 1
                     else:
                         report.updated += 1
                 else:
-                    store.insert(conn, data, self.origin)  # the partner published it again
+                    records.insert(data, self.origin)  # the partner published it again
                     report.updated += 1
             else:
                 report.unchanged += 1
         else:
-            match = self._match(conn, keys, data)
+            match = self._match(batch, keys, data)
             if match is not None:
                 rid, key = match
                 role = "duplicate"
                 report.merged.append((oai_id, rid, describe_key(key)))
             else:
-                rid = self._new_id(conn, oai_id)
+                rid = self._new_id(batch, oai_id)
                 data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
-                store.insert(conn, data, self.origin)
+                records.insert(data, self.origin)
                 report.new += 1
-        sql.put_provenance(
-            conn, source=self.name, oai_identifier=oai_id, resource_id=rid, datestamp=header.datestamp,
+        batch.put_provenance(
+            source=self.name, oai_identifier=oai_id, resource_id=rid, datestamp=header.datestamp,
             set_specs=header.set_specs, metadata_prefix=prefix, role=role, notes=notes, exists=row is not None,
         )
-        sql.put_keys(conn, rid, keys)
+        batch.put_keys(rid, keys)
         return sql.ProvenanceRow(resource_id=rid, role=role, deleted=False, source=self.name, oai_identifier=oai_id)
 
-    def _match(self, conn: Connection, keys: list[str], data: dict) -> tuple[str, str] | None:
-        found = sql.find_by_keys(conn, keys)
+    def _match(self, batch: sql.HarvestPage, keys: list[str], data: dict) -> tuple[str, str] | None:
+        found = batch.find_by_keys(keys)
         for key in keys:  # strongest first: DOI, URL, title + creators
             rid = found.get(key)
-            if rid is None or not self.store.exists(rid, conn=conn):
+            if rid is None or not batch.resources.exists(rid):
                 continue
-            providers = sql.live_providers(conn, rid)
+            providers = batch.live_providers(rid)
             if any(p["source"] == self.name for p in providers):
                 continue  # two records of one partner are two resources (versions, translations)
             if key.startswith("title:"):
-                other = self.store.get(rid, conn=conn).data
+                other = batch.resources.data(rid)
                 mine = {k for k in keys if k.startswith("doi:")}
                 theirs = {k for k in match_keys(other) if k.startswith("doi:")}
                 if mine and theirs and not mine & theirs:
@@ -356,48 +361,44 @@ class SourceHarvest:
             return rid, key
         return None
 
-    def _new_id(self, conn: Connection, oai_id: str) -> str:
+    def _id_candidates(self, oai_id: str) -> list[str]:
+        """The ids a new record from this OAI identifier may get, preferred first."""
         base = oai_id if _ID_URI.match(oai_id) else f"{self.name}:{re.sub(r'[^A-Za-z0-9._:-]+', '-', oai_id)}"
-        candidates = [base, f"{self.name}:{base}"]
+        return [base, f"{self.name}:{base}"]
+
+    def _new_id(self, batch: sql.HarvestPage, oai_id: str) -> str:
+        candidates = self._id_candidates(oai_id)
         for rid in candidates:
-            if not _any_row(self.store, conn, rid):  # tombstones too: their ids stay taken
+            if not batch.resources.any_row(rid):  # tombstones too: their ids stay taken
                 return rid
         n = 2
         while True:
             rid = f"{candidates[1]}-{n}"
-            if not _any_row(self.store, conn, rid):
+            if not batch.resources.any_row(rid):
                 return rid
             n += 1
 
-    def _delete(self, conn: Connection, header: Header, row: sql.ProvenanceRow | None) -> None:
+    def _delete(self, batch: sql.HarvestPage, header: Header, row: sql.ProvenanceRow | None) -> None:
         if row is None or row["deleted"]:
             self._unknown_deletions += row is None
             if row is not None:
                 self.report.unchanged += 1
             return
         rid = row["resource_id"]
-        sql.mark_deleted(conn, self.name, header.identifier, header.datestamp)
-        others = sql.live_providers(conn, rid)
+        batch.mark_deleted(self.name, header.identifier, header.datestamp)
+        others = batch.live_providers(rid)
         if others:
             if row["role"] in (None, "primary") and not any(o["role"] == "primary" for o in others):
-                sql.promote_duplicate(conn, others[0])
+                batch.promote_duplicate(others[0])
             names = ", ".join(sorted({o["source"] for o in others}))
             self.report.note(f"{header.identifier}: deleted here but kept as {rid}, still provided by {names}")
             self.report.unchanged += 1
             return
-        if self.store.exists(rid, conn=conn):
-            self.store.remove(conn, rid, self.origin)
+        if batch.resources.exists(rid):
+            batch.resources.remove(rid, self.origin)
             self.report.deleted += 1
         else:
             self.report.unchanged += 1
-
-
-def _any_row(store: Any, conn: Connection, rid: str) -> bool:
-    try:
-        store.get(rid, include_deleted=True, conn=conn)
-        return True
-    except ResourceNotFound:
-        return False
 
 
 def _in_granularity(stamp: str | None, day: bool) -> str | None:

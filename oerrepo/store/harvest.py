@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from ..errors import OerRepoError
 from . import Store, tables as t, utc_now
 
 __all__ = [
-    "SourceRow", "ProvenanceRow",
+    "SourceRow", "ProvenanceRow", "HarvestPage",
     "put_source", "get_source", "list_sources", "delete_source", "save_state",
     "provenance_rows", "provenance_of", "provenance_for", "put_provenance", "live_providers", "mark_deleted",
     "promote_duplicate", "find_by_keys", "put_keys",
@@ -237,3 +237,181 @@ def put_keys(conn: Connection, resource_id: str, keys: Sequence[str]) -> None:
     fresh = [k for k in keys if k not in known]
     if fresh:
         conn.execute(t.match_keys.insert(), [{"key": k, "resource_id": resource_id} for k in fresh])
+
+
+class HarvestPage:
+    """One page of a harvest written in the caller's transaction with a few statements.
+
+    It answers what the harvest loop asks (provenance rows, live providers, match keys,
+    whether a resource exists) from rows read up front for the whole page
+    (:meth:`prefetch`, one query per table and 500 ids) plus its own writes so far, and
+    writes everything in :meth:`flush`: provenance and match keys with executemany,
+    the records through :class:`~oerrepo.store.bulk.ResourceBatch`. An id or key that
+    was not read up front is read when first asked for, so answers never depend on
+    what was prefetched.
+    """
+
+    def __init__(self, store: Store, conn: Connection, source: str):
+        from .bulk import ResourceBatch
+
+        self.conn = conn
+        self.source = source
+        self.resources = ResourceBatch(store, conn)
+        self._rows: dict[tuple[str, str], ProvenanceRow] = {}  # (source, oai id) -> row as it now is
+        self._stored: set[tuple[str, str]] = set()  # rows that exist in the table
+        self._dirty: set[tuple[str, str]] = set()
+        self._by_resource: dict[str, set[tuple[str, str]]] = {}
+        self._resources_read: set[str] = set()  # ids whose provenance rows were all read
+        self._key_owner: dict[str, str | None] = {}  # match key -> first resource id (None: unknown key)
+        self._keys_of: dict[str, set[str]] = {}  # resource id -> its match keys (read ones only)
+        self._new_keys: list[dict] = []
+
+    # -- reading ---------------------------------------------------------------------
+
+    def prefetch(self, oai_identifiers: Iterable[str], keys: Iterable[str], resource_ids: Iterable[str]) -> None:
+        """Read up front what a page will ask about: its source's rows, its keys, these resources."""
+        rows = self.rows(oai_identifiers)
+        owners = self.find_by_keys(list(keys))
+        ids = list(dict.fromkeys([*(r["resource_id"] for r in rows.values()), *owners.values(), *resource_ids]))
+        self.resources.load(ids)
+        self._read_resources(ids)
+        self._read_keys_of(ids)
+
+    def _add_row(self, row: ProvenanceRow, *, stored: bool) -> None:
+        key = (row["source"], row["oai_identifier"])
+        if key in self._rows:  # the batch's own state wins over what the table held
+            return
+        self._rows[key] = row
+        if stored:
+            self._stored.add(key)
+        self._by_resource.setdefault(row["resource_id"], set()).add(key)
+
+    def rows(self, oai_identifiers: Iterable[str]) -> dict[str, ProvenanceRow]:
+        """This source's rows for these identifiers, by identifier (copies)."""
+        ids = list(dict.fromkeys(oai_identifiers))
+        unread = [i for i in ids if (self.source, i) not in self._rows]
+        for row in provenance_rows(self.conn, self.source, unread).values():
+            self._add_row(row, stored=True)
+        return {i: ProvenanceRow(self._rows[(self.source, i)]) for i in ids if (self.source, i) in self._rows}
+
+    def _read_resources(self, resource_ids: Iterable[str]) -> None:
+        ids = [rid for rid in dict.fromkeys(resource_ids) if rid not in self._resources_read]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for row in self.conn.execute(select(t.provenance).where(t.provenance.c.resource_id.in_(chunk))):
+                self._add_row(_provenance(row), stored=True)
+            self._resources_read.update(chunk)
+
+    def _read_keys_of(self, resource_ids: Iterable[str]) -> None:
+        ids = [rid for rid in dict.fromkeys(resource_ids) if rid not in self._keys_of]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for rid in chunk:
+                self._keys_of[rid] = set()
+            query = select(t.match_keys.c.key, t.match_keys.c.resource_id).where(t.match_keys.c.resource_id.in_(chunk))
+            for key, rid in self.conn.execute(query):
+                self._keys_of[rid].add(key)
+
+    def live_providers(self, resource_id: str) -> list[ProvenanceRow]:
+        """As :func:`live_providers`, with this page's writes (copies, by source and identifier)."""
+        self._read_resources([resource_id])
+        keys = sorted(self._by_resource.get(resource_id, ()))
+        return [ProvenanceRow(self._rows[k]) for k in keys if not self._rows[k]["deleted"]]
+
+    def find_by_keys(self, keys: Sequence[str]) -> dict[str, str]:
+        """As :func:`find_by_keys`, with the keys this page added."""
+        unread = [k for k in dict.fromkeys(keys) if k not in self._key_owner]
+        if unread:
+            found = find_by_keys(self.conn, unread)
+            for key in unread:
+                self._key_owner[key] = found.get(key)
+        return {k: self._key_owner[k] for k in keys if self._key_owner.get(k) is not None}  # type: ignore[misc]
+
+    # -- writing ---------------------------------------------------------------------
+
+    def _put(self, row: ProvenanceRow, *, stored: bool) -> None:
+        key = (row["source"], row["oai_identifier"])
+        old = self._rows.get(key)
+        if old is not None:
+            self._by_resource.get(old["resource_id"], set()).discard(key)
+        else:
+            if stored:
+                self._stored.add(key)
+        self._rows[key] = row
+        self._by_resource.setdefault(row["resource_id"], set()).add(key)
+        self._dirty.add(key)
+
+    def put_provenance(
+        self, *, source: str, oai_identifier: str, resource_id: str, datestamp: str | None,
+        set_specs: Sequence[str], metadata_prefix: str | None, role: str, notes: Sequence[str], exists: bool,
+    ) -> None:
+        """As :func:`put_provenance` (``exists`` matters only for a row the page never read)."""
+        self._put(
+            ProvenanceRow(
+                source=source, oai_identifier=oai_identifier, resource_id=resource_id, datestamp=datestamp,
+                set_specs=tuple(set_specs), metadata_prefix=metadata_prefix, harvested_at=utc_now(),
+                deleted=False, role=role, notes=tuple(notes),
+            ),
+            stored=exists,
+        )
+
+    def mark_deleted(self, source: str, oai_identifier: str, datestamp: str | None) -> None:
+        """As :func:`mark_deleted`."""
+        if source == self.source:
+            self.rows([oai_identifier])
+        old = self._rows.get((source, oai_identifier))
+        if old is None:
+            return
+        self._put(ProvenanceRow(old, deleted=True, datestamp=datestamp, harvested_at=utc_now(), role="duplicate"),
+                  stored=False)
+
+    def promote_duplicate(self, row: ProvenanceRow) -> None:
+        """As :func:`promote_duplicate`."""
+        old = self._rows.get((row["source"], row["oai_identifier"]))
+        if old is not None:
+            self._put(ProvenanceRow(old, role="primary"), stored=False)
+
+    def put_keys(self, resource_id: str, keys: Sequence[str]) -> None:
+        """As :func:`put_keys`."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return
+        self._read_keys_of([resource_id])
+        known = self._keys_of[resource_id]
+        for key in keys:
+            if key not in known:
+                known.add(key)
+                self._new_keys.append({"key": key, "resource_id": resource_id})
+                if self._key_owner.get(key) is None:
+                    self._key_owner[key] = resource_id
+
+    def flush(self) -> None:
+        """Write the page: records and their revisions, provenance rows, match keys."""
+        self.resources.flush()
+        fresh, stored = [], []
+        for key in self._dirty:
+            row = self._rows[key]
+            values = dict(
+                resource_id=row["resource_id"], datestamp=row["datestamp"], set_specs=_dumps(list(row["set_specs"])),
+                metadata_prefix=row["metadata_prefix"], harvested_at=row["harvested_at"], deleted=row["deleted"],
+                role=row["role"], notes=_dumps(list(row["notes"])),
+            )
+            if key in self._stored:
+                stored.append({"b_source": key[0], "b_oai_identifier": key[1], **values})
+            else:
+                fresh.append({"source": key[0], "oai_identifier": key[1], **values})
+                self._stored.add(key)
+        self._dirty.clear()
+        if fresh:
+            self.conn.execute(t.provenance.insert(), fresh)
+        if stored:
+            cols = t.provenance.c
+            self.conn.execute(
+                update(t.provenance).where(
+                    and_(cols.source == bindparam("b_source"), cols.oai_identifier == bindparam("b_oai_identifier"))
+                ),
+                stored,
+            )
+        if self._new_keys:
+            self.conn.execute(t.match_keys.insert(), self._new_keys)
+            self._new_keys = []
