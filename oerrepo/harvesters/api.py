@@ -132,11 +132,19 @@ class HarvestMixin:
         report = HarvestReport()
         job = SourceHarvest(self, row, full=full, progress=progress)
         report.sources.append(job.report)
-        try:
-            job.run()
-        except HarvestError as exc:
-            exc.report = report  # type: ignore[attr-defined]
-            raise
+        with self._claim_source(row["name"]) as mine:
+            if not mine:
+                exc = HarvestError(
+                    f"source {row['name']!r} is being harvested by another process right now; "
+                    "run again when that harvest has finished"
+                )
+                exc.report = report  # type: ignore[attr-defined]
+                raise exc
+            try:
+                job.run()
+            except HarvestError as exc:
+                exc.report = report  # type: ignore[attr-defined]
+                raise
         return report
 
     def harvest_all(self, *, full: bool = False, progress: Progress | None = None) -> HarvestReport:
@@ -145,13 +153,21 @@ class HarvestMixin:
 
         report = HarvestReport()
         for row in sql.list_sources(self.store):
-            job = SourceHarvest(self, row, full=full, progress=progress)
-            report.sources.append(job.report)
-            try:
-                job.run()
-            except HarvestError:
-                continue  # the error is in the source's report
+            # Several harvest workers may run this at once: each source goes to one of them.
+            with self._claim_source(row["name"]) as mine:
+                if not mine:
+                    continue
+                job = SourceHarvest(self, row, full=full, progress=progress)
+                report.sources.append(job.report)
+                try:
+                    job.run()
+                except HarvestError:
+                    continue  # the error is in the source's report
         return report
+
+    def _claim_source(self, name: str):
+        """Held while one process harvests a source, so no two harvest it at the same time."""
+        return self.store.claim(f"harvest:{name}")
 
     def _source_for(self, target: str, *, metadata_prefix: str | None, set_specs: Sequence[str], name: str | None,
                     **options: Any) -> dict:

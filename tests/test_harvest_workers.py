@@ -1,0 +1,108 @@
+"""Several harvest workers on one store: a source is harvested by one of them at a time."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from oai_server import Partner, Rec, dc
+from oerrepo import HarvestError, Repository
+
+FAST = dict(backoff=0.01, retries=1, timeout=2.0)
+
+
+def records(n: int, host: str) -> list[Rec]:
+    """Records of one partner, distinct from every other partner's (no URL or title in common)."""
+    return [
+        Rec(f"oai:{host}:{i}", "2024-01-01T00:00:00Z",
+            dc(f"{host} blueprint {i}", creators=[f"Teacher {host} {i}"],
+               rights=["https://creativecommons.org/licenses/by/4.0/"], identifiers=[f"https://{host}/item/{i}"]))
+        for i in range(1, n + 1)
+    ]
+
+HOLDER = """
+import sys, time
+from oerrepo import Repository
+repo = Repository(sys.argv[1])
+with repo.store.claim("harvest:" + sys.argv[2]) as mine:
+    print("held" if mine else "refused", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.fixture
+def holder(data_dir):
+    procs = []
+
+    def hold(source: str) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir), source],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "held"
+        procs.append(proc)
+        return proc
+
+    yield hold
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_source_another_worker_harvests_is_left_to_it(data_dir, holder):
+    repo = Repository(data_dir)
+    with Partner(records(6, "a.test")) as a, Partner(records(4, "b.test")) as b:
+        repo.add_source("alpha", a.url, **FAST)
+        repo.add_source("beta", b.url, **FAST)
+        worker = holder("alpha")  # another worker is busy with alpha
+        report = repo.harvest_all()
+        assert [s.source for s in report.sources] == ["beta"]
+        assert not a.requests and repo.count() == 4
+        with pytest.raises(HarvestError, match="being harvested by another process"):
+            repo.harvest("alpha")
+        # The claim dies with its holder, even by kill -9.
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        report = repo.harvest_all()
+        assert {s.source for s in report.sources} == {"alpha", "beta"}
+        assert repo.count() == 10
+    assert all(len(repo.history(r.id)) == 1 for r in repo)
+
+
+WORKER = """
+import json, sys
+from oerrepo import Repository
+report = Repository(sys.argv[1]).harvest_all()
+print(json.dumps([s.source for s in report.sources]))
+"""
+
+
+def test_two_workers_at_once_store_every_record_once(data_dir):
+    repo = Repository(data_dir)
+    partners = [Partner(records(12, f"p{i}.test"), page_size=3) for i in range(3)]
+    for p in partners:
+        p.__enter__()
+    try:
+        for i, p in enumerate(partners):
+            repo.add_source(f"p{i}", p.url, delay=0.05, **FAST)
+        repo.close()
+        workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(data_dir)], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = []
+        for w in workers:
+            out, err = w.communicate(timeout=180)
+            assert w.returncode == 0, err
+            outputs.append(out)
+    finally:
+        for p in partners:
+            p.__exit__(None, None, None)
+    repo = Repository(data_dir)
+    assert repo.count() == 36
+    # Every record was added exactly once, whichever worker took its source.
+    assert all([r.action for r in repo.history(x.id)] == ["add"] for x in repo)
+    # Each partner served its list once per worker that harvested it, never interleaved twice.
+    for p in partners:
+        firsts = [r for r in p.requests if r.get("verb") == "ListRecords" and "resumptionToken" not in r]
+        assert len(firsts) >= 1
