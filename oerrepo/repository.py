@@ -7,6 +7,7 @@ Revision, reports), never database rows or third-party objects.
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,14 +299,32 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
             from .model import normalize_language
 
             lang = normalize_language(language)
-        for res in self.store.iter_resources(
-            include_deleted=include_deleted, set_spec=set_spec, license_url=license_url, since=since
-        ):
-            if lang and not any(t == lang or t.startswith(lang + "-") for t in res.data.get("inLanguage", [])):
-                continue
-            if any(uri not in res.data.get(prop, []) for prop, uri in wanted):
-                continue
-            yield res
+        def matching() -> Iterator[Resource]:
+            for res in self.store.iter_resources(
+                include_deleted=include_deleted, set_spec=set_spec, license_url=license_url, since=since
+            ):
+                if lang and not any(t == lang or t.startswith(lang + "-") for t in res.data.get("inLanguage", [])):
+                    continue
+                if any(uri not in res.data.get(prop, []) for prop, uri in wanted):
+                    continue
+                yield res
+
+        loader = getattr(self, "_provenance_for", None)
+        if loader is None:
+            yield from matching()
+            return
+        # Provenance is read for a batch of resources at once, not one query per resource.
+        batch: list[Resource] = []
+        for res in itertools.chain(matching(), [None]):
+            if res is not None:
+                batch.append(res)
+                if len(batch) < 200:
+                    continue
+            found = loader(r.id for r in batch) if batch else {}
+            for item in batch:
+                item.provenance = tuple(found.get(item.id, ()))
+                yield item
+            batch = []
 
     def list(self, *, limit: int | None = None, offset: int = 0, **filters: Any) -> list[Resource]:
         """A list of stored resources (see :meth:`iter` for the filters)."""

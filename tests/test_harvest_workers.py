@@ -69,6 +69,8 @@ def test_a_source_another_worker_harvests_is_left_to_it(data_dir, holder):
         assert {s.source for s in report.sources} == {"alpha", "beta"}
         assert repo.count() == 10
     assert all(len(repo.history(r.id)) == 1 for r in repo)
+    # Listings carry where each record came from.
+    assert {r.provenance[0].source for r in repo.iter()} == {"alpha", "beta"}
 
 
 WORKER = """
