@@ -363,3 +363,23 @@ def test_ids_that_are_uris_make_valid_oai_identifiers(repo):
     doc = ask(repo, verb="GetRecord", identifier=oai_id, metadataPrefix="lom")
     assert error_code(doc) is None
     assert doc.findtext(f".//{OAI}header/{OAI}identifier") == oai_id
+
+
+def test_lists_write_stored_text_exactly_and_serve_each_change(repo):
+    # Lists take the fast way for text with nothing to escape; the rest is escaped (or dropped).
+    repo.add({"id": "odd-list-text", "name": "Bell \x07 & <b>bold</b>", "license": "CC-BY-4.0",
+              "description": "Line one\nand \"two\"", "keywords": ["a < b", "plain"]})
+
+    def dc_of(resource_id: str) -> dict:
+        headers, _ = harvest(repo, "ListRecords", metadataPrefix="oai_dc")
+        record = next(h.getparent() for h in headers if h.findtext(f"{OAI}identifier") == repo.oai_identifier(resource_id))
+        return {"title": record.findtext(f".//{DC}title"), "description": record.findtext(f".//{DC}description"),
+                "subjects": [s.text for s in record.iter(f"{DC}subject")]}
+
+    first = dc_of("odd-list-text")
+    assert first["title"] == "Bell  & <b>bold</b>"
+    assert first["description"] == 'Line one\nand "two"'
+    assert first["subjects"][:2] == ["a < b", "plain"]
+    assert dc_of("odd-list-text") == first  # asked again: the same text
+    repo.update("odd-list-text", {"name": "Renamed"}, merge=True)
+    assert dc_of("odd-list-text")["title"] == "Renamed"  # a change is served at once

@@ -106,7 +106,14 @@ def text_of(node: etree._Element | None) -> str:
     return " ".join("".join(node.itertext()).split())
 
 
-_TAG = re.compile(r"<[^<>]{1,200}>")
+# HTML markup partners put in descriptions: only HTML's own element names, so that text
+# such as "<corners>" or "a < b > c" in a title is kept as written.
+_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|blockquote|br|caption|center|cite|code|dd|del|div|dl|dt|em|font|h[1-6]|hr|i|img|ins|"
+    r"kbd|li|mark|ol|p|pre|q|s|small|span|strike|strong|sub|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul)"
+    r"(?:\s[^<>]{0,200})?/?>",
+    re.I,
+)
 
 
 def clean_text(value: str) -> str:

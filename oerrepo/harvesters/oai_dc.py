@@ -1,10 +1,12 @@
 """Crosswalk from simple Dublin Core (``oai_dc``) to our record.
 
 Every oai_dc element that has a place in our record is carried: title and description
-keep their ``xml:lang``; ``dc:rights`` feeds the licence module; ``dc:subject`` values
-that name an SDG or one of our concept URIs become those, the rest keywords;
-``dc:type`` becomes a resource type where it names one; ``dc:identifier`` gives the
-URL, DOI and handles; ``dc:source`` is what the resource is based on.
+keep their ``xml:lang``; ``dc:rights`` feeds the licence module (a KIM conditions-of-access
+concept URI there is the access condition); ``dc:subject`` values that name an SDG or one
+of our concept URIs (ISCED level, audience, resource type) become those, the rest
+keywords; ``dc:type`` becomes a resource type where it names one; ``dc:identifier`` gives
+the URL (the first web address), DOI and handles, and further addresses (sameAs);
+``dc:source`` is what the resource is based on.
 """
 
 from __future__ import annotations
@@ -89,7 +91,11 @@ def read_oai_dc(metadata: etree._Element) -> Crosswalked:
             if value.lower().startswith(("http://", "https://")) and "/sdg/" in value:
                 _subject(out, value)
         elif name == "rights":
-            out.rights.append(value)
+            access = concept("conditionsOfAccess", value) if "conditionsOfAccess/" in value else None
+            if access:
+                out.record.setdefault("conditionsOfAccess", access)
+            else:
+                out.rights.append(value)
     return out
 
 

@@ -4,7 +4,8 @@ Both crosswalks take the record in its stored form (``schemas/resource.schema.js
 LOM is written for the strict LOMv1.0 binding: vocabulary elements carry only
 LOMv1.0 values, so hcrt resource types, LRMI audiences and ISCED levels are mapped
 to the nearest LOMv1.0 value, and the exact concepts go to ``classification``
-(ISCED levels, SDGs, subjects), where any taxonomy may be named.
+(subjects, ISCED levels, SDGs, hcrt resource types, LRMI audiences, conditions of
+access), where any taxonomy may be named.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Callable
 from .. import licenses, vocabularies
 from .render import Writer, attr, esc
 
-__all__ = ["MetadataFormat", "FORMATS", "LOM_TYPES", "LOM_ROLES"]
+__all__ = ["MetadataFormat", "FORMATS", "LOM_TYPES", "LOM_ROLES", "TAXONOMIES"]
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -26,6 +27,17 @@ _HCRT = "https://w3id.org/kim/hcrt/"
 _AUDIENCE = "http://purl.org/dcx/lrmi-vocabs/educationalAudienceRole/"
 _ISCED = "https://w3id.org/kim/isced-2011/level"
 _SDG = "http://metadata.un.org/sdg/"
+
+# Names of the taxonomies classification paths are given in (LOM 9.2.1 source). The
+# strict LOMv1.0 binding allows no other vocabulary source than LOMv1.0 in vocabulary
+# elements, so the exact concepts of these schemes travel as classifications.
+TAXONOMIES = {
+    "learningResourceType": "HCRT https://w3id.org/kim/hcrt/scheme",
+    "audience": "LRMI educationalAudienceRole http://purl.org/dcx/lrmi-vocabs/educationalAudienceRole/",
+    "conditionsOfAccess": "KIM conditionsOfAccess https://w3id.org/kim/conditionsOfAccess/",
+    "educationalLevel": "ISCED 2011",
+    "sdg": "UN Sustainable Development Goals",
+}
 
 # hcrt resource types -> LOMv1.0 5.2 learningResourceType (types without a fair match are left out).
 LOM_TYPES: dict[str, str] = {
@@ -86,66 +98,110 @@ def _dedupe(values):
 # --------------------------------------------------------------------------- oai_dc
 
 
-def write_oai_dc(w: Writer, data: dict, oai_identifier: str) -> None:
-    """Simple Dublin Core: titles and descriptions per language, controlled values as concept URIs."""
-    # Written inline (not through Writer.leaf): this is the hot path of every harvest.
-    out = w.parts.append
-    out(
-        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/" '
-        'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ '
-        'http://www.openarchives.org/OAI/2.0/oai_dc.xsd">'
-    )
+_DC_START = (
+    '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ '
+    'http://www.openarchives.org/OAI/2.0/oai_dc.xsd">'
+)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _elements(tag: str, values, lang_attr: str = "") -> str:
+    """``<tag>v</tag>`` for each (already escaped) value, in one join."""
+    values = list(values)
+    if not values:
+        return ""
+    start, end = f"<{tag}{lang_attr}>", f"</{tag}>"
+    return start + (end + start).join(values) + end
+
+
+def write_oai_dc(w: Writer, data: dict, oai_identifier: str, *, plain: bool = False) -> None:
+    """Simple Dublin Core: titles and descriptions per language, controlled values as concept URIs.
+
+    ``plain`` says that no text in the record needs escaping (the caller checked the
+    stored JSON text once), so values are written as they are.
+    """
+    # This is the hot path of every harvest: values are joined in bulk, not written one by one.
+    e = _same if plain else esc
     get = data.get
+    parts = [_DC_START]
+    out = parts.append
     for lang, text in (get("name") or {}).items():
-        out(f"<dc:title{_xml_lang(lang)}>{esc(text)}</dc:title>")
-    for agent in get("creator") or ():
-        out(f"<dc:creator>{esc(agent['name'])}</dc:creator>")
-    first = _xml_lang(_first_lang(data))
-    for keyword in get("keywords") or ():
-        out(f"<dc:subject{first}>{esc(keyword)}</dc:subject>")
+        out(f"<dc:title{_xml_lang(lang)}>{e(text)}</dc:title>")
+    creators = get("creator")
+    if creators:
+        out(_elements("dc:creator", [e(a["name"]) for a in creators]))
+    keywords = get("keywords")
+    if keywords:
+        out(_elements("dc:subject", keywords if plain else map(esc, keywords), _xml_lang(_first_lang(data))))
     for subject in get("about") or ():
         labels = subject.get("prefLabel")
         if labels:
             for lang, text in labels.items():
-                out(f"<dc:subject{_xml_lang(lang)}>{esc(text)}</dc:subject>")
+                out(f"<dc:subject{_xml_lang(lang)}>{e(text)}</dc:subject>")
         else:
-            out(f"<dc:subject>{esc(subject['id'])}</dc:subject>")
-    for uri in get("sdg") or ():
-        out(f"<dc:subject>{uri}</dc:subject>")
+            out(f"<dc:subject>{e(subject['id'])}</dc:subject>")
+    # Controlled values as concept URIs (SDGs, ISCED levels, audiences): harvesters resolve them.
+    for prop in ("sdg", "educationalLevel", "audience"):
+        uris = get(prop)
+        if uris:
+            out(_elements("dc:subject", uris if plain else map(esc, uris)))
     for lang, text in (get("description") or {}).items():
-        out(f"<dc:description{_xml_lang(lang)}>{esc(text)}</dc:description>")
-    for agent in get("publisher") or ():
-        out(f"<dc:publisher>{esc(agent['name'])}</dc:publisher>")
-    for agent in get("contributor") or ():
-        out(f"<dc:contributor>{esc(agent['name'])}</dc:contributor>")
+        out(f"<dc:description{_xml_lang(lang)}>{e(text)}</dc:description>")
+    for prop, tag in (("publisher", "dc:publisher"), ("contributor", "dc:contributor")):
+        agents = get(prop)
+        if agents:
+            out(_elements(tag, [e(a["name"]) for a in agents]))
     date = get("datePublished") or get("dateCreated")
     if date:
-        out(f"<dc:date>{esc(date)}</dc:date>")
-    for uri in get("learningResourceType") or ():
-        out(f"<dc:type>{esc(uri)}</dc:type>")
-    for fmt in _dedupe(e["encodingFormat"] for e in get("encoding") or () if e.get("encodingFormat")):
-        out(f"<dc:format>{esc(fmt)}</dc:format>")
-    ids = [get("url")] if get("url") else []
-    ids += get("identifier") or []
-    if _is_uri(get("id", "")):
-        ids.append(data["id"])
-    for value in _dedupe(ids):
-        out(f"<dc:identifier>{esc(value)}</dc:identifier>")
-    for base in get("isBasedOn") or ():
-        out(f"<dc:source>{esc(base['id'])}</dc:source>")
-    for tag in get("inLanguage") or ():
-        out(f"<dc:language>{esc(tag)}</dc:language>")
+        out(f"<dc:date>{e(date)}</dc:date>")
+    types = get("learningResourceType")
+    if types:
+        out(_elements("dc:type", types if plain else map(esc, types)))
+    encodings = get("encoding")
+    if encodings:
+        out(_elements("dc:format", _dedupe(e(x["encodingFormat"]) for x in encodings if x.get("encodingFormat"))))
+    url = get("url")
+    ids = [url] if url else []
+    ids += get("identifier") or ()
+    rid = get("id", "")
+    if _is_uri(rid):
+        ids.append(rid)
+    ids += get("sameAs") or ()
+    if ids:
+        out(_elements("dc:identifier", _dedupe(ids) if plain else map(esc, _dedupe(ids))))
+    bases = get("isBasedOn")
+    if bases:
+        out(_elements("dc:source", [e(b["id"]) for b in bases]))
+    langs = get("inLanguage")
+    if langs:
+        out(_elements("dc:language", langs if plain else map(esc, langs)))
     for prop in ("isPartOf", "hasPart"):
-        for rel in get(prop) or ():
-            out(f"<dc:relation>{esc(rel['id'])}</dc:relation>")
+        rels = get(prop)
+        if rels:
+            out(_elements("dc:relation", [e(r["id"]) for r in rels]))
     if get("license"):
-        out(f"<dc:rights>{esc(data['license'])}</dc:rights>")
+        out(f"<dc:rights>{e(data['license'])}</dc:rights>")
+    if get("conditionsOfAccess"):
+        out(f"<dc:rights>{e(data['conditionsOfAccess'])}</dc:rights>")
     out("</oai_dc:dc>")
+    w.parts.append("".join(parts))
+
+
+_LANG_ATTRS: dict[str | None, str] = {}
 
 
 def _xml_lang(lang: str | None) -> str:
-    return f' xml:lang="{attr(lang)}"' if lang and lang != "und" else ""
+    cached = _LANG_ATTRS.get(lang)
+    if cached is None:
+        cached = f' xml:lang="{attr(lang)}"' if lang and lang != "und" else ""
+        if len(_LANG_ATTRS) < 4096:  # language tags are few; a flood of odd ones is not kept
+            _LANG_ATTRS[lang] = cached
+    return cached
 
 
 def _lang_attr(lang: str | None) -> tuple:
@@ -180,14 +236,25 @@ def _vcard_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
 
 
-def _vcard(agent: dict) -> str:
+def _vcard(agent: dict, role: str) -> str:
+    """A vCard 3.0 for a person or organisation.
+
+    An organisation's FN repeats its ORG (the usual LOM convention, which readers use
+    to tell organisations from people). ORCID/ROR ids go in UID, web pages in URL, and a
+    person's affiliation's ids in X-ORG-ID / X-ORG-URL (vCard has no place of its own
+    for them). A person who publishes is marked X-KIND:individual, as publishers are
+    read as organisations by default.
+    """
     name = _vcard_escape(agent["name"])
     lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{name}"]
+    aff = None
     if agent.get("type") == "Organization":
         lines.append(f"ORG:{name}")
         lines.append("N:;;;;")
     else:
         lines.append("N:;;;;")
+        if role == "publisher":
+            lines.append("X-KIND:individual")
         aff = agent.get("affiliation")
         if aff:
             lines.append(f"ORG:{_vcard_escape(aff['name'])}")
@@ -195,25 +262,38 @@ def _vcard(agent: dict) -> str:
         lines.append(f"UID:{agent['id']}")
     if agent.get("url"):
         lines.append(f"URL:{agent['url']}")
+    if aff and aff.get("id"):
+        lines.append(f"X-ORG-ID:{aff['id']}")
+    if aff and aff.get("url"):
+        lines.append(f"X-ORG-URL:{aff['url']}")
     lines.append("END:VCARD")
     return "\n".join(lines)
 
 
 _LOM_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?")
+# LOM's DateTime (dataTypes.xsd): a zone only after fractional seconds.
+_LOM_DATETIME = re.compile(
+    r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+(Z|[+-]\d{2}:\d{2})?)?)?)?)?)?)?$"
+)
 
 
 def _lom_date(value: str | None) -> str | None:
-    m = _LOM_DATE.match(value or "")
-    return m.group(0) if m and not m.group(0).startswith("0000") else None
+    """The date in LOM's DateTime form: whole when LOM can carry it, else its date part."""
+    if not value or value.startswith("0000"):
+        return None
+    if _LOM_DATETIME.match(value):
+        return value
+    m = _LOM_DATE.match(value)
+    return m.group(0) if m else None
 
 
 def _contribute(w: Writer, role: str, agents: list[dict], date: str | None) -> None:
-    if not agents:
+    if not agents and not date:
         return
     w.open("contribute")
     _vocab(w, "role", role)
     for agent in agents:
-        w.leaf("entity", _vcard(agent))
+        w.leaf("entity", _vcard(agent, role))
     if date:
         w.raw(f"<date><dateTime>{date}</dateTime></date>")
     w.close("contribute")
@@ -246,8 +326,11 @@ def _taxon_path(w: Writer, source: str, uri: str, labels: dict[str, str]) -> Non
     w.close("taxonPath")
 
 
-def write_lom(w: Writer, data: dict, oai_identifier: str) -> None:
-    """IEEE LOM (strict LOMv1.0 binding) with the educational and rights fields portals need."""
+def write_lom(w: Writer, data: dict, oai_identifier: str, *, plain: bool = False) -> None:
+    """IEEE LOM (strict LOMv1.0 binding) with the educational and rights fields portals need.
+
+    LOM always escapes what it writes (``plain`` is accepted for a common signature).
+    """
     w.raw(
         '<lom xmlns="http://ltsc.ieee.org/xsd/LOM" '
         'xsi:schemaLocation="http://ltsc.ieee.org/xsd/LOM http://ltsc.ieee.org/xsd/lomv1.0/lom.xsd">'
@@ -256,10 +339,18 @@ def write_lom(w: Writer, data: dict, oai_identifier: str) -> None:
     lang = langs[0] if langs else None
     # 1 General
     w.open("general")
-    rid = data.get("id", "")
-    _identifier(w, _catalog_of(rid) if _is_uri(rid) else "oerrepo", rid)
+    # The URL first: readers (ours too) take the first web identifier as the resource's
+    # address, and the others (a URI id, sameAs) as further names of the same resource.
+    rid, url = data.get("id", ""), data.get("url")
+    if url:
+        _identifier(w, "URI", url)
+    if rid != url:
+        _identifier(w, _catalog_of(rid) if _is_uri(rid) else "oerrepo", rid)
     for value in data.get("identifier") or ():
         _identifier(w, _catalog_of(value), value)
+    for value in data.get("sameAs") or ():
+        if value not in (rid, url):
+            _identifier(w, _catalog_of(value), value)
     if data.get("name"):
         _lang_string(w, "title", data["name"])
     for tag in langs:
@@ -271,10 +362,13 @@ def write_lom(w: Writer, data: dict, oai_identifier: str) -> None:
     w.close("general")
     # 2 Life cycle
     creators, publishers, contributors = (data.get(k) or [] for k in ("creator", "publisher", "contributor"))
-    if creators or publishers or contributors:
+    created, published = _lom_date(data.get("dateCreated")), _lom_date(data.get("datePublished"))
+    if creators or publishers or contributors or created or published:
         w.open("lifeCycle")
-        _contribute(w, "author", creators, _lom_date(data.get("dateCreated")))
-        _contribute(w, "publisher", publishers, _lom_date(data.get("datePublished")))
+        # The authors' contribution is dated with the creation date, the publisher's with the
+        # publication date: readers take them back from there.
+        _contribute(w, "author", creators, created)
+        _contribute(w, "publisher", publishers, published)
         _contribute(w, "content provider", contributors, None)
         w.close("lifeCycle")
     # 3 Meta-metadata
@@ -337,7 +431,8 @@ def write_lom(w: Writer, data: dict, oai_identifier: str) -> None:
                 _lang_string(w, "description", [(None, rel["name"])])
             w.close("resource")
             w.close("relation")
-    # 9 Classification: subjects, ISCED levels and SDGs, each in its own taxonomy
+    # 9 Classification: subjects, ISCED levels, SDGs and the exact concepts LOMv1.0's own
+    # vocabularies can only approximate (resource types, audiences, conditions of access).
     subjects = data.get("about") or []
     if subjects:
         w.open("classification")
@@ -346,20 +441,18 @@ def write_lom(w: Writer, data: dict, oai_identifier: str) -> None:
             _taxon_path(w, "Wikidata" if "wikidata.org" in subject.get("id", "") else "oerrepo",
                         subject.get("id", ""), subject.get("prefLabel") or {})
         w.close("classification")
-    levels = data.get("educationalLevel") or []
-    if levels:
-        w.open("classification")
-        _vocab(w, "purpose", "educational level")
-        for uri in levels:
-            _taxon_path(w, "ISCED 2011", uri, vocabularies.labels("educationalLevel", uri))
-        w.close("classification")
-    goals = data.get("sdg") or []
-    if goals:
-        w.open("classification")
-        _vocab(w, "purpose", "educational objective")
-        for uri in goals:
-            _taxon_path(w, "UN Sustainable Development Goals", uri, vocabularies.labels("sdg", uri))
-        w.close("classification")
+    for prop, purpose in (("educationalLevel", "educational level"), ("sdg", "educational objective"),
+                          ("learningResourceType", "idea"), ("audience", "idea"),
+                          ("conditionsOfAccess", "accessibility restrictions")):
+        uris = data.get(prop) or []
+        if isinstance(uris, str):
+            uris = [uris]
+        if uris:
+            w.open("classification")
+            _vocab(w, "purpose", purpose)
+            for uri in uris:
+                _taxon_path(w, TAXONOMIES[prop], uri, vocabularies.labels(prop, uri))
+            w.close("classification")
     w.raw("</lom>")
 
 
@@ -370,7 +463,7 @@ class MetadataFormat:
     prefix: str
     schema: str
     namespace: str
-    write: Callable[[Writer, dict, str], None]
+    write: Callable[..., None]  # (writer, record, oai_identifier, *, plain=False)
 
 
 FORMATS: dict[str, MetadataFormat] = {

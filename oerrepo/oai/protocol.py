@@ -9,6 +9,7 @@ is added, changed or deleted meanwhile.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timezone
 from itertools import islice
 from typing import Iterable, Sequence
@@ -59,6 +60,55 @@ _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
 _LOCAL_PLAIN = re.compile(r"^[A-Za-z0-9\-_.!~*'();/?:@=+$,]+$")  # nothing to escape (no '&', no '%')
 
+
+
+def _needs_escape(json_text: str) -> bool:
+    """True when a value of this stored JSON text may need escaping in XML (or dropping).
+
+    Control characters and surrogates appear as \\u escapes in JSON text; a few substring
+    searches (C speed) are much cheaper than a regular expression over the text.
+    """
+    return ("&" in json_text or "<" in json_text or ">" in json_text or "\\u" in json_text
+            or "\ufffe" in json_text or "\uffff" in json_text)
+
+
+# Rendered records kept per repository, by (format, id, seq): a record is written once per
+# change however many harvesters walk the list together. Bounded by the characters kept
+# (about 8 MB of ASCII text), so the server's memory stays flat on a list of any length.
+RECORD_CACHE_CHARS = 8_000_000
+
+
+class RecordCache:
+    """A bounded, thread-safe map of rendered record texts (the oldest entries go first)."""
+
+    def __init__(self, max_chars: int = RECORD_CACHE_CHARS):
+        self.max_chars = max_chars
+        self._texts: dict[tuple, str] = {}
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        return self._texts.get(key)
+
+    def put(self, key: tuple, text: str) -> None:
+        if len(text) > self.max_chars // 100:
+            return  # a huge record is not worth a hundred ordinary ones
+        with self._lock:
+            texts = self._texts
+            old = texts.pop(key, None)
+            if old is not None:
+                self._chars -= len(old)
+            texts[key] = text
+            self._chars += len(text)
+            if self._chars > self.max_chars:
+                # Free a tenth at once: evictions stay rare and cheap (dicts keep insertion order).
+                target = self.max_chars * 9 // 10
+                for stale in list(islice(texts, max(1, len(texts) // 10))):
+                    self._chars -= len(texts.pop(stale))
+                    if self._chars <= target:
+                        break
+
+
 _ENVELOPE_START = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     f'<OAI-PMH xmlns="{OAI_NS}" xmlns:xsi="{XSI_NS}" '
@@ -106,6 +156,14 @@ class Feed:
         self.page_size = page_size
         # Shared between the Feed objects of one repository (one is made per request).
         self._cache = cache if cache is not None else {}
+        # Rendered records depend on the identifier namespace and on whether sets are served.
+        records_key = ("records", settings.namespace, settings.sets_enabled)
+        records = self._cache.get(records_key)
+        if records is None:
+            for key in [k for k in self._cache if isinstance(k, tuple) and k[0] == "records"]:
+                self._cache.pop(key, None)
+            records = self._cache.setdefault(records_key, RecordCache())
+        self._records: RecordCache = records
 
     # -- identifiers --------------------------------------------------------------
 
@@ -264,13 +322,24 @@ class Feed:
                 raise NoRecordsMatch("no records match these arguments")
             raise BadResumptionToken("this list has no more records; start it again without a token")
         page = rows[: self.page_size]
-        write = FORMATS[state.metadata_prefix].write if verb == "ListRecords" else None
+        prefix = state.metadata_prefix if verb == "ListRecords" else None
+        write = FORMATS[prefix].write if prefix else None
+        records, out = self._records, w.parts.append
         w.open(verb)
         for resource in page:
-            if write is None:
-                self._header(w, resource)
-            else:
-                self._record(w, resource, write)
+            seq = resource.seq
+            key = (prefix, resource.id, seq)
+            text = records.get(key) if seq is not None else None
+            if text is None:
+                part = Writer()
+                if write is None:
+                    self._header(part, resource)
+                else:
+                    self._record(part, resource, write)
+                text = part.text()
+                if seq is not None:  # a past state (seq None) is served once per list at most
+                    records.put(key, text)
+            out(text)
         size_attr = state.size if state.size >= state.cursor + len(page) else None
         if len(rows) > self.page_size:
             nxt = ListState(
@@ -285,9 +354,9 @@ class Feed:
             w.empty("resumptionToken", (("completeListSize", size_attr or None), ("cursor", state.cursor)))
         w.close(verb)
 
-    def _matching(self, set_filter: SetFilter, as_of: int, after_id: str | None) -> Iterable[Resource]:
-        rows = sql.iter_as_of(self.store, set_filter.selection, as_of=as_of, after_id=after_id,
-                              batch=self.page_size + 1)
+    def _matching(self, set_filter: SetFilter, as_of: int, after_id: str | None) -> Iterable[sql.FeedRecord]:
+        rows = sql.iter_records_as_of(self.store, set_filter.selection, as_of=as_of, after_id=after_id,
+                                      batch=self.page_size + 1)
         check = set_filter.check
         if check is None:
             return rows
@@ -321,13 +390,17 @@ class Feed:
             f"{start}<identifier>{esc(oai_id)}</identifier><datestamp>{resource.datestamp}</datestamp>{specs}</header>"
         )
 
-    def _record(self, w: Writer, resource: Resource, write) -> None:
+    def _record(self, w: Writer, resource: Resource | sql.FeedRecord, write) -> None:
         oai_id = self.oai_identifier(resource.id)
         w.parts.append("<record>")
         self._header(w, resource, oai_id)
         if not resource.deleted:
+            # One search of the stored JSON text tells whether any value needs escaping (JSON
+            # writes control characters as \u escapes, so those are caught too).
+            text = resource.text if isinstance(resource, sql.FeedRecord) else None
+            plain = text is not None and not _needs_escape(text)
             w.parts.append("<metadata>")
-            write(w, resource.data, oai_id)
+            write(w, resource.data, oai_id, plain=plain)
             w.parts.append("</metadata>")
         w.parts.append("</record>")
 

@@ -50,26 +50,36 @@ class SetFilter:
 @lru_cache(maxsize=512)
 def _license_spec(url: str | None) -> str | None:
     lic = licenses.try_normalize(url) if url else None
-    return f"license:{lic.id.lower()}" if lic else None
+    spec = f"license:{lic.id.lower()}" if lic else None
+    return spec if spec and SET_SPEC_RE.match(spec) else None
+
+
+@lru_cache(maxsize=4096)
+def _valid_spec(spec: str) -> bool:
+    return bool(SET_SPEC_RE.match(spec))
 
 
 def record_set_specs(data: dict) -> list[str]:
     """The setSpecs of a record: its collections, then its derived sets (leaves only)."""
-    specs = list(data.get("sets") or ())
-    for uri in data.get("sdg") or ():
-        specs.append("sdg:" + uri[len(_SDG):])
-    spec = _license_spec(data.get("license"))
+    # Written for every record of every list: specs are checked once each (cached), not per record.
+    get = data.get
+    specs = list(get("sets") or ())
+    sdg = get("sdg")
+    if sdg:
+        specs += ["sdg:" + uri[len(_SDG):] for uri in sdg]
+    spec = _license_spec(get("license"))
     if spec:
         specs.append(spec)
-    for uri in data.get("learningResourceType") or ():
-        if uri.startswith(_HCRT):
-            specs.append("type:" + uri[len(_HCRT):])
-    for uri in data.get("educationalLevel") or ():
-        if uri.startswith(_ISCED):
-            specs.append("level:isced-" + uri[len(_ISCED):])
-    for tag in data.get("inLanguage") or ():
-        specs.append("lang:" + tag)
-    return [s for s in dict.fromkeys(specs) if SET_SPEC_RE.match(s)]
+    types = get("learningResourceType")
+    if types:
+        specs += ["type:" + uri[len(_HCRT):] for uri in types if uri.startswith(_HCRT)]
+    levels = get("educationalLevel")
+    if levels:
+        specs += ["level:isced-" + uri[len(_ISCED):] for uri in levels if uri.startswith(_ISCED)]
+    langs = get("inLanguage")
+    if langs:
+        specs += ["lang:" + tag for tag in langs]
+    return [s for s in dict.fromkeys(specs) if _valid_spec(s)]
 
 
 def _quoted(uri: str) -> str:
