@@ -187,6 +187,8 @@ def test_did_you_mean(samples):
     assert result.total == 0
     assert result.suggestion == "kite physics"
     assert samples.search("kite physics").suggestion is None
+    # A word found only in a vocabulary label is no misspelling.
+    assert samples.search("Klimaschutz").suggestion is None
 
 
 # -- ranking, sorting, paging --------------------------------------------------------------
@@ -272,6 +274,26 @@ def test_add_update_delete_reach_the_index(tmp_path):
         repo.delete("x1")
         assert repo.search("earthquake").total == 0
         assert repo.search("").total == 0
+
+
+def test_counts_follow_many_small_commits(tmp_path):
+    # Each write is its own index commit (a segment of its own, deletions in older ones):
+    # totals, facets and phrase matches must follow every one of them.
+    with Repository(tmp_path / "d") as repo:
+        for i in range(6):
+            repo.add(record(f"c{i}", "en", f"Solar oven {i}", "Cook with sunlight.", sdg=[str(7 + i % 2)]))
+            assert repo.search("").total == i + 1  # searched between writes
+        repo.update("c0", record("c0", "pt", "Forno solar", "Cozinhar com o sol.", sdg=["13"], license="CC0-1.0"))
+        repo.delete("c1")
+        result = repo.search("", page_size=100)
+        assert result.total == repo.count() == 5
+        for prop in FACETS:
+            assert result.facets[prop] == dict(store_counts(repo.iter())[prop]), prop
+        assert all_ids(repo, '"solar oven"') == {"c2", "c3", "c4", "c5"}
+        assert all_ids(repo, '"forno solar"') == {"c0"}
+        assert repo.search("solar", sdg=7).facets["sdg"] == {
+            "http://metadata.un.org/sdg/7": 2, "http://metadata.un.org/sdg/8": 2, "http://metadata.un.org/sdg/13": 1
+        }
 
 
 def test_backend_follows_the_interface(tmp_path):

@@ -18,7 +18,18 @@ from typing import Callable, Iterable, Iterator
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
 
-__all__ = ["fold", "folding_analyzer", "stem_analyzer", "stems_for_query", "stem_words", "STEM_LANGUAGES"]
+__all__ = [
+    "fold",
+    "folding_analyzer",
+    "folded_words",
+    "pairs_of",
+    "stems_of",
+    "word_pairs",
+    "stem_analyzer",
+    "stems_for_query",
+    "stem_words",
+    "STEM_LANGUAGES",
+]
 
 # Characters NFKD does not decompose into a base letter plus marks.
 _SPECIAL = str.maketrans(
@@ -80,7 +91,7 @@ def _is_greek(word: str) -> bool:
 @lru_cache(maxsize=None)
 def _stemmer(lang: str) -> Callable[[str], str]:
     if lang == "el":
-        return greek_stem
+        return lru_cache(maxsize=100_000)(greek_stem)
     return lru_cache(maxsize=100_000)(stemmer_for_language(lang))
 
 
@@ -96,20 +107,34 @@ def primary_language(tag: str | None) -> str:
     return (tag or "").split("-")[0].lower()
 
 
-def stem_words(text: str, lang: str) -> list[str]:
-    """The stems of a text in its language (folded first, stop words dropped); [] without a stemmer."""
+def folded_words(text: str) -> list[str]:
+    """The words of a text as the folded fields index them."""
+    return [fold(m.group()) for m in _WORD.finditer(text)]
+
+
+def stems_of(words: list[str], lang: str) -> list[str]:
+    """The stems of folded words in their language (stop words dropped); [] without a stemmer."""
     lang = primary_language(lang)
     if lang not in STEM_LANGUAGES:
         return []
     stem = _stemmer(lang)
     stop = _stopwords(lang)
-    out = []
-    for match in _WORD.finditer(text):
-        word = fold(match.group())
-        if word in stop:
-            continue
-        out.append(stem(word))
-    return out
+    return [stem(w) for w in words if w not in stop]
+
+
+def pairs_of(words: list[str]) -> list[str]:
+    """Each two successive words: ['pond', 'life', 'ponds'] -> ['pond life', 'life ponds']."""
+    return [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def stem_words(text: str, lang: str) -> list[str]:
+    """The stems of a text in its language (folded first, stop words dropped); [] without a stemmer."""
+    return stems_of(folded_words(text), lang)
+
+
+def word_pairs(text: str) -> list[str]:
+    """Each two successive folded words of a text: 'Pond life, ponds' -> ['pond life', 'life ponds']."""
+    return pairs_of(folded_words(text))
 
 
 @lru_cache(maxsize=50_000)
@@ -148,3 +173,4 @@ def folding_analyzer():
 def stem_analyzer():
     """The analyzer of the stemmed field: stems at index time, every language's stems at query time."""
     return RegexTokenizer() | LowercaseFilter() | FoldFilter() | ExpandStemsFilter()
+

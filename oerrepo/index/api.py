@@ -8,6 +8,7 @@ died between its store commit and its index commit left behind.
 from __future__ import annotations
 
 import logging
+from itertools import islice
 from typing import Callable, Iterable, Iterator
 
 from ..errors import SearchError
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FOLDER = "index"
 _BATCH = 1000
+_PROVENANCE_BATCH = 500
 
 FilterValue = str | int | Iterable[str | int] | None
 
@@ -101,8 +103,7 @@ class SearchMixin:
         """
         backend = self._index_backend()
         last = self.store.last_seq()  # before reading: later changes are replayed (harmlessly)
-        documents = (document_for(self._with_provenance(res)) for res in self.store.iter_resources(batch=1000))
-        return backend.rebuild(documents, last, progress=progress)
+        return backend.rebuild(self._documents(self.store.iter_resources(batch=1000)), last, progress=progress)
 
     @staticmethod
     def search_facets() -> tuple[str, ...]:
@@ -119,6 +120,20 @@ class SearchMixin:
             self._search_backend = WhooshBackend(self.path / INDEX_FOLDER)
         return self._search_backend
 
+    def _documents(self, resources: Iterable[Resource]) -> Iterator:
+        """Index documents of resources, their provenance read in one query per batch
+        (one query per resource would cost more than analysing it)."""
+        many = getattr(self, "_provenance_for", None)
+        if many is None:
+            yield from (document_for(self._with_provenance(res)) for res in resources)
+            return
+        it = iter(resources)
+        while chunk := list(islice(it, _PROVENANCE_BATCH)):
+            found = many([res.id for res in chunk])
+            for res in chunk:
+                res.provenance = tuple(found.get(res.id, ()))
+                yield document_for(res)
+
     def _index_entries(self, seq: int) -> Iterator[IndexEntry]:
         """The store's changes after ``seq`` as index entries (only a resource's latest per batch)."""
         while True:
@@ -126,14 +141,12 @@ class SearchMixin:
             if not revisions:
                 return
             latest = {rev.resource_id: rev.seq for rev in revisions}
-            for rev in revisions:
-                if latest[rev.resource_id] != rev.seq:
-                    continue  # a later change in this batch supersedes it
-                document = None
-                if rev.action != "delete" and rev.data is not None:
-                    resource = Resource(data=rev.data, seq=rev.seq, datestamp=rev.datestamp)
-                    document = document_for(self._with_provenance(resource))
-                yield IndexEntry(rev.seq, rev.resource_id, document)
+            kept = [rev for rev in revisions if latest[rev.resource_id] == rev.seq]  # later changes supersede
+            live = [rev for rev in kept if rev.action != "delete" and rev.data is not None]
+            resources = [Resource(data=rev.data, seq=rev.seq, datestamp=rev.datestamp) for rev in live]
+            documents = dict(zip((rev.seq for rev in live), self._documents(resources)))
+            for rev in kept:
+                yield IndexEntry(rev.seq, rev.resource_id, documents.get(rev.seq))
             seq = revisions[-1].seq
 
     def _catch_up_index(self, *, wait: bool) -> None:

@@ -3,13 +3,20 @@
 Text fields (boosted for BM25F: title > keywords > description > body):
 
 - ``title``, ``keywords``, ``description``, ``body``: every language together, folded
-  (case and accents) but not stemmed, so phrases and exact words work across languages;
-- ``concepts``: labels of the record's controlled values in every language the
-  vocabularies carry (the bridge from a query in one language to a record in another);
+  (case and accents) but not stemmed, so exact words work across languages;
+- ``concepts``: never filled. A query word the parser puts there is replaced by the
+  facet terms of the concepts whose labels (in every language the vocabularies carry)
+  hold it (see :mod:`.whoosh_query`): the bridge from a query in one language to a
+  record in another, without indexing ~75 label words per record;
 - ``stems``: each text stemmed in its own language (Greek by our suffix stripper); a
   query word is looked up by its stems in every language;
 - ``title_exact``: whole folded titles, so an exact title match ranks first;
-- ``spell``: title and keyword words, for "did you mean".
+- ``pairs``: each two successive folded words of the title, keyword, description
+  and body texts. A phrase query is answered by its pairs (and its words in the
+  field asked), so the text fields keep no word positions: smaller, faster to write,
+  and no position checking per candidate at query time.
+
+"Did you mean" draws on the words of ``title`` and ``keywords``.
 
 Facet fields keep the stored values (URIs, licence URLs, language tags), one term
 each. ``date`` (days since 1970) and ``sortname`` serve sorting.
@@ -22,16 +29,28 @@ from datetime import date as _date
 from whoosh import fields
 from whoosh.analysis import RegexTokenizer
 
-from .analysis import fold, folding_analyzer, stem_analyzer, stem_words
+from .analysis import fold, folded_words, folding_analyzer, pairs_of, stem_analyzer, stems_of
 from .backend import FACETS, IndexDocument
 
-__all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "BOOSTS", "build_schema", "whoosh_fields", "exact_title"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "TEXT_FIELDS",
+    "PHRASE_FIELDS",
+    "BOOSTS",
+    "PAIRS_BOOST",
+    "build_schema",
+    "whoosh_fields",
+    "exact_title",
+]
 
 # Bump when the schema or the analysis changes: an older index is then rebuilt on open.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 BOOSTS = {"title": 6.0, "keywords": 3.0, "description": 1.5, "concepts": 1.0, "body": 1.0, "stems": 1.2}
 TEXT_FIELDS = tuple(BOOSTS)
+# The fields whose phrases the ``pairs`` field answers.
+PHRASE_FIELDS = ("title", "keywords", "description", "body")
+PAIRS_BOOST = 2.0
 _SEP = "\n"
 
 
@@ -39,7 +58,7 @@ def build_schema() -> fields.Schema:
     """The Whoosh schema (a new object each call: Whoosh binds analyzers to it)."""
     folded = folding_analyzer()
     text = {
-        name: fields.TEXT(analyzer=folded, field_boost=BOOSTS[name], stored=name == "description")
+        name: fields.TEXT(analyzer=folded, field_boost=BOOSTS[name], stored=name == "description", phrase=False)
         for name in ("title", "keywords", "description", "concepts", "body")
     }
     stems = fields.TEXT(analyzer=stem_analyzer(), field_boost=BOOSTS["stems"], phrase=False)
@@ -57,8 +76,8 @@ def build_schema() -> fields.Schema:
         date=fields.NUMERIC(int, bits=32, sortable=True, signed=True),
         sortname=fields.ID(sortable=True),
         title_exact=fields.KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
-        spell=fields.TEXT(analyzer=folded, phrase=False, field_boost=0.0),
         stems=stems,
+        pairs=fields.TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False, field_boost=PAIRS_BOOST),
         **text,
         **facet_fields,
     )
@@ -84,9 +103,15 @@ def _days(iso: str) -> int:
 
 def whoosh_fields(doc: IndexDocument) -> dict:
     """The field values Whoosh indexes for one document."""
+    # One tokenisation per text feeds both the stems and the word pairs.
     stems: list[str] = []
+    pairs: list[str] = []
     for lang, text in (*doc.titles, *doc.keywords, *doc.descriptions):
-        stems += stem_words(text, lang)
+        words = folded_words(text)
+        stems += stems_of(words, lang)
+        pairs += pairs_of(words)  # within one text, never across two
+    for text in doc.body:
+        pairs += pairs_of(folded_words(text))
     keywords = [k for _, k in doc.keywords]
     descriptions = [d for _, d in doc.descriptions]
     values = {
@@ -101,10 +126,9 @@ def whoosh_fields(doc: IndexDocument) -> dict:
         "title": _SEP.join(t for _, t in doc.titles),
         "keywords": _SEP.join(keywords),
         "description": _SEP.join(descriptions),
-        "concepts": _SEP.join(doc.concepts),
         "body": _SEP.join(doc.body),
         "stems": " ".join(stems),
-        "spell": _SEP.join([t for _, t in doc.titles] + keywords),
+        "pairs": _SEP.join(pairs),
     }
     for name in FACETS:
         values[name] = _SEP.join(doc.facets.get(name) or ())

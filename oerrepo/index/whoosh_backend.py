@@ -11,39 +11,48 @@ writer leaves no stale lock behind, and its half-written segment files are ignor
 (they are not in the table of contents) and cleaned by the next commit.
 
 Readers never take a lock: a searcher sees the last committed generation.
+
+Searching: the match set, the filters and the facet counts are bitmaps (see
+:mod:`.docsets`), the relevance order is BM25F summed term by term over the match set
+(see :mod:`.ranking`), date and name orders come from per-segment sort keys. The
+searcher and these caches are kept while the index is unchanged; after a commit
+only the segments it wrote are read again.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
-import re
 import shutil
 import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
 from whoosh import index as windex
-from whoosh import query as wq
-from whoosh import sorting
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
+from whoosh.spelling import Corrector
 
 from .. import licenses
 from ..errors import SearchError
 from .analysis import fold
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
+from .docsets import BitmapFilter, DocSets, ids_of, segment_id
+from .ranking import score_matches
 from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
-from .whoosh_query import parse_query
+from .snippets import snippet
+from .whoosh_query import is_concept_word, parse_query
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
 
 SEQ_FILE = "oerrepo-index.json"
 
 # Full rebuild: two worker processes, each writing its own segment (multisegment skips
-# the final merge, which roughly halves build time; searching two segments costs
-# nothing measurable), each with a bounded 128 MB pool, so memory stays flat whatever
-# the number of records. See benchmarks/bench_index.py for the figures behind this.
+# the final merge of the two; searching reads segments side by side at no measurable
+# cost), each with a bounded 128 MB posting pool that spills sorted runs to disk beyond
+# it, so memory stays flat whatever the number of records. Bare Whoosh on an idle
+# 2-core machine: ~3,100 docs/s so against ~1,100 with one in-process writer; on a
+# machine busy with other work the two come out level (benchmarks/bench_index.py).
 REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 128}
 # Incremental writes are small: one in-process writer.
 APPLY_SETTINGS = {"limitmb": 64}
@@ -58,8 +67,12 @@ class WhooshBackend:
         self._ix: windex.Index | None = None
         self._searcher = None
         self._cache_key: object = None
-        self._postings: dict[str, dict[str, frozenset[int]]] = {}
-        self._all_docs: frozenset[int] | None = None
+        self._sets: DocSets | None = None
+        self._segment_sets: dict = {}  # segment id -> its term bitmaps (see DocSets)
+        self._segment_extras: dict = {}  # (what, order, segment id) -> sort keys of a segment
+        self._sort_keys: dict[str, list] = {}
+        self._lengths: dict = {}  # (segment id, field) -> length bytes (see ranking.score_matches)
+        self._orders: dict[str, list[int]] = {}
         self._lock = threading.RLock()  # one Repository may serve several threads
 
     # -- state ------------------------------------------------------------------
@@ -91,6 +104,13 @@ class WhooshBackend:
         state = self._read_state()
         if state.get("schema") != SCHEMA_VERSION:
             return True
+        if self._ix is not None:
+            # Opened and read once already: a table of contents still there will do
+            # (asked before every search, and reading it costs a millisecond).
+            try:
+                return not any(n.startswith("_MAIN_") and n.endswith(".toc") for n in os.listdir(self.path))
+            except OSError:
+                return True
         try:
             return not windex.exists_in(str(self.path))
         except Exception:  # a damaged table of contents
@@ -227,8 +247,14 @@ class WhooshBackend:
         key = id(self._searcher), self._searcher.reader().generation()
         if key != self._cache_key:
             self._cache_key = key
-            self._postings = {}
-            self._all_docs = None
+            # Term bitmaps and sort keys are kept per segment: after an incremental
+            # commit only the new segment is read.
+            self._sets = DocSets(self._searcher, self._segment_sets)
+            current = set(self._sets.segment_ids)
+            for stale in [k for k in self._lengths if k[0] not in current]:
+                del self._lengths[stale]
+            self._sort_keys = {}
+            self._orders = {}
         return self._searcher
 
     def _forget_searcher(self) -> None:
@@ -236,34 +262,15 @@ class WhooshBackend:
             self._searcher.close()
         self._searcher = None
         self._cache_key = None
+        self._sets = None
 
-    def _value_sets(self, searcher, prop: str) -> dict[str, frozenset[int]]:
-        """Live documents by value of one facet property (cached per index generation)."""
-        if prop not in self._postings:
-            reader = searcher.reader()
-            live = self._live(searcher)
-            out: dict[str, frozenset[int]] = {}
-            for btext in reader.lexicon(prop):
-                value = btext.decode("utf-8")
-                ids = live.intersection(reader.postings(prop, value).all_ids())
-                if ids:
-                    out[value] = frozenset(ids)
-            self._postings[prop] = out
-        return self._postings[prop]
-
-    def _live(self, searcher) -> frozenset[int]:
-        if self._all_docs is None:
-            reader = searcher.reader()
-            self._all_docs = frozenset(reader.all_doc_ids())
-        return self._all_docs
-
-    def _filter_set(self, searcher, prop: str, values: list[str]) -> frozenset[int] | set[int]:
-        sets = self._value_sets(searcher, prop)
+    def _filter_bits(self, prop: str, values: list[str]) -> int:
+        sets = self._sets.values(prop)
         if prop == "inLanguage":
             wanted = [v for v in sets for w in values if v == w or v.startswith(w + "-")]
         else:
             wanted = [v for v in values if v in sets]
-        out: set[int] = set()
+        out = 0
         for v in wanted:
             out |= sets[v]
         return out
@@ -273,27 +280,26 @@ class WhooshBackend:
         check_page(request)
         with self._lock:
             searcher = self._current_searcher()
+            sets = self._sets
             parsed = parse_query(request.query, searcher.schema)
-            live = self._live(searcher)
             if parsed.query is None:
-                base = live
+                base = sets.live
             else:
                 try:
-                    # Postings still list deleted documents until segments merge.
-                    base = live.intersection(searcher.docs_for_query(parsed.query))
+                    base = sets.query(parsed.query)
                 except Exception as exc:
                     raise SearchError(f"cannot run the query {request.query!r}: {exc}") from exc
 
-            active: dict[str, set[int] | frozenset[int]] = {}
+            active: dict[str, int] = {}
             for prop, values in request.filters.items():
                 if values:
-                    active[prop] = self._filter_set(searcher, prop, values)
+                    active[prop] = self._filter_bits(prop, values)
             if request.open_only:
-                opened = [v for v in self._value_sets(searcher, "license") if _is_open(v)]
-                open_docs = self._filter_set(searcher, "license", opened)
+                opened = [v for v in sets.values("license") if _is_open(v)]
+                open_docs = self._filter_bits("license", opened)
                 active["license"] = (active["license"] & open_docs) if "license" in active else open_docs
 
-            matched = set(base)
+            matched = base
             for docs in active.values():
                 matched &= docs
 
@@ -302,17 +308,18 @@ class WhooshBackend:
                 for prop in FACETS:
                     scope = matched
                     if prop in active:  # a facet's own filter does not narrow its counts
-                        scope = set(base)
+                        scope = base
                         for other, docs in active.items():
                             if other != prop:
                                 scope &= docs
-                    counts = {v: len(docs & scope) for v, docs in self._value_sets(searcher, prop).items()}
-                    facets[prop] = dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
+                    counts = [(v, (docs & scope).bit_count()) for v, docs in sets.values(prop).items()]
+                    facets[prop] = dict(sorted(((v, n) for v, n in counts if n), key=lambda kv: (-kv[1], kv[0])))
 
-            hits = self._page(searcher, parsed, matched, request)
-            suggestion = self._suggest(searcher, parsed, total=len(matched))
+            total = matched.bit_count()
+            hits = self._page(searcher, parsed, matched, total, request=request)
+            suggestion = self._suggest(searcher, parsed, total=total)
             return SearchResult(
-                total=len(matched),
+                total=total,
                 hits=hits,
                 facets=facets,
                 suggestion=suggestion,
@@ -321,46 +328,133 @@ class WhooshBackend:
                 notes=parsed.notes,
             )
 
-    def _page(self, searcher, parsed, matched: set[int], request: SearchRequest) -> list[Hit]:
+    # -- ordering a page --------------------------------------------------------
+
+    def _keys(self, searcher, order: str) -> list:
+        """Sort key of every document for 'date' (newest first, then name) or 'name' (then newest)."""
+        keys = self._sort_keys.get(order)
+        if keys is None:
+            keys = []
+            for sub, _offset in searcher.leaf_searchers():
+                reader = sub.reader()
+                seg_key = ("keys", order, segment_id(reader))
+                seg_keys = self._segment_extras.get(seg_key)
+                if seg_keys is None:
+                    dates = list(reader.column_reader("date"))
+                    names = list(reader.column_reader("sortname"))
+                    if order == "date":
+                        seg_keys = [(-d, n) for d, n in zip(dates, names)]
+                    else:
+                        seg_keys = [(n, -d) for d, n in zip(dates, names)]
+                    self._segment_extras[seg_key] = seg_keys
+                keys.extend(seg_keys)
+            live = {("keys", o, segment_id(s.reader())) for s, _ in searcher.leaf_searchers() for o in ("date", "name")}
+            for stale in [k for k in self._segment_extras if k not in live]:
+                del self._segment_extras[stale]
+            self._sort_keys[order] = keys
+        return keys
+
+    def _sorted_docs(self, searcher, order: str, matched: int, total: int, limit: int) -> list[int]:
+        keys = self._keys(searcher, order)
+        if total * 4 < len(keys):
+            return heapq.nsmallest(limit, ids_of(matched), key=keys.__getitem__)
+        # Many matches: walk the whole collection in order (sorted once per generation).
+        ranked = self._orders.get(order)
+        if ranked is None:
+            ranked = self._orders[order] = sorted(range(len(keys)), key=keys.__getitem__)
+        allowed = BitmapFilter(matched)
+        out = []
+        for docnum in ranked:
+            if docnum in allowed:
+                out.append(docnum)
+                if len(out) == limit:
+                    break
+        return out
+
+    def _scores(self, searcher, q, docnums: Iterable[int]) -> dict[int, float]:
+        """The scores of the given documents only (skipping through the postings to each)."""
+        wanted = sorted(docnums)
+        scores: dict[int, float] = {}
+        context = searcher.context(needs_current=True)
+        for sub, offset in searcher.leaf_searchers():
+            end = offset + sub.doc_count_all()
+            local = [d - offset for d in wanted if offset <= d < end]
+            if not local:
+                continue
+            matcher = q.matcher(sub, context)
+            for d in local:
+                if not matcher.is_active():
+                    break
+                if matcher.id() < d:
+                    matcher.skip_to(d)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == d:
+                    scores[d + offset] = matcher.score()
+        return scores
+
+    def _relevance(self, searcher, q, matched: int, total: int, limit: int) -> list[tuple[int, float]]:
+        """The first ``limit`` documents by relevance (to 3 digits), recent first when tied."""
+        dates = self._keys(searcher, "date")
+
+        def rank(item):
+            docnum, score = item
+            return (-_tie(score), dates[docnum])
+
+        scores = score_matches(searcher, self._sets, q, matched, self._lengths)
+        candidates = scores.items()
+        if len(scores) > limit * 4:
+            # Only scores near the limit-th best can tie with it at 3 digits: rank those.
+            kth = heapq.nlargest(limit, scores.values())[-1]
+            if kth > 0:
+                floor = kth * 0.99
+                candidates = [item for item in scores.items() if item[1] >= floor]
+        best = heapq.nsmallest(limit, candidates, key=rank)
+        if len(best) < limit and len(scores) < total:  # matches no scored term reaches
+            rest = 0
+            for docnum in scores:
+                rest |= 1 << docnum
+            best += [(d, 0.0) for d in self._sorted_docs(searcher, "date", matched & ~rest, total, limit - len(best))]
+        return best
+
+    def _page(self, searcher, parsed, matched: int, total: int, *, request: SearchRequest) -> list[Hit]:
         start = (request.page - 1) * request.page_size
-        if start >= len(matched):
+        if start >= total:
             return []
         limit = start + request.page_size
-        recency = sorting.FieldFacet("date", reverse=True)
-        # The score comes last in every order so each hit still carries it (as -score).
-        if request.sort == "date" or (request.sort == "relevance" and parsed.query is None):
-            sortedby = [recency, sorting.FieldFacet("sortname"), sorting.ScoreFacet()]
-        elif request.sort == "name":
-            sortedby = [sorting.FieldFacet("sortname"), recency, sorting.ScoreFacet()]
-        else:
-            sortedby = [_TieScore(), recency]  # recent first when scores tie
-        q = parsed.query if parsed.query is not None else wq.Every()
+        q = parsed.query
         try:
-            results = searcher.search(q, filter=matched, limit=limit, sortedby=sortedby)
+            if request.sort == "date" or (request.sort == "relevance" and q is None):
+                docs = self._sorted_docs(searcher, "date", matched, total, limit)[start:]
+                scores = self._scores(searcher, q, docs) if q is not None else {}
+                page = [(d, scores.get(d, 0.0)) for d in docs]
+            elif request.sort == "name":
+                docs = self._sorted_docs(searcher, "name", matched, total, limit)[start:]
+                scores = self._scores(searcher, q, docs) if q is not None else {}
+                page = [(d, scores.get(d, 0.0)) for d in docs]
+            else:
+                page = self._relevance(searcher, q, matched, total, limit)[start:]
+        except SearchError:
+            raise
         except Exception as exc:
             raise SearchError(f"cannot run the query {request.query!r}: {exc}") from exc
-        results.fragmenter = ContextFragmenter(maxchars=160, surround=50)
-        results.formatter = HtmlFormatter(tagname="mark", between=" … ", classname="", termclass="")
+
+        words: set[str] = set()
+        if q is not None:
+            words = {str(text) for fieldname, text in q.iter_all_terms() if fieldname == "description"}
         hits = []
-        for hit in results[start:limit]:
-            stored = hit.fields()
+        for docnum, score in page:
+            stored = searcher.stored_fields(docnum)
             description = stored.get("description") or ""
-            snippet = ""
-            if parsed.query is not None and description:
-                try:
-                    snippet = hit.highlights("description", text=description, top=2)
-                except Exception:  # highlighting is a nicety: never fail a search for it
-                    snippet = ""
-            if not snippet:
-                snippet = _escape(_first_words(description, 200))
-            key = hit.score
-            score = -key[-1 if request.sort != "relevance" else 0] if isinstance(key, tuple) else (key or 0.0)
+            marked = snippet(description, words) if words and description else ""
+            if not marked:
+                marked = _escape(_first_words(description, 200))
             hits.append(
                 Hit(
                     id=stored["id"],
                     name=stored.get("name") or stored["id"],
-                    score=float(score) if parsed.query is not None else 0.0,
-                    snippet=re.sub(r"<mark[^>]*>", "<mark>", snippet),
+                    score=float(score) if q is not None else 0.0,
+                    snippet=marked,
                     license=stored.get("license_value"),
                     languages=list(stored.get("languages") or []),
                     date=stored.get("date_text") or "",
@@ -380,9 +474,11 @@ class WhooshBackend:
             folded = fold(word)
             if len(folded) < 3 or folded.isdigit():
                 continue
-            if any(reader.doc_frequency(f, folded) for f in ("title", "keywords", "description", "concepts", "body")):
+            if any(reader.doc_frequency(f, folded) for f in ("title", "keywords", "description", "body")):
                 continue
-            corrector = corrector or searcher.corrector("spell")
+            if is_concept_word(folded):
+                continue
+            corrector = corrector or _FieldsCorrector([searcher.corrector(f) for f in ("title", "keywords")])
             found = corrector.suggest(folded, limit=1, maxdist=1 if len(folded) < 6 else 2)
             if found and found[0] != folded:
                 text = text[:start] + found[0] + text[end:]
@@ -395,18 +491,36 @@ class WhooshBackend:
         """Close the searcher and the index."""
         with self._lock:
             self._forget_searcher()
+            self._segment_sets.clear()
+            self._segment_extras.clear()
+            self._lengths.clear()
             if self._ix is not None:
                 self._ix.close()
                 self._ix = None
 
 
-class _TieScore(sorting.ScoreFacet):
-    """Relevance to three significant digits: scores that differ only in noise
-    (a field one word longer) count as a tie, which recency then decides."""
+class _FieldsCorrector(Corrector):
+    """Suggestions from the words of several fields, as if they were one field.
 
-    class ScoreCategorizer(sorting.ScoreFacet.ScoreCategorizer):
-        def key_for(self, matcher, docid):
-            return float(f"{super().key_for(matcher, docid):.3g}")
+    (Whoosh's MultiCorrector returns its pairs in the wrong order.)
+    """
+
+    def __init__(self, correctors):
+        self.correctors = correctors
+
+    def _suggestions(self, text, maxdist, prefix):
+        seen: dict[str, float] = {}
+        for corrector in self.correctors:
+            for score, word in corrector._suggestions(text, maxdist, prefix):
+                seen[word] = seen.get(word, 0.0) + score
+        return [(score, word) for word, score in seen.items()]
+
+
+def _tie(score: float) -> float:
+    """Relevance to three significant digits: scores that differ only in noise (a field
+    one word longer) count as a tie, which recency then decides."""
+    return float(f"{score:.3g}")
+
 
 
 def _is_open(url: str) -> bool:

@@ -9,16 +9,26 @@ a lone operator or an unknown field is repaired, and a note says how the query w
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from whoosh import qparser, query as wq
 
 from .. import licenses, vocabularies
 from ..errors import InvalidResource, SearchError
-from .schema import TEXT_FIELDS, exact_title
+from .analysis import fold
+from .schema import PHRASE_FIELDS, TEXT_FIELDS, exact_title
 
-__all__ = ["ParsedQuery", "parse_query", "FIELD_ALIASES", "FACET_VOCABULARIES", "resolve_facet_value"]
+__all__ = [
+    "ParsedQuery",
+    "parse_query",
+    "FIELD_ALIASES",
+    "FACET_VOCABULARIES",
+    "resolve_facet_value",
+    "is_concept_word",
+]
 
 # Names a person may put before ':' -> the index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -148,8 +158,78 @@ def _parser(schema) -> qparser.QueryParser:
     return parser
 
 
+# A record matched only through a concept label ranks below one that holds the word.
+CONCEPT_SCORE = 0.5
+_LABEL_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the words the folding analyzer sees
+
+
+@lru_cache(maxsize=1)
+def _concept_labels() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(facet property, concept URI, folded label words) for every label of every concept."""
+    out = []
+    for prop, vocab in FACET_VOCABULARIES.items():
+        for concept in vocabularies.concepts(vocab):
+            for text in dict.fromkeys(vocabularies.labels(vocab, concept.uri).values()):
+                out.append((prop, concept.uri, tuple(fold(w) for w in _LABEL_WORD.findall(text))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _concepts_with(kind: str, pattern: tuple[str, ...] | str) -> tuple[tuple[str, str], ...]:
+    """The (property, URI) pairs whose labels hold a word, a phrase, a prefix or a wildcard."""
+    found: dict[tuple[str, str], None] = {}
+    for prop, uri, words in _concept_labels():
+        if kind == "word":
+            hit = pattern in words
+        elif kind == "prefix":
+            hit = any(w.startswith(pattern) for w in words)
+        elif kind == "wildcard":
+            hit = any(fnmatch.fnmatchcase(w, pattern) for w in words)
+        else:  # phrase
+            n = len(pattern)
+            hit = any(words[i : i + n] == pattern for i in range(len(words) - n + 1))
+        if hit:
+            found[(prop, uri)] = None
+    return tuple(found)
+
+
+def is_concept_word(word: str) -> bool:
+    """True when a folded word occurs in a concept label (so it is no misspelling)."""
+    return bool(_concepts_with("word", word))
+
+
+def _concept_query(q: wq.Query) -> wq.Query:
+    """A query on the (never filled) ``concepts`` field as the facet terms of the matching concepts."""
+    if isinstance(q, wq.Term):
+        found = _concepts_with("word", str(q.text))
+    elif isinstance(q, wq.Phrase):
+        found = _concepts_with("phrase", tuple(str(w) for w in q.words))
+    elif isinstance(q, wq.Prefix):
+        found = _concepts_with("prefix", str(q.text))
+    elif isinstance(q, wq.Wildcard):
+        found = _concepts_with("wildcard", str(q.text))
+    else:
+        return wq.NullQuery
+    if not found:
+        return wq.NullQuery
+    return wq.ConstantScoreQuery(wq.Or([wq.Term(prop, uri) for prop, uri in found]), CONCEPT_SCORE)
+
+
+def _phrase_query(q: wq.Phrase) -> wq.Query:
+    """A phrase as its words in the field asked plus its successive word pairs (see schema)."""
+    words = [str(w) for w in q.words]
+    if not words:
+        return wq.NullQuery
+    parts: list[wq.Query] = [wq.Term(q.fieldname, w, boost=q.boost) for w in dict.fromkeys(words)]
+    if q.slop <= 1:  # a looser phrase ("..."~3) keeps only its words
+        parts += [wq.Term("pairs", f"{a} {b}", boost=q.boost) for a, b in dict.fromkeys(zip(words, words[1:]))]
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
 def _resolve_facets(q: wq.Query) -> wq.Query:
     """Replace facet terms typed in the query by the stored values they stand for."""
+    if getattr(q, "fieldname", None) == "concepts":
+        return _concept_query(q)
     if isinstance(q, wq.Term) and q.fieldname in ("license", "sdg", "learningResourceType", "educationalLevel",
                                                     "audience", "inLanguage", "source"):
         values = resolve_facet_value(q.fieldname, str(q.text))
@@ -158,6 +238,8 @@ def _resolve_facets(q: wq.Query) -> wq.Query:
         return wq.Term(q.fieldname, values[0])
     if isinstance(q, wq.Phrase) and q.fieldname == "stems":
         return wq.NullQuery  # stems keep no positions; the folded fields answer phrases
+    if isinstance(q, wq.Phrase) and q.fieldname in PHRASE_FIELDS:
+        return _phrase_query(q)
     if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname in FACET_VOCABULARIES:
         raise SearchError(f"{q.fieldname} values cannot end with '*'; give a whole value such as 'sdg:13'")
     if q.is_leaf():
