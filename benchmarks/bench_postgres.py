@@ -141,11 +141,7 @@ def main() -> None:
                 conn.execute(text(f"CREATE SCHEMA {schema}"))
             url = make_url(pg).update_query_dict({"options": f"-csearch_path={schema},public"})
             repo = Repository(Path(tmp) / "pg", db_url=url.render_as_string(hide_password=False))
-            from oerrepo.index.postgres import PostgresBackend
-
-            repo.store
-            if not isinstance(repo._search_backend, PostgresBackend):  # until the facade picks it itself
-                repo._search_backend = PostgresBackend(repo.store)
+            repo.store  # a PostgreSQL store searches with PostgreSQL's own full-text search
             try:
                 results["postgresql"] = run("postgresql", repo, args.n, harvesters, args.queries)
             finally:

@@ -44,10 +44,8 @@ from test_index import (  # noqa: F401  (collected again, with this module's fix
 
 def _on_postgres(folder: Path, url: str) -> Repository:
     repo = Repository(folder, db_url=url)
-    repo.store
-    if not isinstance(getattr(repo, "_search_backend", None), PostgresBackend):
-        repo.close()
-        repo._search_backend = PostgresBackend(Store(url).open())
+    # The facade itself picks PostgreSQL's search for a PostgreSQL store: no index on disk.
+    assert isinstance(repo._index_backend(), PostgresBackend)
     return repo
 
 
@@ -71,11 +69,8 @@ def samples(tmp_path_factory):
     name, url = new_schema(base)
     build = test_index.samples.__wrapped__(_Folders(tmp_path_factory, url))
     repo = next(build)
-    if not isinstance(getattr(repo, "_search_backend", None), PostgresBackend):
-        # Until the facade picks the backend by the store's dialect itself.
-        repo.close()
-        repo._search_backend = PostgresBackend(Store(url).open())
-        repo.reindex()
+    assert isinstance(repo._index_backend(), PostgresBackend)
+    assert not (repo.path / "index").exists()
     yield repo
     next(build, None)
     drop_schema(base, name)

@@ -114,10 +114,21 @@ class SearchMixin:
 
     def _index_backend(self) -> SearchBackend:
         self.store  # open the store first: opening catches the index up
-        if self._search_backend is None:
-            from .whoosh_backend import WhooshBackend
+        return self._backend()
 
-            self._search_backend = WhooshBackend(self.path / INDEX_FOLDER)
+    def _backend(self) -> SearchBackend:
+        """The search backend for this store: PostgreSQL's own full-text search on a
+        PostgreSQL store (every web worker then sees one index), else Whoosh in the data folder."""
+        if self._search_backend is None:
+            store = self._store  # already open: called from the store's open hook or after it
+            if store is not None and store.is_postgres:
+                from .postgres import PostgresBackend
+
+                self._search_backend = PostgresBackend(store)
+            else:
+                from .whoosh_backend import WhooshBackend
+
+                self._search_backend = WhooshBackend(self.path / INDEX_FOLDER)
         return self._search_backend
 
     def _documents(self, resources: Iterable[Resource]) -> Iterator:
@@ -150,11 +161,7 @@ class SearchMixin:
             seq = revisions[-1].seq
 
     def _catch_up_index(self, *, wait: bool) -> None:
-        backend = self._search_backend
-        if backend is None:
-            from .whoosh_backend import WhooshBackend
-
-            backend = self._search_backend = WhooshBackend(self.path / INDEX_FOLDER)
+        backend = self._backend()
         if backend.needs_rebuild():
             self.reindex()
             return
