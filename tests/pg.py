@@ -31,6 +31,7 @@ BOTH_BACKENDS = {
     "test_feed",
     "test_wsgi",
     "test_postgres_workers",
+    "test_harvest_workers",
 }
 
 # Tests about the embedded SQLite file, the folder's permissions or a folder that does
