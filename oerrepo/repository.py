@@ -147,6 +147,7 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
         if key == "license_policy":
             licenses.LicensePolicy(value)  # refuses unknown policies
         self.store.set_setting(key, value)
+        self._run_feature_hooks("_feature_settings_changed")
 
     def settings(self) -> dict[str, Any]:
         """Every setting of this repository."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
 from .tokens import TOKEN_LIFETIME, TokenCodec
+
+SETTINGS_TTL = 1.0  # seconds a web process may serve settings another process changed
 
 __all__ = ["FeedMixin"]
 
@@ -43,8 +46,20 @@ class FeedMixin:
         # web worker on the same store honours the others' tokens (set once, atomically).
         return self.setting("oai_secret") or self.store.setdefault_setting("oai_secret", secrets.token_urlsafe(32))
 
+    def _feed_settings(self) -> dict:
+        # Read per request, the settings would cost a database round trip on every page;
+        # this process's own changes drop the copy at once, other processes' within a second.
+        now = time.monotonic()
+        cached = self.__dict__.get("_feed_settings_copy")
+        if cached is None or now - cached[0] > SETTINGS_TTL:
+            cached = self.__dict__["_feed_settings_copy"] = (now, self.settings())
+        return cached[1]
+
+    def _feature_settings_changed(self) -> None:
+        self.__dict__.pop("_feed_settings_copy", None)
+
     def _feed(self, base_url: str | None = None) -> Feed:
-        settings = self.settings()
+        settings = self._feed_settings()
         secret = settings.get("oai_secret") or self._feed_secret()
         feed_settings = FeedSettings(
             repository_name=settings.get("repository_name") or "oerrepo OER repository",
