@@ -7,6 +7,7 @@ a ``samples`` repository whose store and search index are in PostgreSQL.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from oerrepo.errors import SearchError
 from oerrepo.index.backend import SearchBackend, SearchRequest
 from oerrepo.index.postgres import PostgresBackend, parse
 from oerrepo.store import Store
+from sqlalchemy import text
 
 import test_index
+from test_index import FACETS, store_counts
 from test_index import (  # noqa: F401  (collected again, with this module's fixtures)
     test_accents_do_not_matter,
     test_add_update_delete_reach_the_index,
@@ -137,3 +140,52 @@ def test_every_web_worker_sees_the_same_index(samples, tmp_path_factory):
         assert other.search("zeppelin").total == 0
     finally:
         other.close()
+
+
+def test_facet_counts_with_three_filters_honour_the_other_two(samples):
+    resources = list(samples.iter())
+    common = Counter(r.data["license"] for r in resources).most_common(1)[0][0]
+    holds = {
+        "inLanguage": lambda r: any(t == "en" or t.startswith("en-") for t in r.data.get("inLanguage", [])),
+        "sdg": lambda r: "http://metadata.un.org/sdg/7" in r.data.get("sdg", []),
+        "license": lambda r: r.data["license"] == common,
+    }
+    result = samples.search("", language="en", sdg=7, license=common, page_size=1)
+    assert result.total == sum(all(h(r) for h in holds.values()) for r in resources)
+    for prop in FACETS:
+        # Each facet counts within the records that pass every filter but its own.
+        scope = [r for r in resources if all(h(r) for p, h in holds.items() if p != prop)]
+        assert scope, prop
+        assert result.facets[prop] == dict(store_counts(scope)[prop]), prop
+
+
+def test_a_value_listed_twice_counts_its_record_once(tmp_path_factory, pg_url):
+    repo = _on_postgres(tmp_path_factory.mktemp("twice") / "data", pg_url)
+    try:
+        repo.add({"id": "t-twice", "name": {"en": "Kite day"}, "license": "CC0-1.0", "inLanguage": ["en", "en"],
+                  "sdg": ["13", "13"]})
+        result = repo.search("kite")
+        assert result.total == 1
+        assert result.facets["sdg"] == {"http://metadata.un.org/sdg/13": 1}
+        assert result.facets["inLanguage"] == {"en": 1}
+    finally:
+        repo.close()
+
+
+def test_an_index_of_an_older_layout_is_rebuilt(tmp_path_factory, pg_url):
+    folder = tmp_path_factory.mktemp("upgrade") / "data"
+    repo = _on_postgres(folder, pg_url)
+    repo.add({"id": "t-kite", "name": {"en": "Kite day"}, "license": "CC0-1.0", "inLanguage": ["en"], "sdg": ["13"]})
+    repo.close()
+    # What an installation of the first layout holds: text arrays per facet, no codes.
+    with Store(pg_url).open().transaction() as conn:
+        conn.execute(text("ALTER TABLE search_docs DROP COLUMN codes"))
+        conn.execute(text("ALTER TABLE search_docs ADD COLUMN f_sdg text[] NOT NULL DEFAULT '{}'"))
+        conn.execute(text("UPDATE search_state SET value = '1' WHERE key = 'schema'"))
+    repo = _on_postgres(folder, pg_url)
+    try:
+        result = repo.search("kite", sdg=13)
+        assert [h.id for h in result.hits] == ["t-kite"]
+        assert result.facets["license"] == {"https://creativecommons.org/publicdomain/zero/1.0/": 1}
+    finally:
+        repo.close()

@@ -6,14 +6,19 @@ Every web worker searches the same tables, so no index folder has to be shared.
   its own language's text search configuration (unaccent, then that language's Snowball
   stemmer) and in ``oerrepo_simple`` (unaccent, no stemming), the cross-language copy.
   Weights: A titles, B keywords and concept labels, C descriptions, D people and
-  organisations. Facet values are text arrays with GIN indexes.
+  organisations. ``codes`` holds the document's facet values as small integers (one GIN
+  index serves every facet filter).
+- ``search_facet_values``: (property, value) -> code. A code is ``8 * n + slot``, the slot
+  naming the property, so a query can tell a code's property without a join.
 - ``search_words``: the folded words of titles, keywords and concept labels with their
   document counts, under a trigram index (pg_trgm) for "did you mean".
 - ``search_state``: the last store change applied and the schema version, written in
   the same transaction as the documents, so the index never runs ahead of itself.
 
-A query arrives as a small tree of tuples (see :func:`compile_query`) and leaves as one
-SQL condition with bound parameters; no user text is ever spliced into SQL.
+A query arrives as a small tree of tuples (see :class:`_Compiler`) and leaves as one
+SQL condition with bound parameters; no user text is ever spliced into SQL. A search is
+one statement: the match set is computed once and gives the page, the total and every
+facet's counts.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from . import Store, postgres
 
 __all__ = [
     "SCHEMA_VERSION",
-    "FACET_COLUMNS",
+    "FACETS",
     "LANGUAGE_CONFIGS",
     "install",
     "state",
@@ -41,18 +46,13 @@ __all__ = [
     "Row",
 ]
 
-SCHEMA_VERSION = "1"
+# Version 2: facet values as integer codes (version 1 kept text arrays, one column each).
+SCHEMA_VERSION = "2"
 
-# Record property -> column of search_docs.
-FACET_COLUMNS = {
-    "license": "f_license",
-    "inLanguage": "f_language",
-    "sdg": "f_sdg",
-    "learningResourceType": "f_type",
-    "educationalLevel": "f_level",
-    "audience": "f_audience",
-    "source": "f_source",
-}
+# The facet properties; a property's place here is its slot in a facet code.
+FACETS = ("license", "inLanguage", "sdg", "learningResourceType", "educationalLevel", "audience", "source")
+_SLOT = {prop: i for i, prop in enumerate(FACETS)}
+_SLOTS = 8  # code = _SLOTS * n + slot
 
 # BCP 47 primary subtag -> PostgreSQL's built-in Snowball configuration (those present
 # on the server are used; a language without one is searched through oerrepo_simple).
@@ -118,10 +118,29 @@ def install(store: Store) -> list[str]:
                 configs.add(name)
                 available.add(name)
         conn.execute(text(_FUNCTION))
+        if _exists(conn, "search_docs") and _outdated(conn):
+            # Tables of another layout: drop them; the caller sees needs_rebuild and rebuilds.
+            for table in ("search_docs", "search_words", "search_facet_values", "search_state"):
+                conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         if not _exists(conn, "search_docs"):
             for statement in _TABLES:
                 conn.execute(text(statement))
     return sorted(configs)
+
+
+def _outdated(conn: Connection) -> bool:
+    stored = (
+        conn.execute(text("SELECT value FROM search_state WHERE key = 'schema'")).scalar()
+        if _exists(conn, "search_state")
+        else None
+    )
+    has_codes = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = CAST('search_docs' AS regclass) "
+            "AND attname = 'codes' AND NOT attisdropped)"
+        )
+    ).scalar()
+    return not has_codes or stored not in (None, SCHEMA_VERSION)
 
 
 def _create_config(conn: Connection, name: str, copy: str, stemmer: str | None) -> None:
@@ -162,13 +181,18 @@ _TABLES = [
         description text NOT NULL,
         words text[] NOT NULL,
         tsv tsvector NOT NULL,
-        f_license text[] NOT NULL, f_language text[] NOT NULL, f_sdg text[] NOT NULL, f_type text[] NOT NULL,
-        f_level text[] NOT NULL, f_audience text[] NOT NULL, f_source text[] NOT NULL
+        codes integer[] NOT NULL
     )""",
     "CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)",
     "CREATE INDEX search_docs_date ON search_docs (date DESC, sortname)",
     "CREATE INDEX search_docs_sortname ON search_docs (sortname, date)",
-    *(f"CREATE INDEX search_docs_{c} ON search_docs USING GIN ({c})" for c in FACET_COLUMNS.values()),
+    "CREATE INDEX search_docs_codes ON search_docs USING GIN (codes)",
+    """CREATE TABLE search_facet_values (
+        code integer PRIMARY KEY,
+        prop text NOT NULL,
+        value text NOT NULL,
+        UNIQUE (prop, value)
+    )""",
     "CREATE TABLE search_words (word text PRIMARY KEY, ndoc integer NOT NULL)",
     "CREATE INDEX search_words_trgm ON search_words USING GIN (word gin_trgm_ops)",
     "CREATE TABLE search_state (key text PRIMARY KEY, value text NOT NULL)",
@@ -213,17 +237,13 @@ class Row:
 _UPSERT = text(
     """
     INSERT INTO search_docs (id, name, sortname, title_exact, date, license, languages, cfg, description, words, tsv,
-                             f_license, f_language, f_sdg, f_type, f_level, f_audience, f_source)
+                             codes)
     VALUES (:id, :name, :sortname, :title_exact, :date, :license, :languages, :cfg, :description, :words,
-            oerrepo_tsv(:cfgs, :texts, :weights),
-            :f_license, :f_language, :f_sdg, :f_type, :f_level, :f_audience, :f_source)
+            oerrepo_tsv(:cfgs, :texts, :weights), :codes)
     ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, sortname = EXCLUDED.sortname, title_exact = EXCLUDED.title_exact,
         date = EXCLUDED.date, license = EXCLUDED.license, languages = EXCLUDED.languages, cfg = EXCLUDED.cfg,
-        description = EXCLUDED.description, words = EXCLUDED.words, tsv = EXCLUDED.tsv,
-        f_license = EXCLUDED.f_license, f_language = EXCLUDED.f_language, f_sdg = EXCLUDED.f_sdg,
-        f_type = EXCLUDED.f_type, f_level = EXCLUDED.f_level, f_audience = EXCLUDED.f_audience,
-        f_source = EXCLUDED.f_source
+        description = EXCLUDED.description, words = EXCLUDED.words, tsv = EXCLUDED.tsv, codes = EXCLUDED.codes
     """
 )
 
@@ -262,11 +282,49 @@ def _learn_words(conn: Connection, rows: Sequence[Row]) -> None:
         )
 
 
-def _params(row: Row) -> dict[str, Any]:
+def _facet_pairs(row: Row) -> Iterable[tuple[str, str]]:
+    for prop in FACETS:
+        for value in row.facets.get(prop) or ():
+            yield prop, value
+
+
+def _codes(conn: Connection, rows: Sequence[Row]) -> dict[tuple[str, str], int]:
+    """The code of every facet value of these rows, new values given the next free codes
+    (the caller holds the index's write lock, so no other writer hands out codes)."""
+    pairs = sorted({pair for row in rows for pair in _facet_pairs(row)})
+    if not pairs:
+        return {}
+    found = {
+        (prop, value): code
+        for prop, value, code in conn.execute(
+            text(
+                "SELECT f.prop, f.value, f.code FROM search_facet_values f "
+                "JOIN unnest(CAST(:p AS text[]), CAST(:v AS text[])) AS n(prop, value) "
+                "ON f.prop = n.prop AND f.value = n.value"
+            ),
+            {"p": [p for p, _ in pairs], "v": [v for _, v in pairs]},
+        )
+    }
+    missing = [pair for pair in pairs if pair not in found]
+    if missing:
+        top = conn.execute(text(f"SELECT coalesce(max(code), 0) / {_SLOTS} FROM search_facet_values")).scalar_one()
+        new = {pair: (top + i) * _SLOTS + _SLOT[pair[0]] for i, pair in enumerate(missing, 1)}
+        conn.execute(
+            text(
+                "INSERT INTO search_facet_values (code, prop, value) "
+                "SELECT * FROM unnest(CAST(:c AS integer[]), CAST(:p AS text[]), CAST(:v AS text[]))"
+            ),
+            {"c": list(new.values()), "p": [p for p, _ in new], "v": [v for _, v in new]},
+        )
+        found.update(new)
+    return found
+
+
+def _params(row: Row, codes: dict[tuple[str, str], int]) -> dict[str, Any]:
     values = {k: getattr(row, k) for k in ("id", "name", "sortname", "title_exact", "date", "license", "languages",
                                             "cfg", "description", "words", "cfgs", "texts", "weights")}
-    for prop, column in FACET_COLUMNS.items():
-        values[column] = list(row.facets.get(prop) or [])
+    # A set: a value listed twice still counts the document once, as in the Whoosh index.
+    values["codes"] = sorted({codes[pair] for pair in _facet_pairs(row)})
     return values
 
 
@@ -283,7 +341,8 @@ def put_documents(conn: Connection, rows: Sequence[Row]) -> None:
     if not rows:
         return
     _forget_words(conn, [r.id for r in rows])
-    conn.execute(_UPSERT, [_params(r) for r in rows])
+    codes = _codes(conn, rows)
+    conn.execute(_UPSERT, [_params(r, codes) for r in rows])
     _learn_words(conn, rows)
 
 
@@ -303,6 +362,7 @@ def clear(conn: Connection) -> None:
     """Empty the index (inside a rebuild's transaction: searchers see the old rows until it commits)."""
     conn.execute(text("DELETE FROM search_docs"))
     conn.execute(text("DELETE FROM search_words"))
+    conn.execute(text("DELETE FROM search_facet_values"))
 
 
 def vacuum_words(conn: Connection) -> None:
@@ -374,14 +434,19 @@ class _Compiler:
 
 
 def facet_condition(prop: str, values: Sequence[str], param) -> str:
-    column = FACET_COLUMNS[prop]
+    """A condition on search_docs ``d``: the document has one of these values of ``prop``.
+
+    The values become codes once per statement (an uncorrelated subquery); a language
+    tag also takes its regional forms ("en" finds "en-GB").
+    """
+    if prop not in _SLOT:
+        raise SearchError(f"cannot filter on {prop!r}; use one of: {', '.join(FACETS)}")
+    wanted = f"value = ANY(CAST({param(list(values))} AS text[]))"
     if prop == "inLanguage":
-        prefixes = [f"{v}-%" for v in values]
-        return (
-            f"(d.{column} && CAST({param(list(values))} AS text[]) OR EXISTS (SELECT 1 FROM unnest(d.{column}) l "
-            f"WHERE l LIKE ANY (CAST({param(prefixes)} AS text[]))))"
-        )
-    return f"d.{column} && CAST({param(list(values))} AS text[])"
+        wanted = f"({wanted} OR value LIKE ANY (CAST({param([f'{v}-%' for v in values])} AS text[])))"
+    return (
+        f"d.codes && ARRAY(SELECT code FROM search_facet_values WHERE prop = {param(prop)} AND {wanted})"
+    )
 
 
 _WEIGHTED = """
@@ -417,64 +482,113 @@ def search(
     limit: int,
     with_facets: bool,
 ) -> Found:
-    """Run one search: the page of rows, the total, and facet counts honouring the other filters."""
+    """Run one search: the page of rows, the total, and facet counts honouring the other filters.
+
+    One statement: the match set ``m`` is read once, with each row's facet codes, and gives
+    the page, the total and the counts. A facet's counts honour every filter but its own, so
+    ``m`` also keeps the rows that fail exactly one filter, marked with that filter's slot
+    (``fail``): such a row counts in that facet only. A row failing two filters counts
+    nowhere and is never read into ``m``.
+    """
     comp = _Compiler(configs)
     base = comp.condition(tree)
-    rank_query = " || ".join(comp.rank_parts) if comp.rank_parts else None
-    active = {prop: facet_condition(prop, values, comp._param) for prop, values in filters.items() if values}
-    where = " AND ".join([base, *active.values()])
+    rank_query = None
+    if comp.rank_parts:
+        # One uncorrelated subquery: the parts are joined once per statement, not once per row.
+        rank_query = comp.rank_parts[0] if len(comp.rank_parts) == 1 else f"(SELECT {' || '.join(comp.rank_parts)})"
+    active = [(_SLOT[prop], facet_condition(prop, values, comp._param)) for prop, values in filters.items() if values]
+    conditions = [cond for _, cond in active]
+    if not active:
+        near, fail = "TRUE", "CAST(NULL AS integer)"
+    elif not with_facets:
+        near, fail = " AND ".join(conditions), "CAST(NULL AS integer)"
+    else:
+        # "Every filter but at most one holds", written so that each part can use the GIN index.
+        near = (
+            "(" + " OR ".join(
+                "(" + " AND ".join(["TRUE", *(c for j, c in enumerate(conditions) if j != i)]) + ")"
+                for i in range(len(conditions))
+            ) + ")"
+        )
+        fail = "CASE " + " ".join(f"WHEN NOT {cond} THEN {slot}" for slot, cond in active) + " END"
     if rank_query:
         rank = f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, {rank_query}, 1)"
         if exact_title:
             rank += f" + CASE WHEN {comp._param(exact_title)} = ANY(d.title_exact) THEN 10 ELSE 0 END"
     else:
-        rank = "0"
+        rank = "CAST(0 AS real)"
+    by_rank = sort not in ("date", "name") and rank_query is not None
     order = {
         "date": "date DESC, sortname, id",
         "name": "sortname, date DESC, id",
-    }.get(sort, "round(rank::numeric, 3) DESC, date DESC, id" if rank_query else "date DESC, sortname, id")
+    }.get(sort, "round(rank::numeric, 3) DESC, date DESC, id" if by_rank else "date DESC, sortname, id")
+    # Ranking reads every matched document's tsvector: only when the order needs it, and
+    # otherwise only for the page's rows.
+    rank_in_match = f"CASE WHEN {fail} IS NULL THEN {rank} END" if by_rank else "CAST(NULL AS real)"
+    rank_on_page = "p.rank" if by_rank else rank
     headline = (
-        f"ts_headline(cfg::regconfig, description, {rank_query}, 'StartSel=<mark>, StopSel=</mark>, "
+        f"ts_headline(d.cfg::regconfig, d.description, {rank_query}, 'StartSel=<mark>, StopSel=</mark>, "
         "MaxFragments=2, MaxWords=28, MinWords=8, FragmentDelimiter=\" … \"')"
         if rank_query
         else "NULL"
     )
-    page_sql = f"""
-        WITH matched AS (
-            SELECT d.id, d.name, d.sortname, d.license, d.languages, d.date, d.cfg, d.description, {rank} AS rank
-            FROM search_docs d WHERE {where}
+    # Documents share few distinct sets of facet values: count the sets, then unnest each
+    # set once (in the select list, which needs no tuplestore per row as FROM would).
+    counted = f"fail IS NULL OR fail = code % {_SLOTS}" if active else "TRUE"
+    facet_part = (
+        f"""
+        UNION ALL
+        SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.prop, f.value, c.n
+        FROM (
+            SELECT code, CAST(sum(n) AS bigint) AS n
+            FROM (
+                SELECT unnest(codes) AS code, fail, n
+                FROM (SELECT codes, fail, count(*) AS n FROM m GROUP BY codes, fail) g
+            ) u
+            WHERE {counted} GROUP BY code
+        ) c JOIN search_facet_values f ON f.code = c.code"""
+        if with_facets
+        else ""
+    )
+    statement = f"""
+        WITH m AS MATERIALIZED (
+            SELECT d.id, d.date, d.sortname, d.codes, {fail} AS fail, {rank_in_match} AS rank
+            FROM search_docs d WHERE {base} AND {near}
         ), page AS (
-            SELECT * FROM matched ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}
+            SELECT id, date, sortname, rank FROM m WHERE fail IS NULL
+            ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}
+        ), placed AS (
+            SELECT id, rank, row_number() OVER (ORDER BY {order}) AS place FROM page
         )
-        SELECT page.*, CASE WHEN description <> '' THEN {headline} END AS snippet FROM page ORDER BY {order}
+        SELECT 0 AS kind, p.place, d.id, d.name, d.license, d.languages, d.date, d.description,
+               {rank_on_page} AS rank, CASE WHEN d.description <> '' THEN {headline} END AS snippet,
+               CAST(NULL AS text) AS prop, CAST(NULL AS text) AS value, CAST(NULL AS bigint) AS n
+        FROM placed p JOIN search_docs d ON d.id = p.id
+        UNION ALL
+        SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*) FROM m WHERE fail IS NULL
+        {facet_part}
     """
-    facet_sql = []
-    if with_facets:
-        for prop, column in FACET_COLUMNS.items():
-            others = [c for p, c in active.items() if p != prop]
-            cond = " AND ".join(["TRUE", *others])
-            facet_sql.append(
-                f"SELECT '{prop}' AS prop, v, count(*) AS n FROM d, unnest(d.{column}) AS v WHERE {cond} GROUP BY v"
-            )
+    total = 0
+    placed: list[tuple[int, dict]] = []
+    facets: dict[str, dict[str, int]] = {prop: {} for prop in FACETS} if with_facets else {}
     try:
         with store.reading() as conn:
-            total = conn.execute(text(f"SELECT count(*) FROM search_docs d WHERE {where}"), comp.params).scalar_one()
-            rows = [dict(r._mapping) for r in conn.execute(text(page_sql), comp.params)] if offset < total else []
-            facets: dict[str, dict[str, int]] = {prop: {} for prop in FACET_COLUMNS} if with_facets else {}
-            if facet_sql:
-                # The text query runs once; each facet then counts within its result.
-                columns = ", ".join(f"d.{c}" for c in FACET_COLUMNS.values())
-                facet_query = (
-                    f"WITH d AS MATERIALIZED (SELECT {columns} FROM search_docs d WHERE {base}) "
-                    + " UNION ALL ".join(facet_sql)
-                )
-                for prop, value, n in conn.execute(text(facet_query), comp.params):
-                    facets[prop][value] = n
+            for row in conn.execute(text(statement), comp.params):
+                if row.kind == 0:
+                    placed.append((row.place, {k: getattr(row, k) for k in _HIT_COLUMNS}))
+                elif row.kind == 1:
+                    total = row.n
+                else:
+                    facets[row.prop][row.value] = row.n
     except DBAPIError as exc:
         raise SearchError(f"the search could not run on PostgreSQL: {postgres._first_line(str(exc.orig))}") from exc
     for prop in list(facets):
         facets[prop] = dict(sorted(facets[prop].items(), key=lambda kv: (-kv[1], kv[0])))
+    rows = [hit for _, hit in sorted(placed, key=lambda p: p[0])]
     return Found(total=total, rows=rows, facets=facets)
+
+
+_HIT_COLUMNS = ("id", "name", "license", "languages", "date", "description", "rank", "snippet")
 
 
 def matches_anywhere(store: Store, word: str, configs: Sequence[str]) -> bool:
@@ -501,4 +615,5 @@ def closest_words(store: Store, word: str, *, limit: int = 20) -> list[str]:
 
 def distinct_licenses(store: Store) -> list[str]:
     with store.reading() as conn:
-        return [r[0] for r in conn.execute(text("SELECT DISTINCT unnest(f_license) FROM search_docs"))]
+        # Every licence the index has seen (one no document holds any more matches nothing).
+        return [r[0] for r in conn.execute(text("SELECT value FROM search_facet_values WHERE prop = 'license'"))]
