@@ -177,18 +177,7 @@ class WhooshBackend:
                 return self._build_new_folder(documents, last_seq, progress)
             from whoosh.writing import CLEAR
 
-            writer = self._writer(True, **REBUILD_SETTINGS)
-            count = 0
-            try:
-                for doc in documents:
-                    writer.add_document(**whoosh_fields(doc))
-                    count += 1
-                    if progress:
-                        progress(1)
-                writer.commit(mergetype=CLEAR)
-            except BaseException:
-                writer.cancel()
-                raise
+            count = _write_all(self._writer(True, **REBUILD_SETTINGS), documents, progress, mergetype=CLEAR)
             self._write_seq(last_seq)
             self._forget_searcher()
             return count
@@ -207,18 +196,7 @@ class WhooshBackend:
         tmp.mkdir(parents=True)
         try:
             ix = windex.create_in(str(tmp), build_schema())
-            writer = ix.writer(**REBUILD_SETTINGS)
-            count = 0
-            try:
-                for doc in documents:
-                    writer.add_document(**whoosh_fields(doc))
-                    count += 1
-                    if progress:
-                        progress(1)
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
+            count = _write_all(ix.writer(**REBUILD_SETTINGS), documents, progress)
             ix.close()
             (tmp / SEQ_FILE).write_text(json.dumps({"seq": last_seq, "schema": SCHEMA_VERSION}), encoding="utf-8")
             self.close()
@@ -539,3 +517,19 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text, quote=False)
+
+
+def _write_all(writer, documents, progress, **commit_options) -> int:
+    """Add every document and commit; on any failure the writer is cancelled (its lock released)."""
+    count = 0
+    try:
+        for doc in documents:
+            writer.add_document(**whoosh_fields(doc))
+            count += 1
+            if progress:
+                progress(1)
+        writer.commit(**commit_options)
+    except BaseException:
+        writer.cancel()
+        raise
+    return count
