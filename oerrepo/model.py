@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import fastjsonschema
 import jsonschema
@@ -704,10 +704,3 @@ def changed_properties(old: Mapping[str, Any] | None, new: Mapping[str, Any] | N
     """Names of the properties that differ between two stored records."""
     old, new = old or {}, new or {}
     return tuple(k for k in PROPERTIES if old.get(k) != new.get(k))
-
-
-def iter_property_values(records: Iterable[Resource], prop: str) -> Iterable[Any]:
-    """Yield every value of ``prop`` across records, flattening lists."""
-    for res in records:
-        for value in _as_list(res.data.get(prop)):
-            yield value

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import licenses
-from .errors import DuplicateResource, ImportFailed, InvalidResource, OerRepoError, ResourceNotFound, StoreError
+from .errors import ImportFailed, InvalidResource, OerRepoError, StoreError
 from .harvesters.api import HarvestMixin
 from .index.api import SearchMixin
 from .linked.api import LinkedDataMixin

@@ -11,7 +11,7 @@ from oaipmh.client import Client
 from oaipmh.metadata import MetadataRegistry, oai_dc_reader
 from sickle import Sickle
 
-from oai_schemas import OAI, error_code, running, validate
+from oai_schemas import error_code, running, validate
 from oerrepo import Repository
 
 

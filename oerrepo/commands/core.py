@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .. import licenses
-from ..errors import ImportFailed, InvalidResource
+from ..errors import ImportFailed
 from ..records_io import read_records
 from ..repository import Repository
 from .output import echo_json, progress, shorten

@@ -9,7 +9,6 @@ resolves external entities, never touches the network and never expands entities
 from __future__ import annotations
 
 import codecs
-import gzip
 import html.entities
 import re
 import zlib

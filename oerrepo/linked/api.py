@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any, Callable, Mapping, Sequence
 
 from ..errors import ExportError, ResourceNotFound
-from ..model import Resource
 
 Progress = Callable[[int], None]
 _SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")

@@ -28,7 +28,7 @@ from ..errors import (
 from ..model import Resource
 from ..store import Store, feed as sql
 from .formats import FORMATS
-from .render import OAI_NS, XSI_NS, Writer, attr, esc, has_illegal
+from .render import OAI_NS, XSI_NS, Writer, esc, has_illegal
 from .sets import PARENTS, SET_SPEC_RE, SetFilter, derived_set_filter, derived_set_names, record_set_specs
 from .tokens import ListState, TokenCodec
 

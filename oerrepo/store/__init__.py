@@ -9,8 +9,6 @@ sequence number of the ``changes`` table.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -18,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
