@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import threading
 import time
-
 from urllib.parse import urlencode
 
 import pytest
@@ -12,6 +13,7 @@ from lxml import etree
 
 from oai_schemas import LOM, OAI, error_code, validate
 from oerrepo import Repository
+from oerrepo.oai.readahead import ReadAhead
 
 DC = "{http://purl.org/dc/elements/1.1/}"
 
@@ -383,3 +385,71 @@ def test_lists_write_stored_text_exactly_and_serve_each_change(repo):
     assert dc_of("odd-list-text") == first  # asked again: the same text
     repo.update("odd-list-text", {"name": "Renamed"}, merge=True)
     assert dc_of("odd-list-text")["title"] == "Renamed"  # a change is served at once
+
+
+# --------------------------------------------------------------------------- read-ahead
+
+
+def _pages(repo: Repository, pause: float = 0.0, **args) -> list[bytes]:
+    """Every page of a list, with what differs between two harvests of it (dates, token texts) blanked.
+
+    ``pause`` is the time the harvester takes to read each page.
+    """
+    volatile = re.compile(rb'<responseDate>[^<]*</responseDate>|(?:expirationDate|resumptionToken)="[^"]*"|(?<=">)[^<]+(?=</resumptionToken>)')
+    pages, token = [], None
+    while True:
+        body = repo.oai_response({"verb": "ListRecords", "resumptionToken": token} if token else args)
+        pages.append(volatile.sub(b"", body))
+        element = validate(body).find(f".//{OAI}resumptionToken")
+        token = element.text if element is not None else None
+        if not token:
+            return pages
+        time.sleep(pause)
+
+
+def test_pages_rendered_ahead_are_the_pages_rendered_on_request(repo):
+    repo.update(sorted(r.id for r in repo.iter())[3], {"name": "Changed before the harvests"}, merge=True)
+    ahead = _pages(repo, pause=0.1, verb="ListRecords", metadataPrefix="lom")
+    feed_cache = repo.__dict__["_feed_cache"]
+    reader = next(v[1] for k, v in feed_cache.items() if isinstance(k, tuple) and k[0] == "records")
+    assert reader.hits == len(ahead) - 1  # every page after the first came from read-ahead
+    repo.set_setting("oai_read_ahead", False)
+    on_request = _pages(repo, verb="ListRecords", metadataPrefix="lom")
+    assert reader.hits == len(ahead) - 1
+    assert len(ahead) > 3 and on_request == ahead
+
+
+def test_a_page_rendered_ahead_is_exact_although_records_change_before_it_is_asked_for(repo):
+    first = repo.oai_response({"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"})
+    token = validate(first).find(f".//{OAI}resumptionToken").text
+    ordered = sorted(r.id for r in repo.iter())
+    time.sleep(0.2)  # the second page is rendered meanwhile
+    repo.delete(ordered[8])  # on the second page
+    repo.add({"id": ordered[7] + "-new", "name": "Added between the pages", "license": "CC0-1.0"})
+    doc = ask(repo, verb="ListIdentifiers", resumptionToken=token)
+    assert ids(doc.findall(f".//{OAI}header")) == [repo.oai_identifier(i) for i in ordered[7:14]]
+    assert all(h.get("status") is None for h in doc.findall(f".//{OAI}header"))
+
+
+def test_read_ahead_keeps_few_pages_and_leaves_unstarted_work_to_the_request():
+    gate, started = threading.Event(), threading.Event()
+    ahead = ReadAhead(max_pages=2)
+    ahead.schedule("busy", lambda: gate.wait(5) and "busy page")
+    ahead.schedule("queued", lambda: "queued page")
+    ahead.schedule("newest", lambda: started.set() or "newest page")  # the oldest ('busy') is dropped
+    assert ahead.take("busy") is None
+    assert ahead.take("queued") is None  # not started (the thread was busy): the request renders it
+    gate.set()
+    assert started.wait(5)
+    assert ahead.take("newest") == "newest page" and ahead.hits == 1  # started: the request waits for it
+    assert ahead.take("newest") is None  # taken once
+
+    def broken():
+        raise ValueError("store closed")
+
+    ahead.schedule("broken", broken)
+    time.sleep(0.2)
+    assert ahead.take("broken") is None  # the request renders it again and reports the error itself
+    ahead.close()
+    ahead.schedule("late", lambda: "late page")
+    assert ahead.take("late") is None

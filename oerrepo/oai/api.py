@@ -6,6 +6,7 @@ import secrets
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from .readahead import ReadAhead
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
 from .tokens import TOKEN_LIFETIME, TokenCodec
 
@@ -37,7 +38,8 @@ class FeedMixin:
     ``base_url``, or ``oerrepo.local`` when that is an IP address or ``localhost``).
     Tuning: ``oai_page_size`` (records per list response, default 100),
     ``oai_token_lifetime`` (seconds a resumption token stays valid, default one day),
-    ``oai_sets`` (false turns sets off).
+    ``oai_sets`` (false turns sets off), ``oai_read_ahead`` (false stops rendering the next
+    page of a list while the harvester reads the current one).
     """
 
 
@@ -58,6 +60,11 @@ class FeedMixin:
     def _feature_settings_changed(self) -> None:
         self.__dict__.pop("_feed_settings_copy", None)
 
+    def _feature_close(self) -> None:
+        for value in self.__dict__.pop("_feed_cache", {}).values():
+            if isinstance(value, tuple) and isinstance(value[-1], ReadAhead):
+                value[-1].close()  # stops the read-ahead thread
+
     def _feed(self, base_url: str | None = None) -> Feed:
         settings = self._feed_settings()
         secret = settings.get("oai_secret") or self._feed_secret()
@@ -71,7 +78,9 @@ class FeedMixin:
         lifetime = int(settings.get("oai_token_lifetime") or TOKEN_LIFETIME)
         cache = self.__dict__.setdefault("_feed_cache", {})
         page_size = max(1, min(int(settings.get("oai_page_size") or PAGE_SIZE), 1000))
-        return Feed(self.store, feed_settings, TokenCodec(secret, lifetime), page_size=page_size, cache=cache)
+        read_ahead = settings.get("oai_read_ahead", True) not in (False, "false", "no", "off", "0")
+        return Feed(self.store, feed_settings, TokenCodec(secret, lifetime), page_size=page_size, cache=cache,
+                    read_ahead=read_ahead)
 
     def oai_response(
         self, arguments: Arguments, *, base_url: str | None = None, bad_request: str | None = None

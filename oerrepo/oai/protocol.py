@@ -28,6 +28,7 @@ from ..errors import (
 from ..model import Resource
 from ..store import Store, feed as sql
 from .formats import FORMATS
+from .readahead import ReadAhead
 from .render import OAI_NS, XSI_NS, Writer, esc, has_illegal
 from .sets import PARENTS, SET_SPEC_RE, SetFilter, derived_set_filter, derived_set_names, record_set_specs
 from .tokens import ListState, TokenCodec
@@ -149,21 +150,25 @@ class Feed:
     """Answers OAI-PMH requests for one store. Thread-safe: it keeps no per-request state."""
 
     def __init__(self, store: Store, settings: FeedSettings, codec: TokenCodec, *, page_size: int = PAGE_SIZE,
-                 cache: dict | None = None):
+                 cache: dict | None = None, read_ahead: bool = False):
         self.store = store
         self.settings = settings
         self.codec = codec
         self.page_size = page_size
         # Shared between the Feed objects of one repository (one is made per request).
         self._cache = cache if cache is not None else {}
-        # Rendered records depend on the identifier namespace and on whether sets are served.
-        records_key = ("records", settings.namespace, settings.sets_enabled)
+        # Rendered records and pages depend on the identifier namespace, on whether sets are
+        # served and on the page size: a change of any starts afresh.
+        records_key = ("records", settings.namespace, settings.sets_enabled, page_size)
         records = self._cache.get(records_key)
         if records is None:
             for key in [k for k in self._cache if isinstance(k, tuple) and k[0] == "records"]:
-                self._cache.pop(key, None)
-            records = self._cache.setdefault(records_key, RecordCache())
-        self._records: RecordCache = records
+                stale = self._cache.pop(key, None)
+                if stale is not None:
+                    stale[1].close()
+            records = self._cache.setdefault(records_key, (RecordCache(), ReadAhead()))
+        self._records: RecordCache = records[0]
+        self._ahead: ReadAhead | None = records[1] if read_ahead else None
 
     # -- identifiers --------------------------------------------------------------
 
@@ -316,6 +321,17 @@ class Feed:
             if size == 0:
                 raise NoRecordsMatch("no records match these arguments")
             state = ListState(verb, args["metadataPrefix"], since, until, set_spec, as_of, None, 0, size)
+        page = self._ahead.take(args["resumptionToken"]) if self._ahead and "resumptionToken" in args else None
+        if page is None:
+            page = self._page(verb, state, selection)
+        text, token, following = page
+        w.parts.append(text)
+        if self._ahead is not None and token is not None:
+            # The harvester will read this page before it asks for the next: render that meanwhile.
+            self._ahead.schedule(token, lambda: self._page(verb, following, selection))
+
+    def _page(self, verb: str, state: ListState, selection: SetFilter) -> tuple[str, str | None, ListState | None]:
+        """One page of a list: its XML text, the token of the next page and that page's state."""
         rows = list(islice(self._matching(selection, state.as_of, state.after_id), self.page_size + 1))
         if not rows:
             if state.cursor == 0:
@@ -324,6 +340,7 @@ class Feed:
         page = rows[: self.page_size]
         prefix = state.metadata_prefix if verb == "ListRecords" else None
         write = FORMATS[prefix].write if prefix else None
+        w = Writer()
         records, out = self._records, w.parts.append
         w.open(verb)
         for resource in page:
@@ -341,6 +358,7 @@ class Feed:
                     records.put(key, text)
             out(text)
         size_attr = state.size if state.size >= state.cursor + len(page) else None
+        token = nxt = None
         if len(rows) > self.page_size:
             nxt = ListState(
                 verb, state.metadata_prefix, state.since, state.until, state.set_spec,
@@ -353,6 +371,7 @@ class Feed:
             # The last part of an incomplete list carries an empty token.
             w.empty("resumptionToken", (("completeListSize", size_attr or None), ("cursor", state.cursor)))
         w.close(verb)
+        return w.text(), token, nxt
 
     def _matching(self, set_filter: SetFilter, as_of: int, after_id: str | None) -> Iterable[sql.FeedRecord]:
         rows = sql.iter_records_as_of(self.store, set_filter.selection, as_of=as_of, after_id=after_id,
