@@ -33,6 +33,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple, Sequence
 from urllib.parse import quote, urlsplit
 
@@ -679,6 +680,13 @@ def normalize(text: str) -> License:
             f"licence value of {len(text)} characters is too long to be a licence (at most "
             f"{MAX_LENGTH}); give just the licence: {_accepted_forms()}"
         )
+    return _read(text)
+
+
+# A harvest or an import meets the same few licence values thousands of times: each
+# distinct value is read once (licences are immutable; unknown values are not kept).
+@lru_cache(maxsize=4096)
+def _read(text: str) -> License:
     value = _clean(text)
     reading = None
     if _looks_like_url(value) and " " not in value:

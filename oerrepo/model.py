@@ -11,10 +11,11 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import fastjsonschema
 import jsonschema
@@ -702,5 +703,7 @@ def merge_records(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict:
 
 def changed_properties(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[str, ...]:
     """Names of the properties that differ between two stored records."""
-    old, new = old or {}, new or {}
+    if not old:  # a new record (the common case of an import or a harvest): what it has
+        return tuple(k for k in PROPERTIES if new and new.get(k) is not None)
+    new = new or {}
     return tuple(k for k in PROPERTIES if old.get(k) != new.get(k))

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from typing import Mapping
-
+from collections.abc import Mapping
 from functools import lru_cache
 
 from url_normalize.generic_url_cleanup import generic_url_cleanup
@@ -64,10 +63,18 @@ def _url_normalize(url: str) -> str | None:
     return reconstruct_url(parts)
 
 
+# Most harvested URLs are already in normal form (lower-case host, default port, a path of
+# unreserved characters, no dot segments, no query): url_normalize would return them as
+# they are, so they skip it (tests/test_harvest_dedup.py checks the two agree).
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PLAIN_URL = re.compile(rf"^https?://{_LABEL}(?:\.{_LABEL})+(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?$")
+
+
 def normalized_url(url: str) -> str | None:
     """A URL reduced to what identifies the page (None when it is not an http(s) URL)."""
+    url = url.strip()
     try:
-        norm = _url_normalize(url.strip())
+        norm = url if _PLAIN_URL.match(url) else _url_normalize(url)
     except (ValueError, TypeError, UnicodeError):
         return None
     if not norm:

@@ -6,8 +6,8 @@ import secrets
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .readahead import ReadAhead
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
+from .readahead import ReadAhead
 from .tokens import TOKEN_LIFETIME, TokenCodec
 
 SETTINGS_TTL = 1.0  # seconds a web process may serve settings another process changed

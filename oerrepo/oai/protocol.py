@@ -26,11 +26,19 @@ from ..errors import (
     OAIError,
 )
 from ..model import Resource
-from ..store import Store, feed as sql
+from ..store import Store
+from ..store import feed as sql
 from .formats import FORMATS
 from .readahead import ReadAhead
 from .render import OAI_NS, XSI_NS, Writer, esc, has_illegal
-from .sets import PARENTS, SET_SPEC_RE, SetFilter, derived_set_filter, derived_set_names, record_set_specs
+from .sets import (
+    PARENTS,
+    SET_SPEC_RE,
+    SetFilter,
+    derived_set_filter,
+    derived_set_names,
+    record_set_specs,
+)
 from .tokens import ListState, TokenCodec
 
 __all__ = ["Feed", "FeedSettings", "PAGE_SIZE", "DEFAULT_BASE_URL"]

@@ -15,8 +15,8 @@ repository owner's own word.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable
 
 from .. import licenses, vocabularies
