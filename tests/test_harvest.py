@@ -318,3 +318,41 @@ def test_unknown_url_or_name_is_a_clear_error(repo):
 def test_unreachable_partner_is_an_error_not_a_traceback(repo):
     with pytest.raises(HarvestError, match="failed"):
         repo.harvest("http://127.0.0.1:9/oai", retries=0, timeout=0.5)
+
+
+class _Counting(Repository):
+    """Counts how often the search index is asked to follow the store."""
+
+    follows = 0
+
+    def _changed(self) -> None:
+        type(self).follows += 1
+        super()._changed()
+
+
+@pytest.mark.parametrize("every,follows", [(3600.0, 1), (0.0, 3)], ids=["batched", "every-page"])
+def test_the_search_index_follows_a_harvest_in_batches_and_is_current_at_its_end(data_dir, monkeypatch, every,
+                                                                                  follows):
+    from oerrepo.harvesters import loop
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", every)
+    monkeypatch.setattr(_Counting, "follows", 0)
+    with _Counting(data_dir) as repo:
+        with Partner(simple_records(25), page_size=10) as partner:
+            assert repo.harvest(partner.url, source="partner", **FAST).sources[0].pages == 3
+        assert _Counting.follows == follows
+        assert [hit.id for hit in repo.search("Blueprint number 17").hits][:1] == ["oai:partner.test:17"]
+        assert repo.search("Blueprint").total == 25
+
+
+def test_a_failed_harvest_still_brings_the_index_up_to_the_pages_it_stored(data_dir, monkeypatch):
+    monkeypatch.setattr(_Counting, "follows", 0)
+    with _Counting(data_dir) as repo:
+        with Partner(simple_records(30), page_size=10) as partner:
+            partner.fault("none", times=2)  # two pages are served normally, then the partner fails
+            partner.fault("500", times=10)
+            with pytest.raises(HarvestError):
+                repo.harvest(partner.url, source="partner", **FAST)
+        assert _Counting.follows == 1  # when the harvest stopped, not at the next search
+        assert repo.count() == 20
+        assert repo.search("Blueprint").total == 20

@@ -13,6 +13,7 @@ as the ``from`` of the next one, in the partner's granularity.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -37,6 +38,10 @@ Progress = Callable[..., None]
 LICENSE_POLICIES = ("keep", "skip")  # a record without a usable licence: kept and flagged, or skipped
 _ID_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _TOKENS_KEPT = 50  # tokens remembered per list to recognise a server that loops
+# The search index follows a harvest in batches, not page by page: a commit per page of
+# 100 records costs the index more than the records themselves. Stored pages are safe
+# either way; searches see them at most this many seconds (plus the indexing) later.
+INDEX_EVERY = 10.0
 
 
 @dataclass
@@ -82,6 +87,8 @@ class SourceHarvest:
         self.client = OAIClient(self.transport)
         self.repo_policy = repo.license_policy
         self._unknown_deletions = 0
+        self._unindexed = False  # pages stored since the search index last followed
+        self._indexed_at = time.monotonic()
 
     # -- the run --------------------------------------------------------------------
 
@@ -96,6 +103,8 @@ class SourceHarvest:
             raise
         finally:
             self.transport.close()
+            if self._unindexed:
+                self._follow_index()
             if self._unknown_deletions:
                 self.report.note(f"{self._unknown_deletions} deletion(s) of records never harvested here were ignored")
         return self.report
@@ -250,9 +259,16 @@ class SourceHarvest:
                     )
             batch.flush()
             sql.save_state(conn, self.name, state)
-        self.repo._changed()
+        self._unindexed = True
+        if time.monotonic() - self._indexed_at >= INDEX_EVERY:
+            self._follow_index()
         if self.progress:
             self.progress(source=self.name, pages=1, records=len(page.records))
+
+    def _follow_index(self) -> None:
+        self.repo._changed()
+        self._unindexed = False
+        self._indexed_at = time.monotonic()
 
     def _prepare(self, header: Header, payload: Any, reader: Reader) -> tuple[Header, dict | None, Crosswalked | None]:
         if header.deleted:
