@@ -5,7 +5,8 @@ runs in a fresh subprocess so its peak memory (ru_maxrss) is its own:
 
 - harvest: ``Repository.harvest`` into a new data folder (store writes, provenance,
   duplicate keys), the full-text index left out; with ``--index`` also measured with the
-  index following every page, reported separately;
+  index following the harvest as it does in use (every ten seconds and at the end),
+  reported separately;
 - baseline: the same pages fetched with plain ``requests`` and parsed with ``lxml``,
   records counted, nothing stored.
 
@@ -179,7 +180,7 @@ def main() -> None:
           f"  ({harv['records']} stored, complete={harv['complete']})")
     if indexed:
         i_rate = indexed["records"] / indexed["seconds"]
-        print(f"harvest + full-text index per page:     {i_rate:10.0f} records/s  peak {indexed['peak_mb']:.0f} MB")
+        print(f"harvest + full-text index following:    {i_rate:10.0f} records/s  peak {indexed['peak_mb']:.0f} MB")
     print(f"ratio harvest/baseline: {h_rate / b_rate:.2f} (target >= 0.5)")
 
 
