@@ -356,3 +356,50 @@ def test_a_failed_harvest_still_brings_the_index_up_to_the_pages_it_stored(data_
         assert _Counting.follows == 1  # when the harvest stopped, not at the next search
         assert repo.count() == 20
         assert repo.search("Blueprint").total == 20
+
+
+# --------------------------------------------------------------------------- records no longer listed
+
+
+def test_a_full_harvest_deletes_what_the_partner_no_longer_lists(repo):
+    records = simple_records(25)
+    with Partner(records, page_size=10) as partner:
+        repo.harvest(partner.url, source="p", **FAST)
+        del partner.records[3]  # oai:partner.test:4, gone without a deleted header
+        del partner.records[20]  # oai:partner.test:22
+        incremental = repo.harvest("p").sources[0]
+        assert incremental.unlisted == 0 and "oai:partner.test:4" in repo  # a list with 'from' is not all
+        report = repo.harvest("p", full=True).sources[0]
+    assert (report.complete, report.unlisted, report.deleted, report.unchanged) == (True, 2, 2, 23)
+    assert "oai:partner.test:4" not in repo and "oai:partner.test:22" not in repo
+    assert repo.get("oai:partner.test:4", include_deleted=True).deleted
+    assert repo.count() == 23
+    assert repo.history("oai:partner.test:22")[-1].origin == "harvest:p"
+    assert report.to_dict()["unlisted"] == 2 and "(2 no longer listed)" in report.summary()
+
+
+def test_a_record_another_source_still_provides_is_kept_when_one_stops_listing_it(repo):
+    shared = dc("Seed bombs for the school fence", creators=["Ana Lima"], identifiers=["https://doi.org/10.5281/zenodo.77"],
+                rights=["CC-BY-4.0"])
+    with Partner([Rec("oai:a.test:1", "2024-01-01T00:00:00Z", shared)] + simple_records(3)) as a, \
+            Partner([Rec("oai:b.test:9", "2024-01-01T00:00:00Z", shared)]) as b:
+        repo.harvest(a.url, source="a", **FAST)
+        repo.harvest(b.url, source="b", **FAST)
+        del a.records[0]
+        report = repo.harvest("a", full=True).sources[0]
+    assert (report.unlisted, report.deleted) == (1, 0)
+    (rid,) = [r.id for r in repo.iter() if r.name == "Seed bombs for the school fence"]
+    assert [(p.source, p.deleted) for p in repo.get(rid).provenance] == [("b", False), ("a", True)]
+
+
+def test_a_list_that_lost_most_records_deletes_nothing_unless_allowed(repo):
+    with Partner(simple_records(30), page_size=10) as partner:
+        repo.harvest(partner.url, source="p", **FAST)
+        partner.records = partner.records[:4]
+        kept = repo.harvest("p", full=True).sources[0]
+        assert (kept.complete, kept.unlisted, kept.deleted) == (True, 0, 0)
+        assert repo.count() == 30
+        assert any("26 of the 30 records" in n and "--allow-mass-deletion" in n for n in kept.notes)
+        allowed = repo.harvest("p", full=True, allow_mass_deletion=True).sources[0]
+    assert (allowed.unlisted, allowed.deleted) == (26, 26)
+    assert repo.count() == 4

@@ -39,13 +39,16 @@ class _Bar:
 @click.option("--prefix", "metadata_prefix", help="Metadata format (default: the richest the partner offers).")
 @click.option("--set", "set_specs", multiple=True, metavar="SPEC", help="Harvest only this set (repeatable).")
 @click.option("--name", "source_name", help="Register a new URL under this source name.")
-@click.option("--full", is_flag=True, help="Ignore the saved position and harvest everything again.")
+@click.option("--full", is_flag=True, help="Ignore the saved position and harvest everything again "
+              "(records the partner no longer lists are then deleted).")
+@click.option("--allow-mass-deletion", is_flag=True,
+              help="Delete the records the partner no longer lists even when that is more than half of them.")
 @click.option("--delay", type=float, help="Seconds to wait between requests to the partner.")
 @click.option("--retries", type=int, help="How often a failing page is asked again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, source_name, full, delay, retries,
-            as_json) -> None:
+def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, source_name, full,
+            allow_mass_deletion, delay, retries, as_json) -> None:
     """Harvest new, changed and deleted records from an OAI-PMH endpoint or a registered source.
 
     A URL seen for the first time is registered as a source, so the next run is
@@ -58,11 +61,11 @@ def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, s
     bar = _Bar()
     try:
         if all_sources:
-            report = repo.harvest_all(full=full, progress=bar)
+            report = repo.harvest_all(full=full, progress=bar, allow_mass_deletion=allow_mass_deletion)
         else:
             report = repo.harvest(
                 target, metadata_prefix=metadata_prefix, set_specs=set_specs, source=source_name, full=full,
-                progress=bar, delay=delay, retries=retries,
+                progress=bar, delay=delay, retries=retries, allow_mass_deletion=allow_mass_deletion,
             )
     except HarvestError as exc:
         bar.close()

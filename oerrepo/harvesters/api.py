@@ -113,6 +113,7 @@ class HarvestMixin:
         timeout: float | None = None,
         backoff: float | None = None,
         on_missing_license: str | None = None,
+        allow_mass_deletion: bool = False,
     ) -> HarvestReport:
         """Harvest new, changed and deleted records from one partner (a URL or a registered source name).
 
@@ -120,6 +121,11 @@ class HarvestMixin:
         its host), so the next call is incremental. The harvest resumes where an
         interrupted one stopped; ``full`` starts again from the beginning. ``progress`` is
         called after each page as ``progress(source=..., pages=1, records=n)``.
+
+        A complete harvest from the beginning (the first, or ``full``) also deletes the
+        records the partner no longer lists, as partners that keep no deletions never
+        announce them; when that would be more than half of the source's records they are
+        kept and the report says so, unless ``allow_mass_deletion``.
         Raises HarvestError (with ``.report``, what was harvested before) when the partner fails.
 
         >>> report = repo.harvest("https://partner.example/oai", set_specs=["oer"])  # doctest: +SKIP
@@ -130,7 +136,7 @@ class HarvestMixin:
             retries=retries, timeout=timeout, backoff=backoff, on_missing_license=on_missing_license,
         )
         report = HarvestReport()
-        job = SourceHarvest(self, row, full=full, progress=progress)
+        job = SourceHarvest(self, row, full=full, progress=progress, allow_mass_deletion=allow_mass_deletion)
         report.sources.append(job.report)
         with self._claim_source(row["name"]) as mine:
             if not mine:
@@ -147,8 +153,11 @@ class HarvestMixin:
                 raise
         return report
 
-    def harvest_all(self, *, full: bool = False, progress: Progress | None = None) -> HarvestReport:
-        """Harvest every registered source in turn; a failing source is reported and the others go on."""
+    def harvest_all(
+        self, *, full: bool = False, progress: Progress | None = None, allow_mass_deletion: bool = False
+    ) -> HarvestReport:
+        """Harvest every registered source in turn; a failing source is reported and the others go on
+        (options as for :meth:`harvest`)."""
         from ..store import harvest as sql
 
         report = HarvestReport()
@@ -157,7 +166,8 @@ class HarvestMixin:
             with self._claim_source(row["name"]) as mine:
                 if not mine:
                     continue
-                job = SourceHarvest(self, row, full=full, progress=progress)
+                job = SourceHarvest(self, row, full=full, progress=progress,
+                                    allow_mass_deletion=allow_mass_deletion)
                 report.sources.append(job.report)
                 try:
                     job.run()

@@ -38,6 +38,10 @@ Progress = Callable[..., None]
 LICENSE_POLICIES = ("keep", "skip")  # a record without a usable licence: kept and flagged, or skipped
 _ID_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _TOKENS_KEPT = 50  # tokens remembered per list to recognise a server that loops
+# A complete list that lacks more than half of a source's records (and more than this many)
+# is more likely a partner's fault than a mass withdrawal: those records are kept unless
+# the harvest allows mass deletion.
+MASS_DELETION_MIN = 10
 # The search index follows a harvest in batches, not page by page: a commit per page of
 # 100 records costs the index more than the records themselves. Stored pages are safe
 # either way; searches see them at most this many seconds (plus the indexing) later.
@@ -61,6 +65,7 @@ class SourceHarvest:
         full: bool = False,
         progress: Progress | None = None,
         sleep: Callable[[float], None] | None = None,
+        allow_mass_deletion: bool = False,
     ):
         self.repo = repo
         self.store = repo.store
@@ -68,6 +73,7 @@ class SourceHarvest:
         self.name = source["name"]
         self.origin = f"harvest:{self.name}"
         self.full = full
+        self.allow_mass_deletion = allow_mass_deletion
         self.progress = progress
         settings = source.get("settings") or {}
         self.license_policy = settings.get("on_missing_license", "keep")
@@ -127,8 +133,10 @@ class SourceHarvest:
             self.report.resumed = True
         else:
             last = None if self.full else state.get("last_from")
+            # listed_since: our clock when the lists began; a record of this source not seen
+            # in lists asked without 'from' is no longer at the partner (see _delete_unlisted).
             running = {"from": _in_granularity(last, identity.day_granularity), "set_index": 0,
-                       "token": None, "tokens": [], "started": None}
+                       "token": None, "tokens": [], "started": None, "listed_since": self._clock_start()}
         self.report.from_date = running["from"]
         restarted = False
         while running["set_index"] < len(set_specs):
@@ -169,7 +177,9 @@ class SourceHarvest:
                 state.pop("running", None)
             else:
                 state["running"] = running
-            self._store_page(page, reader, prefix, state)
+            # Lists asked without 'from' hold everything the partner has, deleted or not.
+            unlisted_since = running.get("listed_since") if done and running["from"] is None else None
+            self._store_page(page, reader, prefix, state, unlisted_since=unlisted_since)
             if looping:
                 raise HarvestError(
                     f"{self.source['url']} returned the resumption token {page.token!r} a second time, "
@@ -228,7 +238,8 @@ class SourceHarvest:
 
     # -- one page -------------------------------------------------------------------
 
-    def _store_page(self, page: Page, reader: Reader, prefix: str, state: dict) -> None:
+    def _store_page(self, page: Page, reader: Reader, prefix: str, state: dict, *,
+                    unlisted_since: str | None = None) -> None:
         report = self.report
         report.pages += 1
         where = f"page {report.pages}"
@@ -258,12 +269,49 @@ class SourceHarvest:
                         batch, header, data, cw, prefix, known.get(header.identifier), record_keys
                     )
             batch.flush()
+            if unlisted_since:
+                # With the last page, in its transaction: the harvest is complete with them or not at all.
+                self._delete_unlisted(conn, unlisted_since)
             sql.save_state(conn, self.name, state)
         self._unindexed = True
         if time.monotonic() - self._indexed_at >= INDEX_EVERY:
             self._follow_index()
         if self.progress:
             self.progress(source=self.name, pages=1, records=len(page.records))
+
+    def _clock_start(self) -> str:
+        """Now (UTC, seconds), later than any row an earlier harvest of this source wrote: rows
+        are stamped to the second, so a harvest that ended within this second waits for the next."""
+        now, waited = utc_now(), 0.0
+        last = sql.last_harvested_at(self.store, self.name)
+        while last is not None and last >= now and waited < 2.0:
+            time.sleep(0.05)
+            waited += 0.05
+            now = utc_now()
+        return now
+
+    def _delete_unlisted(self, conn, since: str) -> None:
+        """Records a complete list no longer holds are deleted (partners with deletedRecord
+        'no' or 'transient' never say so), unless another source still provides them."""
+        unlisted, live = sql.unlisted(conn, self.name, since)
+        if not unlisted:
+            return
+        report = self.report
+        if len(unlisted) > MASS_DELETION_MIN and 2 * len(unlisted) > live and not self.allow_mass_deletion:
+            report.note(
+                f"{len(unlisted)} of the {live} records from this source are no longer listed by the partner; "
+                "they were kept because that is more than half of them. Check the partner, then harvest "
+                "again with full=True and allow_mass_deletion=True (--full --allow-mass-deletion) to delete them"
+            )
+            return
+        for start in range(0, len(unlisted), 500):
+            batch = sql.HarvestPage(self.store, conn, self.name)
+            known = batch.rows(unlisted[start : start + 500])
+            for oai_id, row in known.items():
+                report.unlisted += 1
+                self._delete(batch, Header(oai_id, row["datestamp"], tuple(row["set_specs"]), True), row)
+            batch.flush()
+        report.note(f"{len(unlisted)} record(s) no longer listed by the partner were handled as deleted")
 
     def _follow_index(self) -> None:
         self.repo._changed()

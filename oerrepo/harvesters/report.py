@@ -44,6 +44,7 @@ class SourceReport:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    unlisted: int = 0  # records a complete list no longer held, handled as deletions
     merged: _Capped = field(default_factory=_Capped)  # (oai identifier, resource id, why)
     rejected: _Capped = field(default_factory=_Capped)  # (oai identifier, reason)
     license_problems: _Capped = field(default_factory=_Capped)  # (oai identifier, problem, kept)
@@ -71,6 +72,7 @@ class SourceReport:
             "updated": self.updated,
             "deleted": self.deleted,
             "unchanged": self.unchanged,
+            "unlisted": self.unlisted,
             "merged": self.merged.total,
             "rejected": self.rejected.total,
             "licenseProblems": self.license_problems.total,
@@ -93,7 +95,8 @@ class SourceReport:
             + (" (resumed)" if self.resumed else "")
             + f": {state}",
             f"  {self.pages} page(s), {self.records} record(s): {self.new} new, {self.updated} updated, "
-            f"{self.deleted} deleted, {self.unchanged} unchanged, {self.merged.total} merged as duplicates, "
+            f"{self.deleted} deleted" + (f" ({self.unlisted} no longer listed)" if self.unlisted else "")
+            + f", {self.unchanged} unchanged, {self.merged.total} merged as duplicates, "
             f"{self.rejected.total} rejected, {self.license_problems.total} licence problem(s), "
             f"{self.repairs.total} repair(s)",
         ]

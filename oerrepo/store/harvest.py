@@ -128,6 +128,23 @@ def _provenance(row: Any) -> ProvenanceRow:
     )
 
 
+def last_harvested_at(store: Store, source: str) -> str | None:
+    """When a harvest last wrote a row of this source (UTC, seconds)."""
+    with store.reading() as conn:
+        query = select(func.max(t.provenance.c.harvested_at)).where(t.provenance.c.source == source)
+        return conn.execute(query).scalar_one()
+
+
+def unlisted(conn: Connection, source: str, since: str) -> tuple[list[str], int]:
+    """The OAI identifiers of a source's live rows that no harvest has seen since ``since``
+    (UTC, seconds), and the number of its live rows."""
+    live = and_(t.provenance.c.source == source, t.provenance.c.deleted.is_(False))
+    total = conn.execute(select(func.count()).select_from(t.provenance).where(live)).scalar_one()
+    query = (select(t.provenance.c.oai_identifier).where(and_(live, t.provenance.c.harvested_at < since))
+             .order_by(t.provenance.c.oai_identifier))
+    return [row[0] for row in conn.execute(query)], total
+
+
 def provenance_rows(conn: Connection, source: str, oai_identifiers: Iterable[str]) -> dict[str, ProvenanceRow]:
     """The rows of one source for a page's identifiers, by identifier (one query)."""
     ids = list(dict.fromkeys(oai_identifiers))
