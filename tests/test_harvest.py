@@ -403,3 +403,14 @@ def test_a_list_that_lost_most_records_deletes_nothing_unless_allowed(repo):
         allowed = repo.harvest("p", full=True, allow_mass_deletion=True).sources[0]
     assert (allowed.unlisted, allowed.deleted) == (26, 26)
     assert repo.count() == 4
+
+
+def test_an_empty_list_from_the_beginning_deletes_nothing_unless_allowed(repo):
+    with Partner(simple_records(3)) as partner:
+        repo.harvest(partner.url, source="p", **FAST)
+        partner.records = []  # the partner answers noRecordsMatch
+        kept = repo.harvest("p", full=True).sources[0]
+        assert (kept.complete, kept.unlisted, repo.count()) == (True, 0, 3)
+        assert any("that is all of them" in n for n in kept.notes)
+        assert repo.harvest("p", full=True, allow_mass_deletion=True).sources[0].deleted == 3
+    assert repo.count() == 0

@@ -38,9 +38,9 @@ Progress = Callable[..., None]
 LICENSE_POLICIES = ("keep", "skip")  # a record without a usable licence: kept and flagged, or skipped
 _ID_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _TOKENS_KEPT = 50  # tokens remembered per list to recognise a server that loops
-# A complete list that lacks more than half of a source's records (and more than this many)
-# is more likely a partner's fault than a mass withdrawal: those records are kept unless
-# the harvest allows mass deletion.
+# A complete list that lacks all of a source's records, or more than half of them (and more
+# than this many), is more likely a partner's fault than a withdrawal: those records are
+# kept unless the harvest allows mass deletion.
 MASS_DELETION_MIN = 10
 # The search index follows a harvest in batches, not page by page: a commit per page of
 # 100 records costs the index more than the records themselves. Stored pages are safe
@@ -297,11 +297,13 @@ class SourceHarvest:
         if not unlisted:
             return
         report = self.report
-        if len(unlisted) > MASS_DELETION_MIN and 2 * len(unlisted) > live and not self.allow_mass_deletion:
+        everything = len(unlisted) == live  # an empty list: far more often a fault than a withdrawal
+        many = len(unlisted) > MASS_DELETION_MIN and 2 * len(unlisted) > live
+        if (everything or many) and not self.allow_mass_deletion:
             report.note(
                 f"{len(unlisted)} of the {live} records from this source are no longer listed by the partner; "
-                "they were kept because that is more than half of them. Check the partner, then harvest "
-                "again with full=True and allow_mass_deletion=True (--full --allow-mass-deletion) to delete them"
+                f"they were kept because that is {'all' if everything else 'more than half'} of them. "
+                "Check the partner, then harvest again with full=True and allow_mass_deletion=True (--full --allow-mass-deletion) to delete them"
             )
             return
         for start in range(0, len(unlisted), 500):
