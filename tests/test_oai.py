@@ -453,3 +453,30 @@ def test_read_ahead_keeps_few_pages_and_leaves_unstarted_work_to_the_request():
     ahead.close()
     ahead.schedule("late", lambda: "late page")
     assert ahead.take("late") is None
+
+
+def test_a_harvest_spread_over_two_processes_is_not_rendered_twice(tmp_path):
+    # Two repositories on one data folder stand for two web workers behind a round-robin balancer.
+    with Repository(tmp_path / "data") as first:
+        first.load_samples()
+        first.set_setting("oai_page_size", 7)
+    workers = [Repository(tmp_path / "data"), Repository(tmp_path / "data")]
+    try:
+        pages, token, turn = 0, None, 0
+        while True:
+            args = {"verb": "ListIdentifiers", "resumptionToken": token} if token else \
+                {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}
+            element = validate(workers[turn % 2].oai_response(args)).find(f".//{OAI}resumptionToken")
+            pages, turn = pages + 1, turn + 1
+            token = element.text if element is not None else None
+            if not token:
+                break
+            time.sleep(0.05)
+        readers = [next(v[1] for k, v in w.__dict__["_feed_cache"].items() if isinstance(k, tuple)
+                        and k[0] == "records") for w in workers]
+        assert pages == 9
+        # Only the list's first page was read ahead (by the worker that started it), in vain.
+        assert [(r.scheduled, r.hits) for r in readers] == [(1, 0), (0, 0)]
+    finally:
+        for w in workers:
+            w.close()

@@ -329,14 +329,19 @@ class Feed:
             if size == 0:
                 raise NoRecordsMatch("no records match these arguments")
             state = ListState(verb, args["metadataPrefix"], since, until, set_spec, as_of, None, 0, size)
-        page = self._ahead.take(args["resumptionToken"]) if self._ahead and "resumptionToken" in args else None
+        presented = args.get("resumptionToken")
+        ahead = self._ahead
+        page = ahead.take(presented) if ahead is not None and presented else None
         if page is None:
             page = self._page(verb, state, selection)
         text, token, following = page
         w.parts.append(text)
-        if self._ahead is not None and token is not None:
-            # The harvester will read this page before it asks for the next: render that meanwhile.
-            self._ahead.schedule(token, lambda: self._page(verb, following, selection))
+        if ahead is not None and token is not None:
+            # The harvester reads this page before it asks for the next: render that meanwhile,
+            # if it asks this process (it started the list here or came back with our token).
+            if presented is None or ahead.issued_here(presented):
+                ahead.schedule(token, lambda: self._page(verb, following, selection))
+            ahead.issued(token)
 
     def _page(self, verb: str, state: ListState, selection: SetFilter) -> tuple[str, str | None, ListState | None]:
         """One page of a list: its XML text, the token of the next page and that page's state."""

@@ -9,6 +9,10 @@ A page is a pure function of its token (lists are served as of their start), so 
 page rendered ahead is exactly the page rendered on request. At most ``max_pages``
 pages are kept; a page no one asks for is dropped when newer ones arrive. A request
 never waits for work that has not started: it cancels it and renders the page itself.
+
+Behind a load balancer that spreads one harvest over several server processes, a page
+rendered ahead would mostly be asked of another process. So a list is read ahead only
+while its harvester keeps coming back: when the token it presents was issued here.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 __all__ = ["ReadAhead"]
 
 MAX_PAGES = 32  # pages of 100 records: a few MB at most
+MAX_ISSUED = 4096  # tokens remembered as issued here (a few hundred kB)
 
 
 class ReadAhead:
@@ -32,7 +37,21 @@ class ReadAhead:
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
+        self._issued: OrderedDict[Hashable, None] = OrderedDict()
         self.hits = 0  # pages served from read-ahead: what it saves is visible
+        self.scheduled = 0
+
+    def issued(self, key: Hashable) -> None:
+        """Remember that this process handed out ``key`` (a resumption token)."""
+        with self._lock:
+            self._issued[key] = None
+            if len(self._issued) > MAX_ISSUED:
+                self._issued.popitem(last=False)
+
+    def issued_here(self, key: Hashable) -> bool:
+        """True when this process handed out ``key`` (recently)."""
+        with self._lock:
+            return key in self._issued
 
     def schedule(self, key: Hashable, render: Callable[[], str]) -> None:
         """Render a page in the background, to be taken with :meth:`take`."""
@@ -46,6 +65,7 @@ class ReadAhead:
                 _, stale = self._pages.popitem(last=False)
                 stale.cancel()
             self._pages[key] = self._executor.submit(render)
+            self.scheduled += 1
 
     def take(self, key: Hashable) -> str | None:
         """The page rendered ahead for ``key``, or None when the caller should render it itself."""
@@ -68,6 +88,7 @@ class ReadAhead:
             for future in self._pages.values():
                 future.cancel()
             self._pages.clear()
+            self._issued.clear()
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)  # a page being rendered finishes alone
