@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from lxml import etree
 from oaipmh import error as oai_error
@@ -44,6 +45,11 @@ def normalize_datestamp(value: str | None) -> str | None:
     """
     if not value:
         return None
+    return _utc_datestamp(value)
+
+
+@lru_cache(maxsize=4096)  # records of one page often share a datestamp (changed together)
+def _utc_datestamp(value: str) -> str | None:
     m = _DATESTAMP.match(value)
     if not m:
         return None

@@ -156,13 +156,21 @@ class ResourceBatch:
         if not changes:
             return 0
         conn = self.conn
+        texts: dict[int, str] = {}  # id(record) -> its JSON: a record is serialised once per flush
+
+        def text_of(data: dict) -> str:
+            text = texts.get(id(data))
+            if text is None:
+                text = texts[id(data)] = _dumps(data)
+            return text
+
         result = conn.execute(
             insert(t.changes).returning(t.changes.c.seq, sort_by_parameter_order=True),
             [
                 {
                     "resource_id": c.resource_id, "action": c.action, "datestamp": c.datestamp,
                     "origin": c.origin, "changed": _dumps(list(c.changed)),
-                    "data": _dumps(c.data) if c.data is not None else None,
+                    "data": text_of(c.data) if c.data is not None else None,
                 }
                 for c in changes
             ],
@@ -181,7 +189,7 @@ class ResourceBatch:
             data = row.record()
             values = {
                 "b_id": rid, "seq": seq, "datestamp": stamp, "deleted": row.deleted,
-                "license": data.get("license"), "name": _first_name(data), "data": _dumps(data),
+                "license": data.get("license"), "name": _first_name(data), "data": text_of(data),
             }
             if row.in_store:
                 known.append(values)
