@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
@@ -89,6 +89,7 @@ class Partner:
         self.epoch = 1  # tokens of an older epoch are "expired"
         self.response_date = "2024-06-01T12:00:00Z"
         self.lock = threading.Lock()
+        self.on_request: Callable[[dict[str, str]], Any] | None = None  # called with each request's arguments
         self._server: ThreadingHTTPServer | None = None
 
     # -- control --------------------------------------------------------------------
@@ -141,6 +142,8 @@ class Partner:
         with self.lock:
             self.requests.append(args)
             self.agents.append(h.headers.get("User-Agent", ""))
+        if self.on_request is not None:
+            self.on_request(args)
         verb = args.get("verb", "")
         fault = self._take_fault(verb)
         kind = fault.kind if fault else None
@@ -151,6 +154,8 @@ class Partner:
             return
         if kind == "slow":
             time.sleep(opts.get("seconds", 2.0))
+        if kind == "wait":  # hold the answer until the test says so (or 10 s pass); record which
+            opts.setdefault("waited", []).append("event" if opts["event"].wait(opts.get("seconds", 10.0)) else "timeout")
         if kind in ("503", "429"):
             headers = {}
             if opts.get("retry_after") == "date":

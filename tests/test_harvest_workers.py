@@ -5,10 +5,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
-
 from oai_server import Partner, Rec, dc
+
 from oerrepo import HarvestError, Repository
 
 FAST = dict(backoff=0.01, retries=1, timeout=2.0)
@@ -107,3 +108,54 @@ def test_two_workers_at_once_store_every_record_once(data_dir):
     for p in partners:
         firsts = [r for r in p.requests if r.get("verb") == "ListRecords" and "resumptionToken" not in r]
         assert len(firsts) >= 1
+
+
+def test_harvest_all_with_workers_harvests_sources_at_the_same_time(data_dir):
+    from oai_server import simple_records
+
+    b_asked = threading.Event()
+    with Repository(data_dir) as repo, Partner(simple_records(25), page_size=10) as a, \
+            Partner([Rec(f"oai:b.test:{i}", "2024-01-01T00:00:00Z", dc(f"Kit {i}", rights=["CC0-1.0"]))
+                     for i in range(15)], page_size=10) as b:
+        repo.add_source("a", a.url)
+        repo.add_source("b", b.url)
+        repo.add_source("c-down", "http://127.0.0.1:9/oai", retries=0, timeout=1.0)
+        # a's second page is answered only once b has been asked for records: one worker at a
+        # time would wait here 10 s and then find b not yet asked.
+        a.fault("none", times=1)
+        waited: list[str] = []
+        a.fault("wait", event=b_asked, waited=waited)
+        b.on_request = lambda args: args.get("verb") == "ListRecords" and b_asked.set()
+        report = repo.harvest_all(workers=3)
+        assert waited == ["event"]  # b was asked while a's harvest was under way
+        assert [(s.source, s.complete, s.new) for s in report.sources] == [("a", True, 25), ("b", True, 15),
+                                                                            ("c-down", False, 0)]
+        assert report.sources[2].error and repo.count() == 40
+        assert repo.search("Kit").total == 15
+
+
+def test_ctrl_c_stops_a_parallel_harvest_and_the_next_run_continues(data_dir):
+    repo = Repository(data_dir)
+    with Partner(records(30, "a.test"), page_size=10) as a, Partner(records(30, "b.test"), page_size=10) as b:
+        repo.add_source("a", a.url, **FAST)
+        repo.add_source("b", b.url, **FAST)
+        repo.close()
+        asked = threading.Event()
+        for partner in (a, b):  # each list's second page is held until Ctrl-C has been pressed
+            partner.on_request = lambda args: "resumptionToken" in args and asked.set()
+            partner.fault("none", times=1)
+            partner.fault("wait", times=1, seconds=3.0, event=threading.Event())
+        cli = subprocess.Popen([sys.executable, "-m", "oerrepo", "--data", str(data_dir), "harvest", "--all",
+                                "--workers", "2", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        assert asked.wait(60)
+        cli.send_signal(signal.SIGINT)
+        out, err = cli.communicate(timeout=60)
+        assert cli.returncode != 0 and "Traceback" not in err, err
+        with Repository(data_dir) as repo:
+            assert 0 < repo.count() < 60  # the first pages were kept
+            second = repo.harvest_all(workers=2)
+            assert sorted((s.source, s.complete, s.resumed) for s in second.sources) == [
+                ("a", True, True), ("b", True, True)]
+            assert repo.count() == 60
+            assert all([r.action for r in repo.history(x.id)] == ["add"] for x in repo)

@@ -43,12 +43,14 @@ class _Bar:
               "(records the partner no longer lists are then deleted).")
 @click.option("--allow-mass-deletion", is_flag=True,
               help="Delete the records the partner no longer lists even when that is more than half of them.")
+@click.option("--workers", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="With --all: how many sources are harvested at once.")
 @click.option("--delay", type=float, help="Seconds to wait between requests to the partner.")
 @click.option("--retries", type=int, help="How often a failing page is asked again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, source_name, full,
-            allow_mass_deletion, delay, retries, as_json) -> None:
+            allow_mass_deletion, workers, delay, retries, as_json) -> None:
     """Harvest new, changed and deleted records from an OAI-PMH endpoint or a registered source.
 
     A URL seen for the first time is registered as a source, so the next run is
@@ -58,10 +60,13 @@ def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, s
     """
     if bool(target) == bool(all_sources):
         raise click.UsageError("give one URL or source name, or --all")
+    if workers > 1 and not all_sources:
+        raise click.UsageError("--workers harvests several sources at once: use it with --all")
     bar = _Bar()
     try:
         if all_sources:
-            report = repo.harvest_all(full=full, progress=bar, allow_mass_deletion=allow_mass_deletion)
+            report = repo.harvest_all(full=full, progress=bar, allow_mass_deletion=allow_mass_deletion,
+                                      workers=workers)
         else:
             report = repo.harvest(
                 target, metadata_prefix=metadata_prefix, set_specs=set_specs, source=source_name, full=full,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from ..errors import HarvestError, OerRepoError
 from ..model import Provenance
 from .loop import LICENSE_POLICIES, Progress, SourceHarvest
-from .report import HarvestReport
+from .report import HarvestReport, SourceReport
 
 __all__ = ["HarvestMixin", "HarvestProvenance"]
 
@@ -154,26 +154,60 @@ class HarvestMixin:
         return report
 
     def harvest_all(
-        self, *, full: bool = False, progress: Progress | None = None, allow_mass_deletion: bool = False
+        self,
+        *,
+        full: bool = False,
+        progress: Progress | None = None,
+        allow_mass_deletion: bool = False,
+        workers: int = 1,
     ) -> HarvestReport:
-        """Harvest every registered source in turn; a failing source is reported and the others go on
-        (options as for :meth:`harvest`)."""
+        """Harvest every registered source; a failing source is reported and the others go on.
+
+        ``workers`` sources are harvested at once (threads: a harvest mostly waits for its
+        partner), each by one worker; pages are still written one transaction at a time.
+        Other options as for :meth:`harvest`. Reports come in the registry's order.
+        """
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
         from ..store import harvest as sql
 
-        report = HarvestReport()
-        for row in sql.list_sources(self.store):
-            # Several harvest workers may run this at once: each source goes to one of them.
-            with self._claim_source(row["name"]) as mine:
-                if not mine:
-                    continue
-                job = SourceHarvest(self, row, full=full, progress=progress,
-                                    allow_mass_deletion=allow_mass_deletion)
-                report.sources.append(job.report)
+        rows = sql.list_sources(self.store)
+        reports: list[SourceReport | None] = [None] * len(rows)
+        stop = threading.Event()
+        if progress is not None and workers > 1:
+            lock, report_page = threading.Lock(), progress
+
+            def progress(**counts: Any) -> None:  # the progress bar is not thread-safe
+                with lock:
+                    report_page(**counts)
+
+        def one(i: int) -> None:
+            # Several harvest workers (threads here, or other processes) may run this at once:
+            # each source goes to one of them.
+            with self._claim_source(rows[i]["name"]) as mine:
+                if not mine or stop.is_set():
+                    return
+                job = SourceHarvest(self, rows[i], full=full, progress=progress,
+                                    allow_mass_deletion=allow_mass_deletion, stop=stop)
+                reports[i] = job.report
                 try:
                     job.run()
                 except HarvestError:
-                    continue  # the error is in the source's report
-        return report
+                    pass  # the error is in the source's report
+
+        if workers <= 1 or len(rows) <= 1:
+            for i in range(len(rows)):
+                one(i)
+        else:
+            with ThreadPoolExecutor(min(workers, len(rows)), thread_name_prefix="harvest") as pool:
+                try:
+                    for _ in pool.map(one, range(len(rows))):
+                        pass
+                except BaseException:
+                    stop.set()  # Ctrl-C or a store failure: the others stop after their current page
+                    raise
+        return HarvestReport(sources=[r for r in reports if r is not None])
 
     def _claim_source(self, name: str):
         """Held while one process harvests a source, so no two harvest it at the same time."""

@@ -13,6 +13,7 @@ as the ``from`` of the next one, in the partner's granularity.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -66,6 +67,7 @@ class SourceHarvest:
         progress: Progress | None = None,
         sleep: Callable[[float], None] | None = None,
         allow_mass_deletion: bool = False,
+        stop: threading.Event | None = None,
     ):
         self.repo = repo
         self.store = repo.store
@@ -74,6 +76,7 @@ class SourceHarvest:
         self.origin = f"harvest:{self.name}"
         self.full = full
         self.allow_mass_deletion = allow_mass_deletion
+        self.stop = stop  # set by another thread: end after the page being stored (resumable)
         self.progress = progress
         settings = source.get("settings") or {}
         self.license_policy = settings.get("on_missing_license", "keep")
@@ -140,6 +143,12 @@ class SourceHarvest:
         self.report.from_date = running["from"]
         restarted = False
         while running["set_index"] < len(set_specs):
+            if self.stop is not None and self.stop.is_set():
+                self._save_state(state, running)
+                raise HarvestError(
+                    "the harvest was interrupted; the pages before were kept and the next run continues from there",
+                    code="interrupted",
+                )
             set_spec = set_specs[running["set_index"]]
             try:
                 if running["token"]:
