@@ -12,6 +12,7 @@ runs in a fresh subprocess so its peak memory (ru_maxrss) is its own:
 
     python benchmarks/bench_harvest.py --n 20000
     python benchmarks/bench_harvest.py --n 100000
+    python benchmarks/bench_harvest.py --n 5000 --latency 0.05   # a partner taking 50 ms per page
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ IDENTIFY = (
 ).encode()
 
 
-def serve(n: int, port_queue) -> None:
+def serve(n: int, port_queue, latency: float = 0.0) -> None:
     pages = render_pages(n)
 
     class Handler(BaseHTTPRequestHandler):
@@ -85,6 +86,8 @@ def serve(n: int, port_queue) -> None:
             else:
                 token = args.get("resumptionToken", "p0")
                 body = pages[int(token[1:])]
+                if latency:
+                    time.sleep(latency)  # a partner that takes its time to answer a page
             self.send_response(200)
             self.send_header("Content-Type", "text/xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -149,6 +152,8 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--folder")
     parser.add_argument("--index", action="store_true", help="also measure with the full-text index following")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds the partner takes for each ListRecords page (default 0: loopback speed)")
     args = parser.parse_args()
     if args.child:
         if args.child == "baseline":
@@ -159,7 +164,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     queue: multiprocessing.Queue = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(args.n, queue), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(args.n, queue, args.latency), daemon=True)
     server.start()
     url = f"http://127.0.0.1:{queue.get(timeout=120)}/oai"
     try:
@@ -174,7 +179,8 @@ def main() -> None:
         server.terminate()
     b_rate = base["records"] / base["seconds"]
     h_rate = harv["records"] / harv["seconds"]
-    print(f"N = {args.n} oai_dc records, pages of {PAGE}")
+    print(f"N = {args.n} oai_dc records, pages of {PAGE}"
+          + (f", the partner taking {args.latency * 1000:.0f} ms per page" if args.latency else ""))
     print(f"baseline (requests + lxml, no storing): {b_rate:10.0f} records/s  peak {base['peak_mb']:.0f} MB")
     print(f"harvest into the store:                 {h_rate:10.0f} records/s  peak {harv['peak_mb']:.0f} MB"
           f"  ({harv['records']} stored, complete={harv['complete']})")

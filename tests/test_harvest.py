@@ -414,3 +414,14 @@ def test_an_empty_list_from_the_beginning_deletes_nothing_unless_allowed(repo):
         assert any("that is all of them" in n for n in kept.notes)
         assert repo.harvest("p", full=True, allow_mass_deletion=True).sources[0].deleted == 3
     assert repo.count() == 0
+
+
+def test_the_next_page_is_asked_for_while_this_one_is_stored(data_dir):
+    stored_when_asked: list[int] = []
+    with Repository(data_dir) as repo, Partner(simple_records(300), page_size=100) as partner:
+        repo.store
+        partner.on_request = lambda args: "resumptionToken" in args and stored_when_asked.append(repo.count())
+        report = repo.harvest(partner.url, source="p", **FAST).sources[0]
+        assert (report.pages, report.new, repo.count()) == (3, 300, 300)
+    # Page 2 was asked for before page 1 was committed, page 3 before page 2 was.
+    assert stored_when_asked == [0, 100]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -141,7 +142,22 @@ class SourceHarvest:
             running = {"from": _in_granularity(last, identity.day_granularity), "set_index": 0,
                        "token": None, "tokens": [], "started": None, "listed_since": self._clock_start()}
         self.report.from_date = running["from"]
+        # The next page is fetched while this one is stored: the partner's answer time and
+        # our parsing overlap with the storing. One request at a time, as before.
+        fetcher = ThreadPoolExecutor(1, thread_name_prefix="harvest-fetch")
+        try:
+            self._list(state, running, set_specs, prefix, reader, identity, fetcher)
+        except BaseException:
+            # Failing or interrupted: do not wait for a page fetched ahead (it is never stored).
+            fetcher.shutdown(wait=False, cancel_futures=True)
+            raise
+        fetcher.shutdown()
+
+    def _list(self, state: dict, running: dict, set_specs: list[str | None], prefix: str, reader: Reader,
+              identity: Any, fetcher: ThreadPoolExecutor) -> None:
+        """Page through the lists of every set, storing each page with the position after it."""
         restarted = False
+        ahead: tuple[tuple, Future] | None = None  # the next page's request and its fetch
         while running["set_index"] < len(set_specs):
             if self.stop is not None and self.stop.is_set():
                 self._save_state(state, running)
@@ -149,14 +165,15 @@ class SourceHarvest:
                     "the harvest was interrupted; the pages before were kept and the next run continues from there",
                     code="interrupted",
                 )
-            set_spec = set_specs[running["set_index"]]
+            request = (running["token"], running["from"], set_specs[running["set_index"]])
             try:
-                if running["token"]:
-                    page = self.client.list_records_page(token=running["token"])
+                taken, ahead = ahead, None
+                if taken is not None and taken[0] == request:
+                    page = taken[1].result()
                 else:
-                    page = self.client.list_records_page(
-                        metadata_prefix=prefix, from_=running["from"], set_spec=set_spec
-                    )
+                    if taken is not None:
+                        wait([taken[1]])  # never two requests at once
+                    page = self._fetch(prefix, *request)
             except HarvestError as exc:
                 if exc.code == "noRecordsMatch":
                     page = Page(response_date=self.client.response_date, records=[], token=None, token_element=False)
@@ -186,6 +203,9 @@ class SourceHarvest:
                 state.pop("running", None)
             else:
                 state["running"] = running
+            if not done and not looping:
+                following = (running["token"], running["from"], set_specs[running["set_index"]])
+                ahead = (following, fetcher.submit(self._fetch, prefix, *following))
             # Lists asked without 'from' hold everything the partner has, deleted or not.
             unlisted_since = running.get("listed_since") if done and running["from"] is None else None
             self._store_page(page, reader, prefix, state, unlisted_since=unlisted_since)
@@ -197,6 +217,11 @@ class SourceHarvest:
                     code="resumptionLoop",
                 )
         self.report.complete = True
+
+    def _fetch(self, prefix: str, token: str | None, from_: str | None, set_spec: str | None) -> Page:
+        if token:
+            return self.client.list_records_page(token=token)
+        return self.client.list_records_page(metadata_prefix=prefix, from_=from_, set_spec=set_spec)
 
     def _choose_format(self, state: dict) -> tuple[str, Reader]:
         prefix = self.source.get("metadata_prefix")
