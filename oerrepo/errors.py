@@ -102,3 +102,7 @@ class NoSetHierarchy(OAIError):
 
 class ExportError(OerRepoError):
     """Linked-data export or validation failed."""
+
+
+class InvalidSetting(OerRepoError):
+    """A repository setting that does not exist, or a value it cannot take."""

@@ -143,10 +143,11 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
         return self.store.get_setting(key, default)
 
     def set_setting(self, key: str, value: Any) -> None:
-        """Change one setting; ``license_policy`` must be ``any`` or ``open-only``."""
-        if key == "license_policy":
-            licenses.LicensePolicy(value)  # refuses unknown policies
-        self.store.set_setting(key, value)
+        """Change one setting (:data:`oerrepo.settings.SETTINGS` lists them); a name that does not
+        exist or a value the setting cannot take raises InvalidSetting, naming what is accepted."""
+        from .settings import check_setting
+
+        self.store.set_setting(key, check_setting(key, value))
         self._run_feature_hooks("_feature_settings_changed")
 
     def settings(self) -> dict[str, Any]:
@@ -356,8 +357,9 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
 
     def add_set(self, spec: str, name: str, description: str | None = None) -> None:
         """Create or rename a collection (an OAI-PMH set)."""
-        from .model import resource_schema
         import re
+
+        from .model import resource_schema
 
         pattern = resource_schema()["properties"]["sets"]["items"]["pattern"]
         if not re.match(pattern, spec):

@@ -400,9 +400,10 @@ def sets_add(repo: Repository, spec: str, name: str, description: str | None) ->
 def config(repo: Repository, key: str | None, value: str | None) -> None:
     """Show the repository's settings, or set KEY to VALUE.
 
-    Keys: repository_name, admin_email, base_url, license_policy (any | open-only);
-    for the OAI-PMH feed oai_identifier, oai_page_size, oai_token_lifetime, oai_sets and
-    oai_read_ahead (true | false).
+    Keys: repository_name, repository_description, publisher_name, admin_email, base_url,
+    license_policy (any | open-only), metadata_license; for the OAI-PMH feed
+    oai_identifier, oai_page_size, oai_token_lifetime, oai_sets and oai_read_ahead
+    (true | false), oai_secret. A value is checked before it is stored.
 
     Example: oerrepo config license_policy open-only
     """

@@ -6,6 +6,7 @@ import secrets
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from ..settings import read_bool, read_int
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
 from .readahead import ReadAhead
 from .tokens import TOKEN_LIFETIME, TokenCodec
@@ -15,6 +16,18 @@ SETTINGS_TTL = 1.0  # seconds a web process may serve settings another process c
 __all__ = ["FeedMixin"]
 
 Arguments = Mapping[str, "str | Sequence[str]"] | Iterable[tuple[str, str]]
+
+
+def _stored(read: Callable[..., Any], settings: Mapping[str, Any], key: str, default: Any, *bounds: int) -> Any:
+    """A stored setting read as the feed needs it; the default where it is missing or (set by an
+    older version that did not check it) unusable, so one bad value never stops the feed."""
+    value = settings.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        return read(value, *bounds)
+    except ValueError:
+        return default
 
 
 def _pairs(arguments: Arguments) -> list[tuple[str, str]]:
@@ -73,12 +86,12 @@ class FeedMixin:
             admin_email=settings.get("admin_email"),
             base_url=settings.get("base_url") or base_url or DEFAULT_BASE_URL,
             namespace=settings.get("oai_identifier"),
-            sets_enabled=settings.get("oai_sets", True) not in (False, "false", "no", "off", "0"),
+            sets_enabled=_stored(read_bool, settings, "oai_sets", True),
         )
-        lifetime = int(settings.get("oai_token_lifetime") or TOKEN_LIFETIME)
+        lifetime = _stored(read_int, settings, "oai_token_lifetime", TOKEN_LIFETIME, 60, 30 * 24 * 3600)
         cache = self.__dict__.setdefault("_feed_cache", {})
-        page_size = max(1, min(int(settings.get("oai_page_size") or PAGE_SIZE), 1000))
-        read_ahead = settings.get("oai_read_ahead", True) not in (False, "false", "no", "off", "0")
+        page_size = _stored(read_int, settings, "oai_page_size", PAGE_SIZE, 1, 1000)
+        read_ahead = _stored(read_bool, settings, "oai_read_ahead", True)
         return Feed(self.store, feed_settings, TokenCodec(secret, lifetime), page_size=page_size, cache=cache,
                     read_ahead=read_ahead)
 
