@@ -425,3 +425,23 @@ def test_the_next_page_is_asked_for_while_this_one_is_stored(data_dir):
         assert (report.pages, report.new, repo.count()) == (3, 300, 300)
     # Page 2 was asked for before page 1 was committed, page 3 before page 2 was.
     assert stored_when_asked == [0, 100]
+
+
+def test_a_record_another_partner_also_provides_is_served_again_with_its_new_provenance(repo):
+    shared = dc("Bee hotels", creators=["Maria Silva"], rights=["CC-BY-4.0"], identifiers=["https://doi.org/10.1234/bee"])
+    with Partner([Rec("oai:a:1", "2024-01-01T00:00:00Z", shared)]) as pa, \
+            Partner([Rec("oai:b:9", "2024-01-01T00:00:00Z", shared)]) as pb:
+        repo.harvest(pa.url, source="a")
+        assert [hit.id for hit in repo.search("bee", source="b").hits] == []
+        seq_before = repo.get("oai:a:1").seq
+        assert repo.harvest(pb.url, source="b").sources[0].merged.total == 1
+        # The merge is a revision of its own: the search facet, exports and feeds see partner b at once.
+        assert [hit.id for hit in repo.search("bee", source="b").hits] == ["oai:a:1"]
+        latest = repo.history("oai:a:1")[-1]
+        assert (latest.action, latest.changed, latest.origin) == ("update", ("provenance",), "harvest:b")
+        assert repo.get("oai:a:1").seq > seq_before
+        # Harvested again unchanged, nothing moves.
+        seq_merged = repo.get("oai:a:1").seq
+        repo.harvest("a", full=True)
+        repo.harvest("b", full=True)
+        assert repo.get("oai:a:1").seq == seq_merged

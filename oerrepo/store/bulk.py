@@ -142,6 +142,20 @@ class ResourceBatch:
         row.data = data
         return changed
 
+    def touch(self, resource_ids: Iterable[str], origin: str, what: tuple[str, ...]) -> int:
+        """A revision of each live record that this batch does not change otherwise, because what
+        surrounds it changed (``what``, e.g. ``("provenance",)``): feeds, exports and the search
+        index then serve it again. Returns how many were touched."""
+        changing = {c.resource_id for c in self._changes}
+        touched = 0
+        for rid in dict.fromkeys(resource_ids):
+            row = self._row(rid)
+            if rid in changing or row is None or row.deleted:
+                continue
+            self._changes.append(_Change(rid, "update", utc_now(), origin, what, row.record()))
+            touched += 1
+        return touched
+
     def remove(self, resource_id: str, origin: str) -> None:
         """As :meth:`Store.remove`: a tombstone (the record and its set memberships are kept)."""
         row = self._row(resource_id)

@@ -282,6 +282,9 @@ class HarvestPage:
         self._key_owner: dict[str, str | None] = {}  # match key -> first resource id (None: unknown key)
         self._keys_of: dict[str, set[str]] = {}  # resource id -> its match keys (read ones only)
         self._new_keys: list[dict] = []
+        # Resources that gained or lost a live provider without changing themselves: their
+        # provenance is part of what the exports and the search index show.
+        self._provenance_changed: set[str] = set()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -349,6 +352,10 @@ class HarvestPage:
     def _put(self, row: ProvenanceRow, *, stored: bool) -> None:
         key = (row["source"], row["oai_identifier"])
         old = self._rows.get(key)
+        if old is None or old["deleted"] != row["deleted"] or old["resource_id"] != row["resource_id"]:
+            self._provenance_changed.add(row["resource_id"])
+            if old is not None:
+                self._provenance_changed.add(old["resource_id"])
         if old is not None:
             self._by_resource.get(old["resource_id"], set()).discard(key)
         else:
@@ -404,6 +411,9 @@ class HarvestPage:
 
     def flush(self) -> None:
         """Write the page: records and their revisions, provenance rows, match keys."""
+        if self._provenance_changed:
+            self.resources.touch(sorted(self._provenance_changed), f"harvest:{self.source}", ("provenance",))
+            self._provenance_changed.clear()
         self.resources.flush()
         fresh, stored = [], []
         for key in self._dirty:
