@@ -104,16 +104,22 @@ class SourceHarvest:
 
     def run(self) -> SourceReport:
         """Harvest until the partner's list ends; raises HarvestError (the report is on ``.report``)."""
+        interrupted = True  # until the run ends or fails by itself (Ctrl-C leaves the index to the next open)
         try:
             self._run()
+            interrupted = False
         except HarvestError as exc:
             self.report.error = str(exc)
             self.report.error_code = exc.code
             exc.report = self.report  # type: ignore[attr-defined]
+            interrupted = exc.code == "interrupted"
+            raise
+        except Exception:
+            interrupted = False
             raise
         finally:
             self.transport.close()
-            if self._unindexed:
+            if self._unindexed and not interrupted:
                 self._follow_index()
             if self._unknown_deletions:
                 self.report.note(f"{self._unknown_deletions} deletion(s) of records never harvested here were ignored")
@@ -337,7 +343,8 @@ class SourceHarvest:
             report.note(
                 f"{len(unlisted)} of the {live} records from this source are no longer listed by the partner; "
                 f"they were kept because that is {'all' if everything else 'more than half'} of them. "
-                "Check the partner, then harvest again with full=True and allow_mass_deletion=True (--full --allow-mass-deletion) to delete them"
+                "Check the partner, then harvest again with full=True and allow_mass_deletion=True "
+                "(--full --allow-mass-deletion) to delete them"
             )
             return
         for start in range(0, len(unlisted), 500):
