@@ -2,4 +2,5 @@
 
 from .cli import cli
 
-cli(prog_name="oerrepo")
+if __name__ == "__main__":  # not when a child process imports this module
+    cli(prog_name="oerrepo")

@@ -330,19 +330,30 @@ class _Counting(Repository):
         super()._changed()
 
 
-@pytest.mark.parametrize("every,follows", [(3600.0, 1), (0.0, 3)], ids=["batched", "every-page"])
-def test_the_search_index_follows_a_harvest_in_batches_and_is_current_at_its_end(data_dir, monkeypatch, every,
-                                                                                  follows):
-    from oerrepo.harvesters import loop
-
-    monkeypatch.setattr(loop, "INDEX_EVERY", every)
+def test_the_search_index_follows_a_harvest_in_batches_and_is_current_at_its_end(data_dir, monkeypatch):
     monkeypatch.setattr(_Counting, "follows", 0)
     with _Counting(data_dir) as repo:
         with Partner(simple_records(25), page_size=10) as partner:
             assert repo.harvest(partner.url, source="partner", **FAST).sources[0].pages == 3
-        assert _Counting.follows == follows
+        assert _Counting.follows == 1  # once, at the end (a short harvest)
         assert [hit.id for hit in repo.search("Blueprint number 17").hits][:1] == ["oai:partner.test:17"]
         assert repo.search("Blueprint").total == 25
+
+
+def test_a_long_harvest_is_indexed_by_a_second_process_while_it_runs(data_dir, monkeypatch):
+    import multiprocessing
+
+    from oerrepo.harvesters import loop
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)  # as if every page came after ten seconds
+    helpers: list[list[str]] = []
+    with Repository(data_dir) as repo:
+        with Partner(simple_records(60), page_size=10) as partner:
+            report = repo.harvest(partner.url, source="partner", **FAST, progress=lambda **_: helpers.append(
+                [p.name for p in multiprocessing.active_children()]))
+        assert report.sources[0].pages == 6 and all("oerrepo-index" in names for names in helpers)
+        assert not multiprocessing.active_children()  # stopped when the harvest returned...
+        assert repo.search("Blueprint").total == 60  # ...with the index current
 
 
 def test_a_failed_harvest_still_brings_the_index_up_to_the_pages_it_stored(data_dir, monkeypatch):

@@ -45,9 +45,12 @@ _TOKENS_KEPT = 50  # tokens remembered per list to recognise a server that loops
 # kept unless the harvest allows mass deletion.
 MASS_DELETION_MIN = 10
 # The search index follows a harvest in batches, not page by page: a commit per page of
-# 100 records costs the index more than the records themselves. Stored pages are safe
-# either way; searches see them at most this many seconds (plus the indexing) later.
+# 100 records costs the index more than the records themselves. A harvest still running
+# after this many seconds, or that brought INDEX_ASIDE_AFTER records, hands the indexing to
+# a second process (index/background.py); stored pages are safe either way, and the index
+# is current when the harvest returns.
 INDEX_EVERY = 10.0
+INDEX_ASIDE_AFTER = 1000  # records: a harvest this large hands the indexing over at once
 
 
 @dataclass
@@ -99,6 +102,7 @@ class SourceHarvest:
         self._unknown_deletions = 0
         self._unindexed = False  # pages stored since the search index last followed
         self._indexed_at = time.monotonic()
+        self._indexing_aside = False  # a second process keeps the index up (long harvests)
 
     # -- the run --------------------------------------------------------------------
 
@@ -119,6 +123,9 @@ class SourceHarvest:
             raise
         finally:
             self.transport.close()
+            if self._indexing_aside:
+                # The second process ends with a last catch-up; on Ctrl-C it is not waited for.
+                self.repo._index_in_background_done(wait=not interrupted)
             if self._unindexed and not interrupted:
                 self._follow_index()
             if self._unknown_deletions:
@@ -314,8 +321,12 @@ class SourceHarvest:
                 self._delete_unlisted(conn, unlisted_since)
             sql.save_state(conn, self.name, state)
         self._unindexed = True
-        if time.monotonic() - self._indexed_at >= INDEX_EVERY:
-            self._follow_index()
+        if not self._indexing_aside and (report.records >= INDEX_ASIDE_AFTER
+                                         or time.monotonic() - self._indexed_at >= INDEX_EVERY):
+            # A harvest this long is worth a second process that indexes while it goes on.
+            self._indexing_aside = self.repo._index_in_background()
+            if not self._indexing_aside and time.monotonic() - self._indexed_at >= INDEX_EVERY:
+                self._follow_index()
         if self.progress:
             self.progress(source=self.name, pages=1, records=len(page.records))
 

@@ -8,6 +8,7 @@ died between its store commit and its index commit left behind.
 from __future__ import annotations
 
 import logging
+import threading
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
@@ -180,6 +181,32 @@ class SearchMixin:
         except SearchError as exc:
             # The store change is committed and safe; the next open or search applies it.
             log.warning("the search index could not follow the last change yet: %s", exc)
+
+    # -- indexing in a second process during long write jobs -------------------------
+
+    def _index_in_background(self) -> bool:
+        """Let a second process keep the index up from now on (shared by the jobs of this
+        Repository); True when it runs. Each True must be matched by :meth:`_index_in_background_done`."""
+        from .background import BackgroundIndexer
+
+        with self.__dict__.setdefault("_background_lock", threading.Lock()):
+            users = self.__dict__.get("_background_users", 0)
+            if users == 0:
+                indexer = BackgroundIndexer(self.path, getattr(self, "_db_url", None))
+                if not indexer.start():
+                    return False
+                self.__dict__["_background_indexer"] = indexer
+            self.__dict__["_background_users"] = users + 1
+            return True
+
+    def _index_in_background_done(self, *, wait: bool = True) -> None:
+        """One job no longer needs the second process; the last one stops it (after a last catch-up)."""
+        with self.__dict__["_background_lock"]:
+            self.__dict__["_background_users"] -= 1
+            if self.__dict__["_background_users"]:
+                return
+            indexer = self.__dict__.pop("_background_indexer")
+        indexer.stop(wait=wait)
 
     def _feature_close(self) -> None:
         if self._search_backend is not None:
