@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from oai_server import Partner, simple_records
+from oai_server import Partner, Rec, dc, simple_records
 from oerrepo.cli import cli
 
 
@@ -43,3 +43,20 @@ def test_harvest_url_creates_the_data_folder_and_failures_are_one_error_line(tmp
     assert "Error: the partner answered OAI-PMH error badArgument" in result.output
     assert "Traceback" not in result.output
     assert run(data, "harvest").exit_code == 2
+
+
+def test_full_harvest_with_workers_and_mass_deletion_from_the_command_line(tmp_path):
+    data = tmp_path / "data"
+    kits = [Rec(f"oai:b.test:{i}", "2024-01-01T00:00:00Z", dc(f"Kit {i}", rights=["CC0-1.0"])) for i in range(3)]
+    with Partner(simple_records(14), page_size=5) as a, Partner(kits, page_size=5) as b:
+        assert run(data, "sources", "add", "a", a.url).exit_code == 0
+        assert run(data, "sources", "add", "b", b.url).exit_code == 0
+        assert run(data, "harvest", "a", "--workers", "2").exit_code == 2  # several sources at once: --all
+        first = json.loads(run(data, "harvest", "--all", "--workers", "2", "--json").output)
+        assert first["ok"] and first["totals"]["new"] == 17
+        a.records = a.records[:2]
+        kept = json.loads(run(data, "harvest", "a", "--full", "--json").output)["sources"][0]
+        assert kept["unlisted"] == 0 and any("--allow-mass-deletion" in n for n in kept["notes"])
+        gone = json.loads(run(data, "harvest", "a", "--full", "--allow-mass-deletion", "--json").output)
+        assert gone["sources"][0]["unlisted"] == 12 and gone["totals"]["deleted"] == 12
+    assert "resources: 5 (12 deleted)" in run(data, "stats").output
