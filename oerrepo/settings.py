@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from . import licenses
 from .errors import InvalidSetting, OerRepoError
 
-__all__ = ["SETTINGS", "Setting", "check_setting", "read_bool", "read_int"]
+__all__ = ["EMAIL_RE", "NAMESPACE_RE", "SETTINGS", "Setting", "check_setting", "read_bool", "read_int"]
 
-_EMAIL = re.compile(r"^[^\s@]+@([^\s@.]+\.)+[^\s@.]+$")
-_NAMESPACE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")  # OAI repositoryIdentifier
+EMAIL_RE = re.compile(r"^[^\s@]+@([^\s@.]+\.)+[^\s@.]+$")
+NAMESPACE_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")  # OAI repositoryIdentifier
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
@@ -46,7 +46,7 @@ def _text(limit: int) -> Callable[[Any], str]:
 
 def _email(value: Any) -> str:
     text = str(value).strip()
-    if not _EMAIL.match(text):
+    if not EMAIL_RE.match(text):
         raise ValueError("it is not an e-mail address such as oer@school.example.org")
     return text
 
@@ -61,7 +61,7 @@ def _base_url(value: Any) -> str:
 
 def _namespace(value: Any) -> str:
     text = str(value).strip()
-    if not _NAMESPACE.match(text):
+    if not NAMESPACE_RE.match(text):
         raise ValueError("it is not a domain name such as oer.example.org (letters first, at least one dot)")
     return text
 
@@ -134,6 +134,8 @@ def check_setting(key: str, value: Any) -> Any:
         near = difflib.get_close_matches(key, SETTINGS, n=1)
         hint = f"did you mean {near[0]!r}? " if near else ""
         raise InvalidSetting(f"there is no setting {key!r}; {hint}the settings are {', '.join(SETTINGS)}")
+    if value is None:
+        raise InvalidSetting(f"{key} needs a value ({key}: {setting.help})")
     try:
         return setting.check(value)
     except (ValueError, OerRepoError) as exc:

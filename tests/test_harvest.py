@@ -456,3 +456,23 @@ def test_a_record_another_partner_also_provides_is_served_again_with_its_new_pro
         repo.harvest("a", full=True)
         repo.harvest("b", full=True)
         assert repo.get("oai:a:1").seq == seq_merged
+
+
+def test_where_no_second_process_can_start_the_harvest_asks_once_and_indexes_itself(data_dir, monkeypatch):
+    from oerrepo.harvesters import loop
+
+    class NoSecondProcess(_Counting):
+        asked = 0
+
+        def _index_in_background(self) -> bool:
+            type(self).asked += 1
+            return False
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
+    monkeypatch.setattr(_Counting, "follows", 0)
+    with NoSecondProcess(data_dir) as repo:
+        with Partner(simple_records(30), page_size=10) as partner:
+            repo.harvest(partner.url, source="partner", **FAST)
+        assert NoSecondProcess.asked == 1
+        assert NoSecondProcess.follows == 3  # after every page (each one 'due' here), none left at the end
+        assert repo.search("Blueprint").total == 30

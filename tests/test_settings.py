@@ -85,3 +85,8 @@ def test_config_command_names_every_setting_and_refuses_bad_values(data_dir):
     assert "Traceback" not in bad.output
     good = runner.invoke(cli, [*base, "config", "oai_read_ahead", "false"])
     assert good.exit_code == 0 and "oai_read_ahead = False" in good.output
+
+
+def test_a_setting_without_a_value_is_refused(repo):
+    with pytest.raises(InvalidSetting, match="repository_name needs a value"):
+        repo.set_setting("repository_name", None)

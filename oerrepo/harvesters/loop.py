@@ -102,7 +102,7 @@ class SourceHarvest:
         self._unknown_deletions = 0
         self._unindexed = False  # pages stored since the search index last followed
         self._indexed_at = time.monotonic()
-        self._indexing_aside = False  # a second process keeps the index up (long harvests)
+        self._indexing_aside: bool | None = False  # a second process keeps the index up; None: cannot
 
     # -- the run --------------------------------------------------------------------
 
@@ -321,12 +321,13 @@ class SourceHarvest:
                 self._delete_unlisted(conn, unlisted_since)
             sql.save_state(conn, self.name, state)
         self._unindexed = True
-        if not self._indexing_aside and (report.records >= INDEX_ASIDE_AFTER
-                                         or time.monotonic() - self._indexed_at >= INDEX_EVERY):
-            # A harvest this long is worth a second process that indexes while it goes on.
-            self._indexing_aside = self.repo._index_in_background()
-            if not self._indexing_aside and time.monotonic() - self._indexed_at >= INDEX_EVERY:
-                self._follow_index()
+        due = time.monotonic() - self._indexed_at >= INDEX_EVERY
+        if self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):
+            # A harvest this long is worth a second process that indexes while it goes on
+            # (asked once: where one cannot be started, this process follows every INDEX_EVERY).
+            self._indexing_aside = self.repo._index_in_background() or None
+        if not self._indexing_aside and due:
+            self._follow_index()
         if self.progress:
             self.progress(source=self.name, pages=1, records=len(page.records))
 

@@ -26,6 +26,7 @@ from ..errors import (
     OAIError,
 )
 from ..model import Resource
+from ..settings import EMAIL_RE, NAMESPACE_RE
 from ..store import Store
 from ..store import feed as sql
 from .formats import FORMATS
@@ -61,8 +62,6 @@ _VERBS: dict[str, tuple[frozenset, frozenset, str | None]] = {
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _PREFIX = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
-_REPO_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
-_EMAIL = re.compile(r"^\S+@(\S+\.)+\S+$")
 _ANY_URI_BAD = re.compile(r"[\s<>\"{}|\\^`]")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # Characters an oai-identifier's local part may hold as they are; the rest is %-escaped.
@@ -135,9 +134,9 @@ class FeedSettings:
     def __init__(self, *, repository_name: str, admin_email: str | None, base_url: str, namespace: str | None,
                  sets_enabled: bool = True):
         self.base_url = base_url.rstrip("/")
-        self.namespace = namespace if namespace and _REPO_ID.match(namespace) else _namespace_from(self.base_url)
+        self.namespace = namespace if namespace and NAMESPACE_RE.match(namespace) else _namespace_from(self.base_url)
         self.repository_name = repository_name
-        self.admin_email = admin_email if admin_email and _EMAIL.match(admin_email) else f"admin@{self.namespace}"
+        self.admin_email = admin_email if admin_email and EMAIL_RE.match(admin_email) else f"admin@{self.namespace}"
         self.sets_enabled = sets_enabled
 
     @property
@@ -151,7 +150,7 @@ def _namespace_from(base_url: str) -> str:
     host = urlsplit(base_url).hostname or ""
     # oai-identifier needs a domain-like name (letters first, at least one dot); an IP
     # address or 'localhost' cannot be one.
-    return host if _REPO_ID.match(host) else "oerrepo.local"
+    return host if NAMESPACE_RE.match(host) else "oerrepo.local"
 
 
 class Feed:
