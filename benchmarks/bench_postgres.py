@@ -108,7 +108,7 @@ def run(label: str, repo: Repository, n: int, harvesters: list[int], queries: in
     for k in harvesters:
         results = []
         t = time.perf_counter()
-        threads = [threading.Thread(target=lambda: results.append(harvest(endpoint))) for _ in range(k)]
+        threads = [threading.Thread(target=lambda out=results: out.append(harvest(endpoint))) for _ in range(k)]
         for th in threads:
             th.start()
         for th in threads:

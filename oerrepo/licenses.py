@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from .errors import InvalidResource, LicenseRejected, UnknownLicense

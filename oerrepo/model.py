@@ -287,7 +287,7 @@ def _uri_or_id(value: Any, what: str) -> str:
     return text
 
 
-def _controlled(vocab: str) -> Callable[[Any, "_Ctx"], list[str]]:
+def _controlled(vocab: str) -> Callable[[Any, _Ctx], list[str]]:
     def convert(value: Any, ctx: _Ctx) -> list[str]:
         out: list[str] = []
         for item in _as_list(value):
@@ -335,7 +335,7 @@ def _orcid_checksum_ok(orcid: str) -> bool:
     return digits[-1].upper() == ("X" if check == 10 else str(check))
 
 
-def _agent(value: Any, default_type: str, ctx: "_Ctx") -> dict:
+def _agent(value: Any, default_type: str, ctx: _Ctx) -> dict:
     if isinstance(value, str):
         value = {"name": value}
     if not isinstance(value, Mapping):
@@ -379,7 +379,7 @@ def _agent(value: Any, default_type: str, ctx: "_Ctx") -> dict:
     return out
 
 
-def _agents(default_type: str) -> Callable[[Any, "_Ctx"], list[dict]]:
+def _agents(default_type: str) -> Callable[[Any, _Ctx], list[dict]]:
     return lambda value, ctx: [_agent(v, default_type, ctx) for v in _as_list(value)]
 
 
@@ -419,7 +419,7 @@ def _encoding(value: Any) -> dict:
     return out
 
 
-def _funding(value: Any, ctx: "_Ctx") -> dict:
+def _funding(value: Any, ctx: _Ctx) -> dict:
     if isinstance(value, str):
         value = {"name": value}
     if not isinstance(value, Mapping):
@@ -438,7 +438,7 @@ def _funding(value: Any, ctx: "_Ctx") -> dict:
     return out
 
 
-def _about(value: Any, ctx: "_Ctx") -> list[dict]:
+def _about(value: Any, ctx: _Ctx) -> list[dict]:
     out = []
     for item in _as_list(value):
         if isinstance(item, str):
@@ -458,7 +458,7 @@ def _about(value: Any, ctx: "_Ctx") -> list[dict]:
     return out
 
 
-def _keywords(value: Any, ctx: "_Ctx") -> list[str]:
+def _keywords(value: Any, ctx: _Ctx) -> list[str]:
     out: list[str] = []
     for item in _as_list(value):
         if isinstance(item, str) and len(_as_list(value)) == 1 and ("," in item or ";" in item):
@@ -472,7 +472,7 @@ def _keywords(value: Any, ctx: "_Ctx") -> list[str]:
     return out
 
 
-def _date(value: Any, ctx: "_Ctx") -> str:
+def _date(value: Any, ctx: _Ctx) -> str:
     text = _text(value, "a date")
     m = re.fullmatch(r"(\d{4}(?:-\d{2}(?:-\d{2})?)?)(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?", text)
     if not m:
@@ -486,7 +486,7 @@ def _date(value: Any, ctx: "_Ctx") -> str:
     return f"{date}T{time}{zone}"
 
 
-def _bool(value: Any, ctx: "_Ctx") -> bool:
+def _bool(value: Any, ctx: _Ctx) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -497,7 +497,7 @@ def _bool(value: Any, ctx: "_Ctx") -> bool:
     raise InvalidResource(f"expected true or false, got {value!r:.60}")
 
 
-def _age_range(value: Any, ctx: "_Ctx") -> str:
+def _age_range(value: Any, ctx: _Ctx) -> str:
     text = _text(value, "typicalAgeRange").replace(" ", "").replace("–", "-")
     if not re.fullmatch(r"\d{1,2}(-\d{0,2})?", text):
         raise InvalidResource(f"typicalAgeRange {text!r} must look like '10-14' or '16-'")
@@ -633,7 +633,7 @@ def normalize_record(
         value = raw.get(prop, raw.get("@type")) if prop == "type" else raw[prop]
         if value is None or value == "" or value == []:
             continue
-        converted = problems.guard(prop, lambda: convert(value, ctx))
+        converted = problems.guard(prop, lambda convert=convert, value=value: convert(value, ctx))
         if converted not in (None, [], {}):
             out[prop] = converted
     out.setdefault("type", [LEARNING_RESOURCE])

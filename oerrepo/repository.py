@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from . import licenses
 from .errors import ImportFailed, InvalidResource, OerRepoError, StoreError
@@ -69,7 +70,7 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
     def __repr__(self) -> str:
         return f"Repository({str(self.path)!r})"
 
-    def __enter__(self) -> "Repository":
+    def __enter__(self) -> Repository:
         return self
 
     def __exit__(self, *exc: object) -> None:

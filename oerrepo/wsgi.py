@@ -24,7 +24,8 @@ import re
 import sys
 import tempfile
 import traceback
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from .errors import ExportError, OerRepoError, SearchError

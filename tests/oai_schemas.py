@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Iterator
+from functools import cache
 
 import waitress
-
-from lxml import etree
-
 from conftest import shared_path
+from lxml import etree
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 LOM = "{http://ltsc.ieee.org/xsd/LOM}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schemas() -> tuple[etree.XMLSchema, etree.XMLSchema]:
     xsd = shared_path("fixtures", "xsd")
     parser = etree.XMLParser(no_network=True)

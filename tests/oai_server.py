@@ -12,10 +12,11 @@ import gzip
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
@@ -105,7 +106,7 @@ class Partner:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_port}/oai"
 
-    def __enter__(self) -> "Partner":
+    def __enter__(self) -> Partner:
         partner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -302,7 +303,7 @@ def as_latin1(data: bytes):
 
 def latin1_bytes_in_utf8(data: bytes):
     # One record's title written by a Latin-1 system into a UTF-8 document.
-    return data.replace("Café".encode("utf-8"), "Café".encode("latin-1")), "text/xml; charset=utf-8", {}
+    return data.replace("Café".encode(), "Café".encode("latin-1")), "text/xml; charset=utf-8", {}
 
 
 def control_chars(data: bytes):

@@ -103,6 +103,6 @@ def parametrize_backends(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
-    explicit = "backend" in getattr(metafunc.function, "__code__").co_varnames
+    explicit = "backend" in metafunc.function.__code__.co_varnames
     if explicit or (module in BOTH_BACKENDS and metafunc.function.__name__ not in SQLITE_ONLY):
         metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)

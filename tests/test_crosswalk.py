@@ -6,9 +6,9 @@ import gzip
 from pathlib import Path
 
 import pytest
+from conftest import shared_path
 from lxml import etree
 
-from conftest import shared_path
 from oerrepo.harvesters.crosswalk import first_license
 from oerrepo.harvesters.datacite import read_datacite
 from oerrepo.harvesters.lom import read_lom

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pytest
-
 from oai_server import (
-    Partner, Rec, as_latin1, bare_ampersand, control_chars, dc, deflate_unasked, gzip_unasked,
-    latin1_bytes_in_utf8, simple_records, with_bom,
+    Partner,
+    Rec,
+    as_latin1,
+    bare_ampersand,
+    control_chars,
+    dc,
+    deflate_unasked,
+    gzip_unasked,
+    latin1_bytes_in_utf8,
+    simple_records,
+    with_bom,
 )
+
 from oerrepo import HarvestError, Repository
 
 FAST = dict(backoff=0.01, retries=3, timeout=1.0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-
 from oai_server import Partner, Rec, dc, simple_records
+
 from oerrepo.cli import cli
 
 

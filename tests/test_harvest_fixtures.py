@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-
 from conftest import shared_path
+
 from oerrepo import HarvestError, Repository
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 
 from oai_server import Partner, simple_records
+
 from oerrepo import Repository
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import rdflib
 from click.testing import CliRunner
+from conftest import shared_path
 from rdflib.compare import isomorphic, to_isomorphic
 
-from conftest import shared_path
 from oerrepo import Repository
 from oerrepo.cli import cli
 from oerrepo.errors import ExportError
@@ -155,7 +155,8 @@ def test_hostile_text_stays_text_in_every_format(tmp_path):
 @pytest.fixture(scope="module")
 def amb_validator():
     jsonschema = pytest.importorskip("jsonschema")
-    from referencing import Registry, Resource as Ref
+    from referencing import Registry
+    from referencing import Resource as Ref
 
     folder = shared_path("reference", "amb", "20231019", "schemas")
     schemas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]

@@ -8,8 +8,8 @@ from urllib.parse import unquote
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
-import requests
 import rdflib
+import requests
 
 from oerrepo import Repository
 from oerrepo.linked.context import offline

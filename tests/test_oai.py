@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from lxml import etree
-
 from oai_schemas import LOM, OAI, error_code, validate
+
 from oerrepo import Repository
 from oerrepo.oai.readahead import ReadAhead
 

@@ -7,11 +7,11 @@ import time
 
 import pytest
 import requests
+from oai_schemas import error_code, running, validate
 from oaipmh.client import Client
 from oaipmh.metadata import MetadataRegistry, oai_dc_reader
 from sickle import Sickle
 
-from oai_schemas import error_code, running, validate
 from oerrepo import Repository
 
 

@@ -11,18 +11,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from pg import drop_schema, new_schema, require_server
-
-from oerrepo import Repository
-from oerrepo.errors import SearchError
-from oerrepo.index.backend import SearchBackend, SearchRequest
-from oerrepo.index.postgres import PostgresBackend, parse
-from oerrepo.store import Store
-from sqlalchemy import text
-
 import test_index
-from test_index import FACETS, store_counts
+from pg import drop_schema, new_schema, require_server
+from sqlalchemy import text
 from test_index import (  # noqa: F401  (collected again, with this module's fixtures)
+    FACETS,
+    store_counts,
     test_accents_do_not_matter,
     test_add_update_delete_reach_the_index,
     test_bad_filter_values_are_clear_errors,
@@ -43,6 +37,12 @@ from test_index import (  # noqa: F401  (collected again, with this module's fix
     test_sort_by_date_and_name_and_pages,
     test_word_forms_match_through_stemming,
 )
+
+from oerrepo import Repository
+from oerrepo.errors import SearchError
+from oerrepo.index.backend import SearchBackend, SearchRequest
+from oerrepo.index.postgres import PostgresBackend, parse
+from oerrepo.store import Store
 
 
 def _on_postgres(folder: Path, url: str) -> Repository:

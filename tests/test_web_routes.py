@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import rdflib
 import requests
-
 from oai_schemas import running
+
 from oerrepo import Repository
 
 

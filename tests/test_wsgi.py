@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-
 from oai_schemas import OAI, error_code, running, validate
+
 from oerrepo import Repository
 
 

@@ -28,7 +28,7 @@ __all__ = ["OAIClient", "Identity", "Header", "Page", "normalize_datestamp", "OA
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _NS = {"oai": OAI_NS}
-_Q = "{%s}" % OAI_NS
+_Q = f"{{{OAI_NS}}}"
 _ERROR_CODES = {
     "badArgument", "badResumptionToken", "badVerb", "cannotDisseminateFormat", "idDoesNotExist",
     "noRecordsMatch", "noMetadataFormats", "noSetHierarchy",

@@ -15,7 +15,17 @@ import re
 from lxml import etree
 
 from .crosswalk import (
-    Crosswalked, agent, child, children, concept, descendants, lang_of, language, local, sdg_of, text_of,
+    Crosswalked,
+    agent,
+    child,
+    children,
+    concept,
+    descendants,
+    lang_of,
+    language,
+    local,
+    sdg_of,
+    text_of,
 )
 
 __all__ = ["read_datacite", "NAMESPACE", "PREFIXES"]

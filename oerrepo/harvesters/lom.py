@@ -19,7 +19,16 @@ import re
 from lxml import etree
 
 from .crosswalk import (
-    Crosswalked, agent, child, children, concept, language, local, put_identifier, sdg_of, text_of,
+    Crosswalked,
+    agent,
+    child,
+    children,
+    concept,
+    language,
+    local,
+    put_identifier,
+    sdg_of,
+    text_of,
 )
 
 __all__ = ["read_lom", "NAMESPACE", "PREFIXES"]

@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import HarvestError, InvalidResource
@@ -64,7 +65,7 @@ class SourceHarvest:
 
     def __init__(
         self,
-        repo: "Repository",
+        repo: Repository,
         source: sql.SourceRow,
         *,
         full: bool = False,

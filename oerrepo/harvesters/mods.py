@@ -15,7 +15,17 @@ import re
 from lxml import etree
 
 from .crosswalk import (
-    Crosswalked, agent, child, children, concept, lang_of, language, local, put_identifier, sdg_of, text_of,
+    Crosswalked,
+    agent,
+    child,
+    children,
+    concept,
+    lang_of,
+    language,
+    local,
+    put_identifier,
+    sdg_of,
+    text_of,
 )
 
 __all__ = ["read_mods", "NAMESPACE", "PREFIXES"]

@@ -16,7 +16,16 @@ import re
 from lxml import etree
 
 from .crosswalk import (
-    Crosswalked, agent, children, clean_text, concept, lang_of, language, local, put_identifier, sdg_of,
+    Crosswalked,
+    agent,
+    children,
+    clean_text,
+    concept,
+    lang_of,
+    language,
+    local,
+    put_identifier,
+    sdg_of,
 )
 
 __all__ = ["read_oai_dc", "NAMESPACE", "PREFIXES"]

@@ -9,10 +9,10 @@ other 5xx answers with exponential back-off, and hands OAI error bodies sent wit
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable, Mapping
 
 import requests
 
@@ -36,7 +36,7 @@ class RetryPolicy:
     timeout: float = 60.0
 
     @classmethod
-    def from_settings(cls, settings: Mapping) -> "RetryPolicy":
+    def from_settings(cls, settings: Mapping) -> RetryPolicy:
         known = {k: settings[k] for k in ("retries", "backoff", "max_wait", "timeout") if settings.get(k) is not None}
         return cls(**{k: (int(v) if k == "retries" else float(v)) for k, v in known.items()})
 
@@ -75,8 +75,8 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now_dt = datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now_dt = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
     return max(0.0, (when - now_dt).total_seconds())
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache, lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
@@ -88,14 +88,14 @@ def _is_greek(word: str) -> bool:
     return any("\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff" for c in word)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(lang: str) -> Callable[[str], str]:
     if lang == "el":
         return lru_cache(maxsize=100_000)(greek_stem)
     return lru_cache(maxsize=100_000)(stemmer_for_language(lang))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stopwords(lang: str) -> frozenset[str]:
     if not has_stopwords(lang):
         return frozenset()

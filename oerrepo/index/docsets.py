@@ -14,7 +14,7 @@ is read. Deleted documents are masked by :attr:`DocSets.live`, rebuilt per gener
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher

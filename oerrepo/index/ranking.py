@@ -15,7 +15,7 @@ their constant.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher

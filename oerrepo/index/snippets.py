@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Collection
+from collections.abc import Collection
 
 from .analysis import fold
 

@@ -26,8 +26,8 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from whoosh import index as windex
 from whoosh.index import LockError

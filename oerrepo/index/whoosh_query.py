@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from whoosh import qparser, query as wq
+from whoosh import qparser
+from whoosh import query as wq
 
 from .. import licenses, vocabularies
 from ..errors import InvalidResource, SearchError

@@ -3,8 +3,8 @@ OAI-PMH endpoint as a dcat:DataService, conformant to the DCAT-AP 3.0.1 shapes."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .serialize import FORMATS
 from .terms import DCAT, DCT, FOAF, VCARD, catalog_iri
@@ -49,8 +49,8 @@ def catalog_graph(facts: CatalogFacts):
     g = Graph(bind_namespaces="core")
     for prefix, ns in PREFIXES.items():
         g.bind(prefix, ns, override=True)
-    D, T, F, V = (lambda ns: (lambda local: URIRef(ns + local)))(DCAT), (lambda l: URIRef(DCT + l)), \
-        (lambda l: URIRef(FOAF + l)), (lambda l: URIRef(VCARD + l))
+    D, T, F, V = (lambda ns: (lambda local: URIRef(ns + local)))(DCAT), (lambda local: URIRef(DCT + local)), \
+        (lambda local: URIRef(FOAF + local)), (lambda local: URIRef(VCARD + local))
     base = facts.base_url.rstrip("/")
     catalog = URIRef(catalog_iri(base))
     dataset = URIRef(base + "/catalog#resources")

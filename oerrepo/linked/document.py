@@ -8,7 +8,8 @@ RDF/XML, so every serialisation states the same graph.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 from ..model import Provenance, Resource

@@ -9,7 +9,8 @@ at a time, in flat memory. Terms are light Python values (``str`` for IRIs, :cla
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from .context import SCOPED, TERMS
 from .terms import DCT, RDF, SCHEMA, SKOS, XSD

@@ -8,7 +8,8 @@ languages are checked exactly as for any other record.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .. import vocabularies
 from ..errors import InvalidResource

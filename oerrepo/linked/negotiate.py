@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 # Our representations in the server's order of preference (used to break ties such as */*).
 OFFERS: tuple[tuple[str, str], ...] = (

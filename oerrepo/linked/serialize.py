@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import IO, Any, Iterable
+from collections.abc import Iterable
+from typing import IO, Any
 
 from .graph import RDF_TYPE, XSD_STRING, Blank, Lit, Triple, Walker
 from .terms import DCT, PREFIXES, SKOS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from urllib.parse import quote
 
 from .. import vocabularies
@@ -59,13 +59,13 @@ def catalog_iri(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/catalog"
 
 
-@lru_cache(maxsize=None)
+@cache
 def concept_labels(vocabulary: str, uri: str) -> tuple[tuple[str, str], ...]:
     """The concept's preferred labels as (language, label) pairs, in a stable order."""
     return tuple(sorted(vocabularies.labels(vocabulary, uri).items()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def amb_level(uri: str) -> str | None:
     """The KIM educationalLevel IRI (level_N) AMB requires for an ISCED-2011 level, if any."""
     for concept in vocabularies.concepts("educationalLevel"):
@@ -74,7 +74,7 @@ def amb_level(uri: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def role_name(uri: str) -> str:
     """The LRMI educationalRole text ('teacher') of an audience concept."""
     try:

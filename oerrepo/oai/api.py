@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..settings import read_bool, read_int
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings

@@ -11,8 +11,8 @@ access), where any taxonomy may be named.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .. import licenses, vocabularies
 from .render import Writer, attr, esc

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from itertools import islice
-from typing import Iterable, Sequence
 from urllib.parse import quote, unquote
 
 from ..errors import (
@@ -125,7 +125,7 @@ _ENVELOPE_START = (
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FeedSettings:

@@ -8,7 +8,7 @@ page itself is ever held in memory.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["esc", "attr", "Writer", "OAI_NS", "XSI_NS"]
 

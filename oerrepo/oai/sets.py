@@ -15,9 +15,9 @@ repository owner's own word.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable
 
 from .. import licenses, vocabularies
 from ..store.feed import Selection
@@ -103,7 +103,7 @@ def derived_set_filter(spec: str, license_urls: Iterable[str] = ()) -> SetFilter
             return SetFilter(Selection(), lambda d: bool(d.get("license")))
         urls = tuple(u for u in license_urls if _license_spec(u) == spec)
         if not urls:
-            lic = next((l for l in licenses.known() if l.id.lower() == tail), None)
+            lic = next((known for known in licenses.known() if known.id.lower() == tail), None)
             if lic is None:
                 return None
             urls = (lic.url,)

@@ -10,7 +10,7 @@ behind several server processes.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
@@ -47,7 +47,7 @@ class TokenCodec:
     def encode(self, state: ListState) -> tuple[str, str]:
         """The token and its expirationDate (UTC, seconds)."""
         token = self._serializer.dumps(list(asdict(state).values()))
-        expires = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=self.lifetime)
+        expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=self.lifetime)
         return token, expires.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def decode(self, token: str, verb: str) -> ListState:

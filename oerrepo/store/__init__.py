@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.exc import (
@@ -30,14 +31,15 @@ from sqlalchemy.exc import (
 
 from ..errors import DuplicateResource, ResourceNotFound, StoreError
 from ..model import Resource, Revision, changed_properties
-from . import migrations, postgres, tables as t
+from . import migrations, postgres
+from . import tables as t
 
 __all__ = ["Store", "utc_now"]
 
 
 def utc_now() -> str:
     """The current UTC time as an OAI-PMH datestamp (seconds granularity)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _dumps(data: Any) -> str:
@@ -70,7 +72,7 @@ class Store:
 
     # -- lifecycle --------------------------------------------------------
 
-    def open(self) -> "Store":
+    def open(self) -> Store:
         """Create the schema or upgrade it to the latest version, safely."""
         try:
             with self.engine.connect() as conn:

@@ -17,14 +17,16 @@ calls would have written.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
 from ..errors import DuplicateResource, ResourceNotFound
 from ..model import changed_properties
-from . import Store, _first_name, tables as t, utc_now
+from . import Store, _first_name, utc_now
+from . import tables as t
 
 __all__ = ["ResourceBatch"]
 

@@ -11,13 +11,14 @@ are left out (the next incremental harvest picks them up by datestamp).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from sqlalchemy import and_, func, or_, select
 
 from ..model import Resource
-from . import Store, tables as t
+from . import Store
+from . import tables as t
 
 try:  # decoding the stored JSON is a fifth of a feed page's time with the standard library
     from orjson import loads as _loads

@@ -8,12 +8,14 @@ the source's resumption state commit together).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from ..errors import OerRepoError
-from . import Store, tables as t, utc_now
+from . import Store, utc_now
+from . import tables as t
 
 __all__ = [
     "SourceRow", "ProvenanceRow", "HarvestPage",

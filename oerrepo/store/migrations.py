@@ -6,7 +6,7 @@ upgrade interrupted half-way leaves the store at the last complete version.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import Connection, text
 

@@ -24,8 +24,9 @@ facet's counts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
@@ -108,7 +109,7 @@ def install(store: Store) -> list[str]:
         configs = {SIMPLE}
         if SIMPLE not in available:
             _create_config(conn, SIMPLE, "simple", None)
-        for lang, base in sorted(LANGUAGE_CONFIGS.items()):
+        for _lang, base in sorted(LANGUAGE_CONFIGS.items()):
             name = f"oerrepo_{base}"
             if name in available or name in configs:
                 configs.add(name)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, text, tuple_
 
 from ..errors import StoreError
-from . import Store, tables as t
+from . import Store
+from . import tables as t
 
 __all__ = ["TableCheck", "TransferReport", "copy_store", "checksums"]
 
