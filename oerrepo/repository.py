@@ -439,7 +439,8 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
             for where, data in prepared:
                 if self.store.exists(data["id"], conn=conn):
                     if not upsert:
-                        msg = f"{where}: a resource with id {data['id']!r} already exists; use --upsert to update it"
+                        msg = (f"{where}: a resource with id {data['id']!r} already exists; change it with "
+                               f"'oerrepo update {data['id']} FILE' or 'oerrepo import FILE --upsert'")
                         if skip_invalid:
                             report.skipped.append((where, msg))
                             continue

@@ -34,21 +34,31 @@ def _filters(fn):
     return fn
 
 
+# Beyond this many records a report names no ids: a line per record of a 20,000-record
+# import drowns the summary and the problems; --json still lists every id.
+_LIST_AT_MOST = 20
+
+
 def _print_report(report, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_dict())
         return
-    for rid in report.added:
-        click.echo(f"added {rid}")
-    for rid in report.updated:
-        click.echo(f"updated {rid}")
-    for rid in report.unchanged:
-        click.echo(f"unchanged {rid}")
-    for where, why in report.skipped:
-        click.echo(f"skipped {where}: {why}", err=True)
+    stored = len(report.added) + len(report.updated) + len(report.unchanged)
+    if stored <= _LIST_AT_MOST:
+        for rid in report.added:
+            click.echo(f"added {rid}")
+        for rid in report.updated:
+            click.echo(f"updated {rid}")
+        for rid in report.unchanged:
+            click.echo(f"unchanged {rid}")
+    for where, why in report.skipped[:_LIST_AT_MOST]:
+        click.echo(f"skipped {why if why.startswith(where) else where + ': ' + why}", err=True)
+    if len(report.skipped) > _LIST_AT_MOST:
+        click.echo(f"... and {len(report.skipped) - _LIST_AT_MOST} more skipped (--json lists them all)", err=True)
+    hint = " (--json lists every id)" if stored > _LIST_AT_MOST else ""
     click.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.skipped)} skipped",
+        f"{len(report.skipped)} skipped{hint}",
         err=True,
     )
 
@@ -84,15 +94,18 @@ def init(repo: Repository, samples: bool, policy, repository_name, admin_email, 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option("--skip-invalid", is_flag=True, help="Store the valid records and report the others.")
 @click.option("--json", "as_json", is_flag=True, help="Report the stored ids as JSON.")
 @click.pass_obj
-def add(repo: Repository, files: tuple[Path, ...], as_json: bool) -> None:
+def add(repo: Repository, files: tuple[Path, ...], skip_invalid: bool, as_json: bool) -> None:
     """Add the records in FILES (JSON, JSON Lines or CSV); ids that exist are refused.
+
+    All or nothing unless --skip-invalid; change stored records with 'oerrepo update'.
 
     Example: oerrepo add lesson.json kit.json
     """
     items = itertools.chain.from_iterable(read_records(f) for f in files)
-    report = repo.import_records(items, origin="cli:add")
+    report = repo.import_records(items, origin="cli:add", skip_invalid=skip_invalid)
     _print_report(report, as_json)
 
 

@@ -18,11 +18,17 @@ def echo_json(value: Any, *, indent: int | None = 2) -> None:
 
 @contextmanager
 def progress(label: str, length: int | None = None) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr (shown only on a terminal); yields ``advance(n)``."""
+    """A progress bar on stderr (shown only on a terminal); yields ``advance(n)``.
+
+    ``length`` may be unknown (``None``): the bar then counts without a total. tqdm,
+    unlike click's bar, needs neither an iterable nor a length.
+    """
     if not sys.stderr.isatty():
         yield lambda n=1: None
         return
-    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:
+    from tqdm import tqdm
+
+    with tqdm(total=length, desc=label, file=sys.stderr, dynamic_ncols=True, leave=False, unit=" records") as bar:
         yield bar.update
 
 

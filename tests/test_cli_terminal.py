@@ -1,0 +1,101 @@
+"""The commands that draw progress bars, run as people run them: a real process in a pseudo-terminal.
+
+CliRunner and pipes hide terminal-only code paths (a progress bar is drawn only when
+stderr is a terminal), so each command here runs as ``python -m oerrepo`` with its
+standard streams on a pty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from oai_server import Partner, simple_records
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX only")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_in_terminal(*args: str, cwd: Path, timeout: float = 120) -> tuple[int, str]:
+    """Run ``oerrepo ARGS`` with stdin, stdout and stderr on a pseudo-terminal; (exit code, all output)."""
+    env = dict(os.environ, COLUMNS="100", LINES="30", TERM="xterm", PYTHONPATH=str(ROOT))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its streams are the pty
+        try:
+            os.chdir(cwd)
+            os.execve(sys.executable, [sys.executable, "-m", "oerrepo", *args], env)
+        finally:
+            os._exit(127)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        else:
+            os.kill(pid, 9)
+            pytest.fail(f"oerrepo {' '.join(args)} did not finish within {timeout} s")
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.fixture
+def records_file(tmp_path: Path) -> Path:
+    path = tmp_path / "blueprints.json"
+    path.write_text(json.dumps([
+        {"id": f"bp-{i}", "name": f"Blueprint {i}", "license": "CC-BY-4.0", "url": f"https://example.org/{i}"}
+        for i in range(30)
+    ]), encoding="utf-8")
+    return path
+
+
+def _ok(code: int, out: str) -> None:
+    assert code == 0, out
+    assert "Traceback" not in out, out
+
+
+def test_import_in_a_terminal(tmp_path, records_file):
+    code, out = run_in_terminal("--data", "d", "import", str(records_file), cwd=tmp_path)
+    _ok(code, out)
+    assert "30 added" in out
+
+
+def test_reindex_export_and_migrate_in_a_terminal(tmp_path, records_file):
+    _ok(*run_in_terminal("--data", "d", "import", str(records_file), cwd=tmp_path))
+    code, out = run_in_terminal("--data", "d", "reindex", cwd=tmp_path)
+    _ok(code, out)
+    assert "Indexed 30 resources" in out
+    code, out = run_in_terminal("--data", "d", "export", "--format", "nt", "-o", "all.nt", cwd=tmp_path)
+    _ok(code, out)
+    assert (tmp_path / "all.nt").read_text(encoding="utf-8").count("<http://schema.org/name>") >= 30
+    code, out = run_in_terminal("--data", "d", "export", "--format", "turtle", cwd=tmp_path)  # to the terminal
+    _ok(code, out)
+    code, out = run_in_terminal("--data", "d", "migrate-store", "--to", str(tmp_path / "copy"), cwd=tmp_path)
+    _ok(code, out)
+    assert "Every table matches" in out
+
+
+def test_harvest_in_a_terminal(tmp_path):
+    with Partner(simple_records(25), page_size=10) as partner:
+        code, out = run_in_terminal("--data", "d", "harvest", partner.url, cwd=tmp_path)
+        _ok(code, out)
+        assert "25" in out
+        code, out = run_in_terminal("--data", "d", "harvest", "--all", "--workers", "2", cwd=tmp_path)
+        _ok(code, out)
