@@ -170,7 +170,13 @@ class SourceHarvest:
     def _list(self, state: dict, running: dict, set_specs: list[str | None], prefix: str, reader: Reader,
               identity: Any, fetcher: ThreadPoolExecutor) -> None:
         """Page through the lists of every set, storing each page with the position after it."""
-        restarted = False
+        # An expired token restarts the list from the safe point (the running 'from') as long
+        # as each attempt gets further than the one before: partners whose tokens live
+        # shorter than a whole list still get harvested, and one that never lets us past the
+        # same page ends with a clear error instead of looping.
+        pages = 0  # pages of the current list stored by this attempt
+        best: int | None = None  # how far the previous attempt at this list got
+        restarts = 0
         ahead: tuple[tuple, Future] | None = None  # the next page's request and its fetch
         while running["set_index"] < len(set_specs):
             if self.stop is not None and self.stop.is_set():
@@ -191,25 +197,36 @@ class SourceHarvest:
             except HarvestError as exc:
                 if exc.code == "noRecordsMatch":
                     page = Page(response_date=self.client.response_date, records=[], token=None, token_element=False)
-                elif exc.code == "badResumptionToken" and running["token"] and not restarted:
-                    restarted = True
+                elif exc.code == "badResumptionToken" and running["token"] and (best is None or pages > best):
+                    restarts += 1
                     self.report.note(
-                        f"the saved resumption token was refused ({exc}); asked for the list again "
-                        f"from {running['from'] or 'the beginning'}"
+                        f"the saved resumption token was refused ({exc}) after {pages} pages; asked for the list "
+                        f"again from {running['from'] or 'the beginning'} (restart {restarts})"
                     )
+                    best, pages = pages, 0
                     running.update(token=None, tokens=[])
                     continue
+                elif exc.code == "badResumptionToken" and running["token"]:
+                    self._save_state(state, running)
+                    raise HarvestError(
+                        f"{self.source['url']} refused its own resumption token {restarts + 1} times; the last "
+                        f"attempt got no further than the one before ({pages} pages). The pages harvested are "
+                        "kept; harvest again later, or ask the partner to keep resumption tokens valid longer",
+                        code="badResumptionToken",
+                    ) from exc
                 else:
                     self._save_state(state, running)
                     raise
             if running["started"] is None:
                 running["started"] = page.response_date or utc_now()
+            pages += 1
             looping = bool(page.token and (page.token == running["token"] or page.token in running["tokens"]))
             if page.token and not looping:
                 running["token"] = page.token
                 running["tokens"] = (running["tokens"] + [page.token])[-_TOKENS_KEPT:]
             elif not looping:  # this list is complete (no token, or an empty element)
                 running.update(set_index=running["set_index"] + 1, token=None, tokens=[])
+                pages, best, restarts = 0, None, 0  # the next set's list starts afresh
             done = running["set_index"] >= len(set_specs)
             if done:
                 state["last_from"] = _in_granularity(running["started"], identity.day_granularity)
