@@ -51,9 +51,9 @@ def cli(ctx: click.Context, data: str, db_url: str | None) -> None:
 
 
 def _register() -> None:
-    from .commands import core, feed, harvest, linked, migrate, search
+    from .commands import core, feed, harvest, linked, migrate, network, search
 
-    for module in (core, search, harvest, feed, linked, migrate):
+    for module in (core, search, harvest, feed, linked, migrate, network):
         for command in module.COMMANDS:
             cli.add_command(command)
 

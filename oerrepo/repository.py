@@ -148,7 +148,12 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
         exist or a value the setting cannot take raises InvalidSetting, naming what is accepted."""
         from .settings import check_setting
 
-        self.store.set_setting(key, check_setting(key, value))
+        value = check_setting(key, value)
+        if key == "oai_identifier":
+            from .oai.identity import check_change
+
+            check_change(self.store, value)  # renaming a published catalogue is a deliberate step
+        self.store.set_setting(key, value)
         self._run_feature_hooks("_feature_settings_changed")
 
     def settings(self) -> dict[str, Any]:

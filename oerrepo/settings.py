@@ -121,6 +121,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("oai_token_lifetime", "seconds a resumption token stays valid (60-2592000, default 86400)",
                 lambda v: read_int(v, 60, 30 * 24 * 3600)),
         Setting("oai_sets", "whether the feed offers sets: true | false", read_bool),
+        Setting("oai_friends", "whether Identify lists the partner feeds harvested here: true | false", read_bool),
         Setting("oai_read_ahead", "whether the feed renders a list's next page ahead: true | false", read_bool),
         Setting("oai_secret", "signs resumption tokens (made once; a new one ends every running harvest)", _secret),
     )

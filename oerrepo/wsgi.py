@@ -9,7 +9,8 @@ Routes:
   on ``Accept`` by the repository (404 when the repository offers none);
 - ``GET /export.<ext>[?set=SPEC&since=DATE]`` — the catalogue dumps the DCAT catalogue
   advertises, streamed from a temporary file so memory stays flat;
-- ``GET /search?q=...`` — full-text search as JSON (the filters of ``Repository.search``).
+- ``GET /search?q=...`` — full-text search as JSON (the filters of ``Repository.search``);
+- ``GET /schemas/oerrepo-record.xsd`` — the XML Schema of the feed's full-record format.
 
 Responses are gzip-compressed when the client accepts it. Only :class:`Repository`
 methods are called here.
@@ -71,6 +72,8 @@ class WebApp:
                 status, headers, body = self._catalog(environ, ext)
             elif path.startswith("/export.") and method == "GET":
                 return self._export(environ, start_response, path[len("/export."):])
+            elif path == "/schemas/oerrepo-record.xsd":
+                status, headers, body = self._record_schema()
             elif path == "/search":
                 status, headers, body = self._search(environ)
             else:
@@ -98,17 +101,25 @@ class WebApp:
         except _BadRequest as exc:
             # Still an OAI-PMH answer: the harvester gets a badArgument it can read.
             pairs, problem = [], exc.message
-        body = self.repo.oai_response(pairs, base_url=self._base_url(environ), bad_request=problem)
+        body = self.repo.oai_response(pairs, base_url=self._served_url(environ), bad_request=problem)
         return 200, [("Content-Type", "text/xml; charset=utf-8"), ("Cache-Control", "no-store")], body
 
     def _base_url(self, environ: dict) -> str:
+        # Identity never comes from the request: a client's Host header must not rename the
+        # catalogue. The base_url setting wins (the feed reads it); else the address served.
+        return self.repo.setting("base_url") or self._served_url(environ)
+
+    def _served_url(self, environ: dict) -> str:
         if self.base_url:
             return self.base_url
-        scheme = environ.get("wsgi.url_scheme", "http")
-        host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '80')}"
-        if not re.match(r"^[A-Za-z0-9.\-\[\]:]+$", host):
-            host = f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '80')}"
-        return f"{scheme}://{host}{environ.get('SCRIPT_NAME', '')}"
+        # SERVER_PORT is the server's own (waitress: the port bound), not a client's word.
+        port = environ.get("SERVER_PORT", "8000")
+        return f"http://127.0.0.1:{port if port.isdigit() else '8000'}"
+
+    def _record_schema(self) -> tuple[int, list, bytes]:
+        # The XML Schema the full-record format's ListMetadataFormats entry points to.
+        headers = [("Content-Type", "application/xml; charset=utf-8"), ("Cache-Control", "max-age=86400")]
+        return 200, headers, self.repo.oai_record_schema()
 
     # -- pages -----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The official OAI-PMH, oai_dc and LOM schemas from ../shared, loaded offline, for the feed's tests."""
+"""The official OAI-PMH, oai_dc, LOM, provenance and friends schemas from ../shared, and our full-record
+schema, loaded offline, for the feed's tests."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 import waitress
 from conftest import shared_path
 from lxml import etree
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
+RECORD_XSD = Path(__file__).resolve().parent.parent / "oerrepo" / "schemas" / "oerrepo-record.xsd"
 LOM = "{http://ltsc.ieee.org/xsd/LOM}"
 
 
@@ -25,6 +28,8 @@ def _schemas() -> tuple[etree.XMLSchema, etree.XMLSchema]:
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:oerrepo:test">'
         f'<xs:import namespace="urn:oerrepo:fixtures:oai-pmh-bundle" schemaLocation="{(xsd / "oai-pmh-bundle.xsd").as_uri()}"/>'
         f'<xs:import namespace="http://ltsc.ieee.org/xsd/LOM" schemaLocation="{(xsd / "lom" / "lom.xsd").as_uri()}"/>'
+        # Our full-record format's schema, as shipped (its xml.xsd import is already satisfied above).
+        f'<xs:import namespace="urn:oerrepo:record:1.0" schemaLocation="{RECORD_XSD.as_uri()}"/>'
         "</xs:schema>"
     )
     envelope = etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=xsd.as_uri() + "/"))

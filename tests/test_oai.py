@@ -88,12 +88,12 @@ def test_identifiers_use_the_namespace_setting_and_round_trip(repo):
     assert doc.findtext(f".//{OAI}header/{OAI}identifier") == f"oai:blueprints.example.eu:{rid}"
 
 
-def test_list_metadata_formats_offers_dc_and_lom(samples):
+def test_list_metadata_formats_offers_dc_lom_and_the_full_record(samples):
     doc = ask(samples, verb="ListMetadataFormats")
-    assert [e.text for e in doc.iter(f"{OAI}metadataPrefix")] == ["oai_dc", "lom"]
+    assert [e.text for e in doc.iter(f"{OAI}metadataPrefix")] == ["oai_dc", "lom", "oerrepo"]
     assert "http://ltsc.ieee.org/xsd/LOM" in [e.text for e in doc.iter(f"{OAI}metadataNamespace")]
     doc = ask(samples, verb="ListMetadataFormats", identifier=samples.oai_identifier("school-solar-garden"))
-    assert len(doc.findall(f".//{OAI}metadataFormat")) == 2
+    assert len(doc.findall(f".//{OAI}metadataFormat")) == 3
 
 
 def test_get_record_in_dublin_core(samples):

@@ -48,7 +48,7 @@ def test_post_form_is_answered_like_get(site):
     _, root = site
     reply = requests.post(root + "/oai", data={"verb": "ListMetadataFormats"}, timeout=10)
     doc = validate(reply.content)
-    assert [e.text for e in doc.iter(f"{OAI}metadataPrefix")] == ["oai_dc", "lom"]
+    assert [e.text for e in doc.iter(f"{OAI}metadataPrefix")] == ["oai_dc", "lom", "oerrepo"]
     assert doc.find(f"{OAI}request").get("verb") == "ListMetadataFormats"
 
 

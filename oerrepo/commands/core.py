@@ -63,6 +63,21 @@ def _print_report(report, as_json: bool) -> None:
     )
 
 
+def _say_identity(repo: Repository) -> None:
+    from ..oai.identity import DEFAULT_BASE_URL, is_minted
+
+    namespace = repo.oai_namespace()  # kept from now on: identifiers must not follow later address changes
+    base_url = repo.setting("base_url") or DEFAULT_BASE_URL
+    click.echo(f"OAI-PMH feed: {base_url}/oai, identifiers oai:{namespace}:<id>")
+    if is_minted(namespace):
+        click.echo(
+            f"  {base_url} has no domain name, so this hub got a unique made-up identifier ({namespace}). "
+            "Before partners harvest it, give it its public address and name: "
+            "oerrepo config base_url https://oer.example.org && "
+            "oerrepo identity --oai-identifier oer.example.org"
+        )
+
+
 @click.command()
 @click.option("--samples", is_flag=True, help="Load the bundled sample blueprints.")
 @click.option("--policy", type=click.Choice(["any", "open-only"]), help="Which licences records may have.")
@@ -85,6 +100,7 @@ def init(repo: Repository, samples: bool, policy, repository_name, admin_email, 
         if value:
             repo.set_setting(key, value)
     click.echo(f"data folder ready: {repo.path}")
+    _say_identity(repo)
     if samples:
         report = repo.load_samples()
         click.echo(f"sample blueprints: {len(report.added)} added, {len(report.updated)} updated, "
@@ -415,7 +431,7 @@ def config(repo: Repository, key: str | None, value: str | None) -> None:
 
     Keys: repository_name, repository_description, publisher_name, admin_email, base_url,
     license_policy (any | open-only), metadata_license; for the OAI-PMH feed
-    oai_identifier, oai_page_size, oai_token_lifetime, oai_sets and oai_read_ahead
+    oai_identifier, oai_page_size, oai_token_lifetime, oai_sets, oai_friends and oai_read_ahead
     (true | false), oai_secret. A value is checked before it is stored.
 
     Example: oerrepo config license_policy open-only

@@ -102,6 +102,9 @@ class Header:
     datestamp: str | None
     set_specs: tuple[str, ...]
     deleted: bool
+    # The OAI-PMH provenance published with the record: one chain of originDescriptions per
+    # <about>, nearest first (see oerrepo.oai.provenance for the shape).
+    provenance: tuple[tuple[dict, ...], ...] = ()
 
 
 @dataclass
@@ -256,6 +259,7 @@ class OAIClient(BaseClient):
                 set_specs=tuple(dict.fromkeys((s.text or "").strip() for s in header_node.findall(_Q + "setSpec"))),
                 deleted=header_node.get("status") == "deleted",
             )
+            header.provenance = _provenance(node)
             metadata = node.find(_Q + "metadata")
             payload = None
             if metadata is not None:
@@ -269,6 +273,30 @@ class OAIClient(BaseClient):
             size = token_node.get("completeListSize")
             page.complete_list_size = int(size) if size and size.isdigit() else None
         return page
+
+
+_PROV = "{http://www.openarchives.org/OAI/2.0/provenance}"
+
+
+def _provenance(record: etree._Element) -> tuple[tuple[dict, ...], ...]:
+    """The chains of originDescriptions in a record's <about> provenance containers."""
+    chains = []
+    for about in record.iterchildren(_Q + "about"):
+        for container in about.iterchildren(_PROV + "provenance"):
+            chain, node = [], container.find(_PROV + "originDescription")
+            while node is not None and len(chain) < 50:
+                chain.append({
+                    "baseURL": (node.findtext(_PROV + "baseURL") or "").strip(),
+                    "identifier": (node.findtext(_PROV + "identifier") or "").strip(),
+                    "datestamp": (node.findtext(_PROV + "datestamp") or "").strip(),
+                    "metadataNamespace": (node.findtext(_PROV + "metadataNamespace") or "").strip(),
+                    "harvestDate": (node.get("harvestDate") or "").strip(),
+                    "altered": (node.get("altered") or "").strip() in ("true", "1"),
+                })
+                node = node.find(_PROV + "originDescription")
+            if chain:
+                chains.append(tuple(chain))
+    return tuple(chains)
 
 
 def _oai_error(code: str, message: str) -> HarvestError:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import datacite, lom, mods, oai_dc
+from . import datacite, fullrecord, lom, mods, oai_dc
 from .crosswalk import Reader
 
 __all__ = ["READERS", "reader_for", "choose_format", "PREFERENCE"]
 
-# Richest first: LOM carries the educational fields, DataCite and MODS rich bibliographic
+# Richest first: the full record (another oerrepo hub) carries every property; LOM carries the educational fields, DataCite and MODS rich bibliographic
 # data with licences and identifiers, oai_dc is the floor every partner offers.
 PREFERENCE: tuple[tuple[str, tuple[str, ...], Reader], ...] = (
+    ("oerrepo", fullrecord.PREFIXES, fullrecord.read_full),
     ("lom", lom.PREFIXES, lom.read_lom),
     ("datacite", datacite.PREFIXES, datacite.read_datacite),
     ("mods", mods.PREFIXES, mods.read_mods),
     ("oai_dc", oai_dc.PREFIXES, oai_dc.read_oai_dc),
 )
 _NAMESPACES = {
+    fullrecord.NAMESPACE: "oerrepo",
     "http://ltsc.ieee.org/xsd/lom": "lom",
     "http://ltsc.ieee.org/xsd/lomv1p0": "lom",
     "http://datacite.org/schema/kernel-4": "datacite",

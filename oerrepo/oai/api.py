@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..settings import read_bool, read_int
+from . import identity
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
 from .readahead import ReadAhead
 from .tokens import TOKEN_LIFETIME, TokenCodec
@@ -86,8 +87,9 @@ class FeedMixin:
             repository_name=settings.get("repository_name") or "oerrepo OER repository",
             admin_email=settings.get("admin_email"),
             base_url=settings.get("base_url") or base_url or DEFAULT_BASE_URL,
-            namespace=settings.get("oai_identifier"),
+            namespace=settings.get("oai_identifier") or identity.namespace(self.store),
             sets_enabled=_stored(read_bool, settings, "oai_sets", True),
+            friends_enabled=_stored(read_bool, settings, "oai_friends", True),
         )
         lifetime = _stored(read_int, settings, "oai_token_lifetime", TOKEN_LIFETIME, 60, 30 * 24 * 3600)
         cache = self.__dict__.setdefault("_feed_cache", {})
@@ -119,6 +121,26 @@ class FeedMixin:
         """One stored resource in a feed format (``oai_dc`` or ``lom``) as a standalone XML document."""
         return self._feed().metadata(self.get(resource_id), metadata_prefix)
 
+    def oai_record_schema(self) -> bytes:
+        """The XML Schema of the full-record metadata format (prefix ``oerrepo``)."""
+        from ..full_record import schema_bytes
+
+        return schema_bytes()
+
+    def oai_namespace(self) -> str:
+        """This repository's OAI identifier namespace (made and kept the first time it is asked for)."""
+        return self.setting("oai_identifier") or identity.namespace(self.store)
+
+    def change_oai_identifier(self, new: str, *, confirm: bool = False) -> str:
+        """Change the OAI identifier namespace; returns the old one.
+
+        On a catalogue with records this renames every record for every harvester, so it is
+        refused (InvalidSetting explaining what follows) unless ``confirm`` is True.
+        """
+        old = identity.change_namespace(self.store, new, confirm=confirm)
+        self._feature_settings_changed()
+        return old
+
     def oai_sets(self) -> list[dict[str, Any]]:
         """Every set the feed offers: collections and derived sets (``sdg:13``, ``license:cc-by-4.0``, ...)."""
         return [{"spec": s, "name": n, "description": d} for s, n, d in self._feed().sets()]
@@ -126,8 +148,8 @@ class FeedMixin:
     def wsgi_app(self, *, base_url: str | None = None) -> Callable:
         """The web service as a WSGI application: ``/oai`` (OAI-PMH), ``/``, ``/health``, linked data.
 
-        ``base_url`` (else the ``base_url`` setting, else the address each request came to)
-        is what Identify names as the public address.
+        The ``base_url`` setting, else ``base_url``, else ``http://127.0.0.1:<the port served>``
+        is what Identify names as the public address (never the Host a client sends).
         """
         from ..wsgi import WebApp
 
@@ -161,6 +183,8 @@ class FeedMixin:
         bound_port = server.effective_port if hasattr(server, "effective_port") else port
         shown_host = f"[{host}]" if ":" in host else host
         root = f"http://{shown_host}:{bound_port}"
+        # Without a configured base_url the feed names the address it actually listens on.
+        app.base_url = None if host in ("0.0.0.0", "::") else root
         if announce:
             announce(f"Serving {self.path if self._db_url is None else self._db_url} at {root}/")
             announce(f"  OAI-PMH:      {root}/oai?verb=Identify")

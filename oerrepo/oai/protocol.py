@@ -25,11 +25,15 @@ from ..errors import (
     NoSetHierarchy,
     OAIError,
 )
+from ..full_record import FULL_NS, FULL_PREFIX, SCHEMA_FILE
 from ..model import Resource
 from ..settings import EMAIL_RE, NAMESPACE_RE
 from ..store import Store
 from ..store import feed as sql
-from .formats import FORMATS
+from .formats import FORMATS, MetadataFormat
+from .fullrecord import make_writer
+from .identity import DEFAULT_BASE_URL
+from .provenance import FRIENDS_NS, about_elements, chains_of, harvested_namespace
 from .readahead import ReadAhead
 from .render import OAI_NS, XSI_NS, Writer, esc, has_illegal
 from .sets import (
@@ -45,7 +49,6 @@ from .tokens import ListState, TokenCodec
 __all__ = ["Feed", "FeedSettings", "PAGE_SIZE", "DEFAULT_BASE_URL"]
 
 PAGE_SIZE = 100
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 MAX_ARGUMENT = 2048  # longer values are not identifiers, prefixes or dates: refuse them early
 
@@ -98,6 +101,9 @@ class RecordCache:
     def get(self, key: tuple) -> str | None:
         return self._texts.get(key)
 
+    def __contains__(self, key: tuple) -> bool:
+        return key in self._texts
+
     def put(self, key: tuple, text: str) -> None:
         if len(text) > self.max_chars // 100:
             return  # a huge record is not worth a hundred ordinary ones
@@ -132,12 +138,13 @@ class FeedSettings:
     """What Identify says and how identifiers are formed, read from the repository's settings."""
 
     def __init__(self, *, repository_name: str, admin_email: str | None, base_url: str, namespace: str | None,
-                 sets_enabled: bool = True):
+                 sets_enabled: bool = True, friends_enabled: bool = True):
         self.base_url = base_url.rstrip("/")
         self.namespace = namespace if namespace and NAMESPACE_RE.match(namespace) else _namespace_from(self.base_url)
         self.repository_name = repository_name
         self.admin_email = admin_email if admin_email and EMAIL_RE.match(admin_email) else f"admin@{self.namespace}"
         self.sets_enabled = sets_enabled
+        self.friends_enabled = friends_enabled  # Identify lists the partner feeds harvested here
 
     @property
     def oai_url(self) -> str:
@@ -166,7 +173,7 @@ class Feed:
         self._cache = cache if cache is not None else {}
         # Rendered records and pages depend on the identifier namespace, on whether sets are
         # served and on the page size: a change of any starts afresh.
-        records_key = ("records", settings.namespace, settings.sets_enabled, page_size)
+        records_key = ("records", settings.namespace, settings.base_url, settings.sets_enabled, page_size)
         records = self._cache.get(records_key)
         if records is None:
             for key in [k for k in self._cache if isinstance(k, tuple) and k[0] == "records"]:
@@ -176,6 +183,11 @@ class Feed:
             records = self._cache.setdefault(records_key, (RecordCache(), ReadAhead()))
         self._records: RecordCache = records[0]
         self._ahead: ReadAhead | None = records[1] if read_ahead else None
+        # The full record names its schema at this feed's own address (the web service serves it).
+        schema_url = f"{settings.base_url}/schemas/{SCHEMA_FILE}"
+        self.formats: dict[str, MetadataFormat] = {
+            **FORMATS, FULL_PREFIX: MetadataFormat(FULL_PREFIX, schema_url, FULL_NS, make_writer(schema_url)),
+        }
 
     # -- identifiers --------------------------------------------------------------
 
@@ -249,13 +261,27 @@ class Feed:
         w.leaf("delimiter", ":")
         w.leaf("sampleIdentifier", sample)
         w.raw("</oai-identifier></description>")
+        friends = self.friends() if s.friends_enabled else []
+        if friends:
+            # Aggregators discover the network from here (the friends description of the protocol).
+            w.raw(f'<description><friends xmlns="{FRIENDS_NS}" xsi:schemaLocation="{FRIENDS_NS} '
+                  'http://www.openarchives.org/OAI/2.0/friends.xsd">')
+            for url in friends:
+                w.leaf("baseURL", url)
+            w.raw("</friends></description>")
         w.close("Identify")
+
+    def friends(self) -> list[str]:
+        """The base URLs of the partner feeds this repository harvests (valid URIs only)."""
+        from ..store.harvest import list_sources
+
+        return sorted({s["url"] for s in list_sources(self.store) if not _ANY_URI_BAD.search(s["url"])})
 
     def _ListMetadataFormats(self, args: dict, w: Writer) -> None:
         if "identifier" in args:
             self._existing(args["identifier"])
         w.open("ListMetadataFormats")
-        for fmt in FORMATS.values():
+        for fmt in self.formats.values():
             w.open("metadataFormat")
             w.leaf("metadataPrefix", fmt.prefix)
             w.leaf("schema", fmt.schema)
@@ -287,10 +313,10 @@ class Feed:
         w.close("ListSets")
 
     def _GetRecord(self, args: dict, w: Writer) -> None:
-        fmt = _format(args["metadataPrefix"])
+        fmt = _format(args["metadataPrefix"], self.formats)
         resource = self._existing(args["identifier"])
         w.open("GetRecord")
-        self._record(w, resource, fmt.write)
+        self._record(w, resource, fmt.write, self._abouts([resource.id], fmt.namespace).get(resource.id, ""))
         w.close("GetRecord")
 
     def _ListIdentifiers(self, args: dict, w: Writer) -> None:
@@ -309,7 +335,7 @@ class Feed:
                 raise BadResumptionToken(f"the set {state.set_spec!r} of this list no longer exists; start again")
             selection = _with_dates(set_filter, state.since, state.until)
         else:
-            _format(args["metadataPrefix"])
+            _format(args["metadataPrefix"], self.formats)
             since, until = _date_range(args.get("from"), args.get("until"))
             set_spec = args.get("set")
             if set_spec is not None:
@@ -351,7 +377,14 @@ class Feed:
             raise BadResumptionToken("this list has no more records; start it again without a token")
         page = rows[: self.page_size]
         prefix = state.metadata_prefix if verb == "ListRecords" else None
-        write = FORMATS[prefix].write if prefix else None
+        fmt = self.formats[prefix] if prefix else None
+        write = fmt.write if fmt else None
+        if write is not None:
+            # Records harvested from partners carry their provenance: read for the page at once.
+            missing = [r.id for r in page if not r.deleted and (prefix, r.id, r.seq) not in self._records]
+            abouts = self._abouts(missing, fmt.namespace)
+        else:
+            abouts = {}
         w = Writer()
         records, out = self._records, w.parts.append
         w.open(verb)
@@ -364,7 +397,7 @@ class Feed:
                 if write is None:
                     self._header(part, resource)
                 else:
-                    self._record(part, resource, write)
+                    self._record(part, resource, write, abouts.get(resource.id, ""))
                 text = part.text()
                 if seq is not None:  # a past state (seq None) is served once per list at most
                     records.put(key, text)
@@ -421,7 +454,34 @@ class Feed:
             f"{start}<identifier>{esc(oai_id)}</identifier><datestamp>{resource.datestamp}</datestamp>{specs}</header>"
         )
 
-    def _record(self, w: Writer, resource: Resource | sql.FeedRecord, write) -> None:
+    def _abouts(self, resource_ids: list[str], namespace: str) -> dict[str, str]:
+        """The ``<about>`` provenance of the records harvested from partners, by id.
+
+        A record stored here first (no live primary row: partners' copies were merged into
+        it) is this repository's own and gets none.
+        """
+        if not resource_ids:
+            return {}
+        from ..store.harvest import provenance_for, source_urls
+
+        rows_by_id = provenance_for(self.store, resource_ids)
+        if not rows_by_id:
+            return {}
+        urls = source_urls(self.store)
+        out = {}
+        for rid, rows in rows_by_id.items():
+            live = [r for r in rows if not r["deleted"]]
+            if not any(r["role"] == "primary" for r in live):
+                continue
+            chains = []
+            for row in live:
+                same_format = harvested_namespace(row) == namespace
+                altered = not (same_format and row["role"] == "primary")
+                chains.extend(chains_of(row, urls.get(row["source"], row["source"]), altered=altered))
+            out[rid] = about_elements(chains)
+        return out
+
+    def _record(self, w: Writer, resource: Resource | sql.FeedRecord, write, about: str = "") -> None:
         oai_id = self.oai_identifier(resource.id)
         w.parts.append("<record>")
         self._header(w, resource, oai_id)
@@ -433,11 +493,13 @@ class Feed:
             w.parts.append("<metadata>")
             write(w, resource.data, oai_id, plain=plain)
             w.parts.append("</metadata>")
+            if about:
+                w.parts.append(about)
         w.parts.append("</record>")
 
     def metadata(self, resource: Resource, metadata_prefix: str) -> bytes:
         """The metadata of one record in a format, as a standalone XML document."""
-        fmt = _format(metadata_prefix)
+        fmt = _format(metadata_prefix, self.formats)
         w = Writer()
         w.raw('<?xml version="1.0" encoding="UTF-8"?>\n')
         write_start = len(w.parts)
@@ -519,13 +581,13 @@ def _arguments(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     return args
 
 
-def _format(prefix: str):
+def _format(prefix: str, formats: dict[str, MetadataFormat]) -> MetadataFormat:
     if not _PREFIX.match(prefix):
         raise BadArgument(f"metadataPrefix {prefix[:60]!r} is not a legal prefix")
-    fmt = FORMATS.get(prefix)
+    fmt = formats.get(prefix)
     if fmt is None:
         raise CannotDisseminateFormat(
-            f"metadataPrefix {prefix!r} is not served here; use one of {', '.join(FORMATS)}"
+            f"metadataPrefix {prefix!r} is not served here; use one of {', '.join(formats)}"
         )
     return fmt
 

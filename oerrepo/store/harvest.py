@@ -127,7 +127,14 @@ def _provenance(row: Any) -> ProvenanceRow:
         deleted=bool(row.deleted),
         role=row.role,
         notes=tuple(json.loads(row.notes or "[]")),
+        origin=json.loads(row.origin) if row.origin else None,
     )
+
+
+def source_urls(store: Store) -> dict[str, str]:
+    """The endpoint URL of every registered source, by name."""
+    with store.reading() as conn:
+        return {name: url for name, url in conn.execute(select(t.sources.c.name, t.sources.c.url))}
 
 
 def last_harvested_at(store: Store, source: str) -> str | None:
@@ -370,13 +377,17 @@ class HarvestPage:
     def put_provenance(
         self, *, source: str, oai_identifier: str, resource_id: str, datestamp: str | None,
         set_specs: Sequence[str], metadata_prefix: str | None, role: str, notes: Sequence[str], exists: bool,
+        origin: dict | None = None,
     ) -> None:
-        """As :func:`put_provenance` (``exists`` matters only for a row the page never read)."""
+        """As :func:`put_provenance` (``exists`` matters only for a row the page never read).
+
+        ``origin`` is the provenance the partner published with the record (see :mod:`oerrepo.oai.provenance`).
+        """
         self._put(
             ProvenanceRow(
                 source=source, oai_identifier=oai_identifier, resource_id=resource_id, datestamp=datestamp,
                 set_specs=tuple(set_specs), metadata_prefix=metadata_prefix, harvested_at=utc_now(),
-                deleted=False, role=role, notes=tuple(notes),
+                deleted=False, role=role, notes=tuple(notes), origin=origin,
             ),
             stored=exists,
         )
@@ -424,6 +435,7 @@ class HarvestPage:
                 resource_id=row["resource_id"], datestamp=row["datestamp"], set_specs=_dumps(list(row["set_specs"])),
                 metadata_prefix=row["metadata_prefix"], harvested_at=row["harvested_at"], deleted=row["deleted"],
                 role=row["role"], notes=_dumps(list(row["notes"])),
+                origin=_dumps(row["origin"]) if row.get("origin") else None,
             )
             if key in self._stored:
                 stored.append({"b_source": key[0], "b_oai_identifier": key[1], **values})

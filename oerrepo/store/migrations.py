@@ -40,5 +40,13 @@ def _v4(conn: Connection) -> None:
     tables.match_keys.create(conn, checkfirst=True)
 
 
-STEPS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]
+def _v5(conn: Connection) -> None:
+    # A network of hubs: the provenance chain each harvested record arrived with.
+    from sqlalchemy import inspect
+
+    if "origin" not in {c["name"] for c in inspect(conn).get_columns("provenance")}:
+        conn.execute(text("ALTER TABLE provenance ADD COLUMN origin TEXT"))
+
+
+STEPS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4), (5, _v5)]
 LATEST = STEPS[-1][0]

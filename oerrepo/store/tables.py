@@ -106,6 +106,9 @@ provenance = Table(
     # the flags a harvest raised on the record (licence problems, fields left out).
     Column("role", String(20)),
     Column("notes", Text),
+    # schema version 5: the OAI-PMH provenance the partner published with the record (the
+    # chains of originDescriptions back to its origin, as JSON), re-published in our feed.
+    Column("origin", Text),
     Index("ix_provenance_resource", "resource_id"),
 )
 
