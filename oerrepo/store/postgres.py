@@ -116,14 +116,21 @@ def lock_writes(conn: Connection) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(_WRITE_LOCK_NAME)})
 
 
+def _scoped_key(conn: Connection, name: str) -> int:
+    # Advisory locks are database-wide: two catalogues in two schemas of one database must
+    # not block each other's claims on equally named work.
+    schema = conn.execute(text("SELECT current_schema()")).scalar() or ""
+    return lock_key(f"{schema}:{name}")
+
+
 def try_lock(conn: Connection, name: str) -> bool:
-    """Take the session-level lock ``name`` on this connection unless another session holds it."""
-    return bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(name)}).scalar())
+    """Take the session-level lock ``name`` (in this schema) unless another session holds it."""
+    return bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _scoped_key(conn, name)}).scalar())
 
 
 def unlock(conn: Connection, name: str) -> None:
     """Release a lock taken with :func:`try_lock`."""
-    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(name)})
+    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _scoped_key(conn, name)})
 
 
 def explain(message: str, url: str) -> str | None:

@@ -158,7 +158,8 @@ def _target_is_empty(conn: Connection) -> list[str]:
     for table in _tables():
         query = select(func.count()).select_from(table)
         if table is t.meta:
-            query = query.where(t.meta.c.key.notin_(("schema_version", "created")))
+            # init keeps the hub's OAI identifier at once; the copied catalogue brings its own.
+            query = query.where(t.meta.c.key.notin_(("schema_version", "created", "setting:oai_identifier")))
         if conn.execute(query).scalar_one():
             busy.append(table.name)
     return busy
