@@ -261,6 +261,25 @@ def test_record_without_licence_is_kept_flagged_or_skipped_by_source_policy(repo
     assert skipped.license_problems.total == 1 and skipped.new == 2
 
 
+def test_generic_rights_text_never_widens_the_licence_url_beside_it(repo):
+    # DSpace's dc.rights text first, dc.rights.uri second: the URL's NC and version are kept
+    recs = [Rec("oai:p:dspace", "2024-01-01T00:00:00Z",
+                dc("Bee hotels", rights=["Creative Commons Attribution", "http://creativecommons.org/licenses/by-nc/3.0/"])),
+            Rec("oai:p:versionless", "2024-01-01T00:00:00Z",
+                dc("Pond life", rights=["Creative Commons Attribution-NonCommercial"]))]
+    with Partner(recs) as partner:
+        report = repo.harvest(partner.url)
+    src = report.sources[0]
+    assert repo.get("oai:p:dspace").license == "https://creativecommons.org/licenses/by-nc/3.0/"
+    problems = {oai_id: (problem, kept) for oai_id, problem, kept in src.license_problems}
+    assert "disagree" in problems["oai:p:dspace"][0] and problems["oai:p:dspace"][1] is True
+    assert "oai:p:versionless" not in problems
+    versionless = repo.get("oai:p:versionless")
+    assert versionless.license == "https://creativecommons.org/licenses/by-nc/4.0/"
+    assert any("no version given" in n for n in versionless.provenance[0].notes)
+    assert any(oai_id == "oai:p:versionless" and "no version given" in note for oai_id, note in src.repairs)
+
+
 def test_licence_refused_by_the_repository_policy_is_reported_not_silently_dropped(repo):
     repo.set_setting("license_policy", "open-only")
     recs = [Rec("oai:p:nc", "2024-01-01T00:00:00Z", dc("Non-commercial", rights=["CC BY-NC 4.0"]))]

@@ -534,3 +534,52 @@ def test_rights_values_of_recorded_responses():
         if value.startswith("info:eu-repo/semantics/"):
             assert try_normalize(value) is None, value
     assert "info:eu-repo/semantics/openAccess" in values
+
+
+@pytest.mark.parametrize("value, spdx_id", [
+    ("GNU Free Documentation License", "GFDL-1.3-only"),
+    ("GFDL", "GFDL-1.3-only"),
+    ("GNU FDL", "GFDL-1.3-only"),
+    ("CC0", "CC0-1.0"),
+    ("Creative Commons Attribution-NonCommercial", "CC-BY-NC-4.0"),
+    ("Public Domain Mark", "CC-PDM-1.0"),
+])
+def test_versionless_licences_are_recognised_and_say_so(value, spdx_id):
+    lic = normalize(value)
+    assert lic.id == spdx_id
+    assert any(note.startswith("no version given") for note in lic.notes), lic.notes
+
+
+@pytest.mark.parametrize("value", ["GFDL-1.3", "CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/"])
+def test_versioned_forms_carry_no_version_note(value):
+    assert not any(note.startswith("no version given") for note in normalize(value).notes)
+
+
+def test_read_rights_prefers_the_specific_form_and_flags_disagreement():
+    from oerrepo.licenses import read_rights
+
+    same = read_rights(["info:eu-repo/semantics/openAccess", "CC BY", "https://creativecommons.org/licenses/by/3.0/"])
+    assert same.license.id == "CC-BY-3.0" and same.problem is None
+    wider_first = read_rights(["Creative Commons Attribution", "http://creativecommons.org/licenses/by-nc/3.0/"])
+    assert wider_first.license.id == "CC-BY-NC-3.0"
+    assert "CC BY 4.0" in wider_first.problem and "CC BY-NC 3.0" in wider_first.problem
+    # no licence has every condition of both: the CC licence that keeps them all
+    union = read_rights(["CC BY-NC 3.0", "CC BY-SA 3.0"])
+    assert union.license.id == "CC-BY-NC-SA-3.0" and union.problem
+    assert read_rights(["CC BY-SA 4.0", "CC BY-ND 4.0"]).license.id == "CC-BY-ND-4.0"
+    assert read_rights(["Apache-2.0", "CC BY-NC-SA 4.0"]).license.id == "CC-BY-NC-SA-4.0"
+    nothing = read_rights(["Open Access", ""])
+    assert nothing.license is None and nothing.unrecognised == ("Open Access",)
+
+
+def test_words_and_url_that_disagree_in_one_value_are_refused_not_read_as_the_url():
+    from oerrepo.licenses import read_rights
+
+    value = "CC BY-NC (https://creativecommons.org/licenses/by/4.0/)"
+    with pytest.raises(UnknownLicense, match="disagree: CC BY-NC 4.0 in its words and CC BY 4.0 in its URL"):
+        normalize(value)
+    # as one of a record's rights statements: the most restrictive reading, flagged
+    rights = read_rights([value])
+    assert rights.license.id == "CC-BY-NC-4.0" and rights.problem
+    agree = normalize("Licensed under CC BY-NC-SA 4.0: https://creativecommons.org/licenses/by-nc-sa/4.0/")
+    assert agree.id == "CC-BY-NC-SA-4.0"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
-from .. import licenses, vocabularies
+from .. import vocabularies
 from ..errors import InvalidResource
 from ..model import normalize_language
 
@@ -198,20 +198,6 @@ def sdg_of(value: str | None) -> str | None:
     if m and 1 <= int(m.group(1)) <= 17:
         return vocabularies.resolve("sdg", m.group(1))
     return None
-
-
-def first_license(candidates: Iterable[str]) -> tuple[licenses.License | None, list[str]]:
-    """The first candidate the licence module recognises, and the candidates that were not."""
-    unknown: list[str] = []
-    for value in candidates:
-        value = (value or "").strip()
-        if not value or value.lower().startswith("info:eu-repo/semantics/"):
-            continue  # access-rights statements, not licences
-        lic = licenses.try_normalize(value)
-        if lic is not None:
-            return lic, unknown
-        unknown.append(value)
-    return None, unknown
 
 
 def identifier_value(text: str) -> tuple[str, str] | None:

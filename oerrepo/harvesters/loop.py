@@ -20,13 +20,13 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
+from .. import __version__, licenses
 from ..errors import HarvestError, InvalidResource
 from ..model import normalize_record
 from ..store import harvest as sql
 from ..store import utc_now
 from .client import Header, OAIClient, Page
-from .crosswalk import Crosswalked, Reader, first_license
+from .crosswalk import Crosswalked, Reader
 from .dedup import describe_key, match_keys
 from .formats import choose_format, reader_for
 from .report import SourceReport
@@ -407,11 +407,16 @@ class SourceHarvest:
 
     def _normalize(self, oai_id: str, cw: Crosswalked) -> dict | None:
         record = dict(cw.record)
-        lic, unknown = first_license(cw.rights)
+        rights = licenses.read_rights(cw.rights)  # the most restrictive reading when statements disagree
+        lic = rights.license
+        cw.notes.extend(rights.notes)
         if lic is not None:
             record["license"] = lic.url
+            if rights.problem:
+                self.report.license_problems.append((oai_id, rights.problem, True))
         else:
-            problem = (f"licence not recognised: {unknown[0]!r}" if unknown else "no licence given")
+            problem = rights.problem or (f"licence not recognised: {rights.unrecognised[0]!r}"
+                                         if rights.unrecognised else "no licence given")
             keep = self.license_policy != "skip"
             self.report.license_problems.append((oai_id, problem, keep))
             if not keep:

@@ -34,6 +34,7 @@ from .attributions import attribution
 from .combination import Compatibility, combine
 from .policy import LicensePolicy
 from .reading import MAX_LENGTH, normalize, try_normalize
+from .statements import RightsReading, read_rights
 from .table import License, known
 
 __all__ = [
@@ -41,9 +42,11 @@ __all__ = [
     "Compatibility",
     "License",
     "LicensePolicy",
+    "RightsReading",
     "attribution",
     "combine",
     "known",
     "normalize",
+    "read_rights",
     "try_normalize",
 ]

@@ -16,6 +16,7 @@ from .table import (
     _SOFTWARE_KEYS,
     _TABLE,
     _TERMS,
+    NO_VERSION,
     License,
     _cc_id,
 )
@@ -83,7 +84,7 @@ def _cc_reading(elements: frozenset[str] | set[str], version: str | None,
         if jurisdiction:
             return None
         version = "4.0"
-        notes.append("no version given: read as version 4.0")
+        notes.append(f"{NO_VERSION}: read as version 4.0")
     if combo == _CC_SA_ONLY and version == "1.0" and not jurisdiction:
         return _Reading(_TABLE["CC-SA-1.0"])
     if combo not in _CC_COMBOS or version not in (*_CC_VERSIONS, "2.1"):
@@ -147,6 +148,8 @@ def _from_cc_words(text: str) -> _Reading | None:
             if tool in tools:
                 if tools - {tool, "pd"} or versions - {"1.0"}:
                     return None
+                if not versions:
+                    return _Reading(_TABLE[spdx_id], (f"{NO_VERSION}: read as {_TABLE[spdx_id].short}",))
                 return _Reading(_TABLE[spdx_id])
         if versions:
             return None
@@ -276,19 +279,43 @@ def _from_words(text: str) -> _Reading | None:
     return _from_spdx_id(text) or _from_cc_words(text) or _from_software_words(text)
 
 
-def _from_embedded_url(text: str) -> _Reading | None:
-    """A licence URL inside prose ("Licensed under <https://...>."), if there is exactly one."""
-    found: dict[str, _Reading] = {}
+def split_embedded(text: str) -> tuple[list[str], str]:
+    """The URL-like words of a value and the text around them: ("CC BY-NC see <https://...>")."""
+    urls: list[str] = []
+    rest: list[str] = []
     for word in text.split():
-        word = word.strip("<>()[]{}\"',;.")
-        if _looks_like_url(word):
-            reading = _from_url(word)
-            if reading is not None:
-                found.setdefault(reading.license.id, reading)
+        bare = word.strip("<>()[]{}\"',;.")
+        (urls if _looks_like_url(bare) else rest).append(bare if _looks_like_url(bare) else word)
+    return urls, " ".join(rest).strip(" -:;,/()[]")
+
+
+def _from_embedded_url(text: str) -> _Reading | None:
+    """A licence URL inside prose ("Licensed under <https://...>."), if there is exactly one.
+
+    When the words around it name a licence with other conditions ("CC BY-NC
+    https://creativecommons.org/licenses/by/4.0/"), the value contradicts itself: it is
+    refused rather than read as the wider URL.
+    """
+    found: dict[str, _Reading] = {}
+    urls, rest = split_embedded(text)
+    for word in urls:
+        reading = _from_url(word)
+        if reading is not None:
+            found.setdefault(reading.license.id, reading)
     if len(found) != 1:
         return None
     reading = next(iter(found.values()))
+    words = _from_words(rest) if rest else None
+    if words is not None and _conditions(words.license) != _conditions(reading.license):
+        raise UnknownLicense(
+            f"licence {text!r} names two licences that disagree: {words.license.short} in its words and "
+            f"{reading.license.short} in its URL; give the one licence that applies"
+        )
     return _Reading(reading.license, (*reading.notes, "licence read from the URL in the text"))
+
+
+def _conditions(lic: License) -> tuple[bool, bool, bool, bool]:
+    return (lic.allows_adaptations, lic.allows_commercial, lic.share_alike, lic.requires_attribution)
 
 
 def _accepted_forms() -> str:

@@ -7,6 +7,9 @@ from typing import NamedTuple
 
 from .text import _software_key
 
+#: How every note on a licence read without its version begins.
+NO_VERSION = "no version given"
+
 
 class _Terms(NamedTuple):
     attribution: bool
@@ -214,6 +217,13 @@ def _build_other() -> None:
                     _SOFTWARE_KEYS.setdefault(_software_key(f"{name} {v} only"), (only, None))
                     _SOFTWARE_KEYS.setdefault(_software_key(f"{name} {v} or later"), (later, None))
                     _SOFTWARE_KEYS.setdefault(_software_key(f"{name} {v}+"), (later, None))
+        if family == "GFDL":
+            # Documents name the GFDL without a version: read as the latest, as a CC licence
+            # without one is read as 4.0, and said so. A bare "GPL" stays unrecognised: for
+            # software, v2 and v3 do not combine, so guessing would mislead.
+            latest = f"{family}-{versions[-1]}-only"
+            for name in (family, title):
+                _SOFTWARE_KEYS.setdefault(_software_key(name), (latest, f"{NO_VERSION}: read as {latest}"))
 
 
 def _gnu_note(family: str, version: str) -> str:
