@@ -23,7 +23,7 @@ def test_sources_add_list_harvest_all_and_remove(tmp_path):
         assert listed[0]["name"] == "partner" and listed[0]["settings"]["on_missing_license"] == "skip"
         result = run(data, "harvest", "--all", "--json")
         assert result.exit_code == 0, result.output
-        report = json.loads(result.output)
+        report = json.loads(result.stdout)
         assert report["ok"] and report["sources"][0]["new"] == 12
         text = run(data, "harvest", "partner").output
         assert "0 new" in text and "complete" in text
@@ -52,11 +52,11 @@ def test_full_harvest_with_workers_and_mass_deletion_from_the_command_line(tmp_p
         assert run(data, "sources", "add", "a", a.url).exit_code == 0
         assert run(data, "sources", "add", "b", b.url).exit_code == 0
         assert run(data, "harvest", "a", "--workers", "2").exit_code == 2  # several sources at once: --all
-        first = json.loads(run(data, "harvest", "--all", "--workers", "2", "--json").output)
+        first = json.loads(run(data, "harvest", "--all", "--workers", "2", "--json").stdout)
         assert first["ok"] and first["totals"]["new"] == 17
         a.records = a.records[:2]
-        kept = json.loads(run(data, "harvest", "a", "--full", "--json").output)["sources"][0]
+        kept = json.loads(run(data, "harvest", "a", "--full", "--json").stdout)["sources"][0]
         assert kept["unlisted"] == 0 and any("--allow-mass-deletion" in n for n in kept["notes"])
-        gone = json.loads(run(data, "harvest", "a", "--full", "--allow-mass-deletion", "--json").output)
+        gone = json.loads(run(data, "harvest", "a", "--full", "--allow-mass-deletion", "--json").stdout)
         assert gone["sources"][0]["unlisted"] == 12 and gone["totals"]["deleted"] == 12
     assert "resources: 5 (12 deleted)" in run(data, "stats").output

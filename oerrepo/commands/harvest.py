@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -31,6 +34,33 @@ class _Bar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+    def write(self, line: str) -> None:
+        """A line on stderr that does not tear the bar."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
+
+
+@contextmanager
+def _narrated(bar: _Bar | None = None) -> Iterator[None]:
+    """Show, as it happens, what the harvester tries and retries (its ``oerrepo.harvest`` log)."""
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            line = record.getMessage()
+            (bar.write if bar is not None else lambda text: click.echo(text, err=True))(line)
+
+    logger = logging.getLogger("oerrepo.harvest")
+    handler, level = Lines(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @click.command()
@@ -62,20 +92,25 @@ def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, s
         raise click.UsageError("give one URL or source name, or --all")
     if workers > 1 and not all_sources:
         raise click.UsageError("--workers harvests several sources at once: use it with --all")
+    if not repo.setting("admin_email") and not any(row["lastComplete"] for row in repo.sources()):
+        click.echo("note: partners see no contact address in our User-Agent; set one with "
+                   "'oerrepo config admin_email you@example.org'", err=True)
     bar = _Bar()
     try:
-        if all_sources:
-            report = repo.harvest_all(full=full, progress=bar, allow_mass_deletion=allow_mass_deletion,
-                                      workers=workers)
-        else:
-            report = repo.harvest(
-                target, metadata_prefix=metadata_prefix, set_specs=set_specs, source=source_name, full=full,
-                progress=bar, delay=delay, retries=retries, allow_mass_deletion=allow_mass_deletion,
-            )
+        with _narrated(bar):
+            if all_sources:
+                report = repo.harvest_all(full=full, progress=bar, allow_mass_deletion=allow_mass_deletion,
+                                          workers=workers)
+            else:
+                report = repo.harvest(
+                    target, metadata_prefix=metadata_prefix, set_specs=set_specs, source=source_name, full=full,
+                    progress=bar, delay=delay, retries=retries, allow_mass_deletion=allow_mass_deletion,
+                )
     except HarvestError as exc:
         bar.close()
         partial = getattr(exc, "report", None)
-        if partial is not None:
+        # With nothing harvested the error says it all (the retries were shown as they happened).
+        if partial is not None and (as_json or partial.totals()["pages"]):
             _print(partial, as_json)
         raise
     bar.close()
@@ -111,18 +146,20 @@ def sources() -> None:
 @click.option("--on-missing-license", type=click.Choice(["keep", "skip"]), default="keep", show_default=True,
               help="Records without a usable licence: keep them flagged, or skip them (both are reported).")
 @click.option("--replace", is_flag=True, help="Change an existing source of this name.")
+@click.option("--no-verify", is_flag=True, help="Register it without asking the partner first (marked not verified).")
 @click.option("--json", "as_json", is_flag=True, help="Print the source as JSON.")
 @click.pass_obj
 def sources_add(repo: Repository, name, url, metadata_prefix, set_specs, delay, retries, timeout, on_missing_license,
-                replace, as_json) -> None:
-    """Register a partner's OAI-PMH endpoint under NAME.
+                replace, no_verify, as_json) -> None:
+    """Register a partner's OAI-PMH endpoint under NAME, after checking that it answers.
 
     Example: oerrepo sources add duepublico https://duepublico2.uni-due.de/oer/oai --prefix mods
     """
-    row = repo.add_source(
-        name, url, metadata_prefix=metadata_prefix, set_specs=set_specs, delay=delay, retries=retries,
-        timeout=timeout, on_missing_license=on_missing_license, replace=replace,
-    )
+    with _narrated():
+        row = repo.add_source(
+            name, url, metadata_prefix=metadata_prefix, set_specs=set_specs, delay=delay, retries=retries,
+            timeout=timeout, on_missing_license=on_missing_license, replace=replace, verify=not no_verify,
+        )
     if as_json:
         echo_json(row)
     else:
@@ -153,6 +190,8 @@ def sources_list(repo: Repository, as_json) -> None:
         extra.append(f"next from {row['lastFrom']}" if row["lastFrom"] else "never completed")
         if row["resumable"]:
             extra.append("interrupted: resumes")
+        if not row.get("verified", True):
+            extra.append("not yet verified")
         click.echo(f"{row['name']}\t{row['url']}\t{'; '.join(extra)}")
 
 

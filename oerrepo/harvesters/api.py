@@ -50,6 +50,7 @@ class HarvestMixin:
         backoff: float | None = None,
         on_missing_license: str = "keep",
         replace: bool = False,
+        verify: bool = False,
     ) -> dict:
         """Register a partner's OAI-PMH endpoint under a name, for ``harvest(name)`` and ``harvest_all()``.
 
@@ -58,7 +59,10 @@ class HarvestMixin:
         requests), ``retries``, ``backoff`` (seconds before the first retry, doubled
         each time) and ``timeout`` set politeness and patience;
         ``on_missing_license`` is ``keep`` (store and flag records without a usable
-        licence) or ``skip``. ``replace`` changes an existing source.
+        licence) or ``skip``. ``replace`` changes an existing source. ``verify`` asks the
+        partner's Identify first and registers nothing when it does not answer as an
+        OAI-PMH endpoint; a source registered without it is ``verified: False`` until a
+        harvest reaches it.
 
         >>> repo.add_source("zenodo-oer", "https://zenodo.org/oai2d", set_specs=["user-oer"])  # doctest: +SKIP
         """
@@ -79,11 +83,34 @@ class HarvestMixin:
                     raise OerRepoError(f"{key} must not be negative, got {value!r}")
                 settings[key] = kind(value)
         specs = [s.strip() for s in set_specs if s and s.strip()]
+        if verify:
+            self._verify_source(url, settings)
+        else:
+            old = sql.get_source(self.store, name) if replace else None
+            settings["verified"] = bool(old and old["url"] == url and old["settings"].get("verified", True))
         row = sql.put_source(
             self.store, name, url, metadata_prefix=metadata_prefix or None, set_specs=specs,
             settings=settings, replace=replace,
         )
         return _public(row)
+
+    def _verify_source(self, url: str, settings: dict) -> None:
+        from .. import __version__
+        from .client import OAIClient
+        from .transport import RetryPolicy, Transport, user_agent
+
+        agent = user_agent(__version__, self.setting("base_url"), self.setting("admin_email"))
+        transport = Transport(url, agent=agent, retry=RetryPolicy.from_settings(settings))
+        try:
+            OAIClient(transport).identify_partner()
+        except HarvestError as exc:
+            raise HarvestError(
+                f"not registered: {exc} (to register it anyway, unverified: --no-verify)",
+                code=exc.code,
+            ) from exc
+        finally:
+            transport.close()
+        settings["verified"] = True
 
     def sources(self) -> list[dict]:
         """The registered partner sources with their settings, saved position and record count."""
@@ -132,7 +159,7 @@ class HarvestMixin:
         >>> report = repo.harvest("https://partner.example/oai", set_specs=["oer"])  # doctest: +SKIP
         >>> print(report.summary())                                                   # doctest: +SKIP
         """
-        row = self._source_for(
+        row, created = self._source_for(
             url_or_source_name, metadata_prefix=metadata_prefix, set_specs=set_specs, name=source, delay=delay,
             retries=retries, timeout=timeout, backoff=backoff, on_missing_license=on_missing_license,
         )
@@ -151,8 +178,26 @@ class HarvestMixin:
                 job.run()
             except HarvestError as exc:
                 exc.report = report  # type: ignore[attr-defined]
-                raise
+                if not (created and not job.transport.answered):
+                    raise
+                # A URL that never answered is most likely mistyped: keep no source for it.
+                from ..store import harvest as sql
+
+                sql.delete_source(self.store, row["name"])
+                job.report.error = f"{exc}; {row['url']} was not registered as a source"
+                unregistered = HarvestError(job.report.error, code=exc.code)
+                unregistered.report = report  # type: ignore[attr-defined]
+                raise unregistered from exc
+            finally:
+                if job.transport.answered and not row["settings"].get("verified", True):
+                    self._mark_verified(row)
         return report
+
+    def _mark_verified(self, row: dict) -> None:
+        from ..store import harvest as sql
+
+        sql.put_source(self.store, row["name"], row["url"], metadata_prefix=row["metadata_prefix"],
+                       set_specs=row["set_specs"], settings={**row["settings"], "verified": True}, replace=True)
 
     def harvest_all(
         self,
@@ -215,7 +260,8 @@ class HarvestMixin:
         return self.store.claim(f"harvest:{name}")
 
     def _source_for(self, target: str, *, metadata_prefix: str | None, set_specs: Sequence[str], name: str | None,
-                    **options: Any) -> dict:
+                    **options: Any) -> tuple[dict, bool]:
+        """The source to harvest for a name or URL, and whether it was registered just now."""
         from ..store import harvest as sql
 
         target = (target or "").strip()
@@ -239,7 +285,7 @@ class HarvestMixin:
                 taken = {r["name"] for r in rows}
                 new_name = name or _name_for(url, taken)
                 self.add_source(new_name, url, metadata_prefix=metadata_prefix, set_specs=specs, **chosen)
-                return sql.get_source(self.store, new_name)  # type: ignore[return-value]
+                return sql.get_source(self.store, new_name), True  # type: ignore[return-value]
         changes = (metadata_prefix and metadata_prefix != existing["metadata_prefix"]) or (
             specs and specs != existing["set_specs"]
         ) or any(existing["settings"].get(k) != v for k, v in chosen.items())
@@ -251,8 +297,8 @@ class HarvestMixin:
                 delay=settings.get("delay"), retries=settings.get("retries"), timeout=settings.get("timeout"),
                 backoff=settings.get("backoff"), on_missing_license=settings.get("on_missing_license", "keep"),
             )
-            return sql.get_source(self.store, existing["name"])  # type: ignore[return-value]
-        return existing
+            return sql.get_source(self.store, existing["name"]), False  # type: ignore[return-value]
+        return existing, False
 
     # -- provenance -----------------------------------------------------------------
 
@@ -287,12 +333,15 @@ def _provenance(row: dict) -> HarvestProvenance:
 def _public(row: dict) -> dict:
     state = row.get("state") or {}
     running = state.get("running") or {}
+    settings = dict(row["settings"])
     out = {
         "name": row["name"],
         "url": row["url"],
         "metadataPrefix": row["metadata_prefix"],
         "sets": list(row["set_specs"]),
-        "settings": dict(row["settings"]),
+        "settings": settings,
+        # sources registered before verification existed carry no flag: they were harvested
+        "verified": bool(settings.pop("verified", True)) or bool(state.get("last_complete") or running),
         "added": row["added"],
         "lastFrom": state.get("last_from"),
         "lastComplete": state.get("last_complete"),
