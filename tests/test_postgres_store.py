@@ -184,3 +184,17 @@ def test_a_claim_keeps_others_off_until_released_or_its_holder_dies(data_dir, ba
     assert after
     repo.close()
     other.close()
+
+
+def test_catalogues_in_two_schemas_of_one_database_never_share_a_claim():
+    from pg import drop_schema, new_schema
+
+    base = require_server()
+    (one, one_url), (two, two_url) = new_schema(base), new_schema(base)
+    try:
+        with Repository(db_url=one_url) as a, Repository(db_url=two_url) as b:
+            with a.store.claim("harvest:partner") as first, b.store.claim("harvest:partner") as second:
+                assert first and second
+    finally:
+        drop_schema(base, one)
+        drop_schema(base, two)
