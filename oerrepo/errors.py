@@ -51,6 +51,10 @@ class SearchError(OerRepoError):
     """A search query or the full-text index failed."""
 
 
+class SearchUnavailable(SearchError):
+    """The search index is being rebuilt; searching works again when it is done."""
+
+
 class HarvestError(OerRepoError):
     """Harvesting a partner repository failed.
 

@@ -21,19 +21,34 @@ from __future__ import annotations
 import gzip
 import html
 import json
+import os
 import re
+import shutil
 import sys
 import tempfile
+import threading
 import traceback
-from collections.abc import Callable, Iterable
-from typing import Any
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 from urllib.parse import parse_qsl
 
-from .errors import ExportError, OerRepoError, SearchError
+from .errors import BadResumptionToken, ExportError, OerRepoError, SearchError, SearchUnavailable
 
 __all__ = ["WebApp"]
 
 MAX_BODY = 64 * 1024  # an OAI-PMH POST is a few arguments; anything larger is refused
+# What waitress is told (``serve``): a larger body is refused with 413 as soon as its
+# Content-Length is read, before any of it is buffered.
+SERVER_OPTIONS = {"max_request_body_size": MAX_BODY}
+# Sent with every response; pages that need more (the site's) set their own policy.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy",
+     "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+)
+_DUMPS_KEPT = 8  # dumps (format, set, since) kept on disk until the catalogue changes
 _GZIP_MIN = 512
 _EXT = re.compile(r"^(?P<id>.+)\.(?P<ext>[A-Za-z0-9]{1,8})$")
 _COMPRESSIBLE = ("text/", "application/xml", "application/json", "application/ld+json", "application/rdf+xml",
@@ -41,21 +56,27 @@ _COMPRESSIBLE = ("text/", "application/xml", "application/json", "application/ld
 
 
 class _BadRequest(Exception):
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, token: bool = False):
         self.message = message
+        self.token = token  # what made it bad is an (oversized) resumptionToken
 
 
 class WebApp:
     """The WSGI application of one repository (``Repository.wsgi_app()`` makes it)."""
 
+    server_options = SERVER_OPTIONS  # for the server that runs it (``Repository.serve``)
+
     def __init__(self, repo: Any, *, base_url: str | None = None):
         self.repo = repo
         self.base_url = base_url.rstrip("/") if base_url else None
+        self._dumps = _DumpCache(_DUMPS_KEPT)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        start_response = _secured(start_response)
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = _path(environ)
+        path = environ.get("PATH_INFO") or "/"
         try:
+            path = _path(environ)
             if path in ("/oai", "/oai/"):
                 status, headers, body = self._oai(environ, method)
             elif method not in ("GET", "HEAD"):
@@ -70,14 +91,17 @@ class WebApp:
             elif path == "/catalog" or path.startswith("/catalog."):
                 ext = path[len("/catalog."):] if path.startswith("/catalog.") else None
                 status, headers, body = self._catalog(environ, ext)
-            elif path.startswith("/export.") and method == "GET":
-                return self._export(environ, start_response, path[len("/export."):])
+            elif path.startswith("/export."):
+                return self._export(environ, start_response, path[len("/export."):], head=method == "HEAD")
             elif path == "/schemas/oerrepo-record.xsd":
                 status, headers, body = self._record_schema()
             elif path == "/search":
                 status, headers, body = self._search(environ)
             else:
                 status, headers, body = _page(404, "Not found", f"Nothing is served at {path}.")
+        except _BadRequest as exc:
+            status, headers, body = (_json(400, {"error": exc.message}) if path == "/search"
+                                     else _page(400, "Bad request", exc.message))
         except OerRepoError as exc:
             status, headers, body = _page(500, "Repository error", str(exc))
         except Exception:  # noqa: BLE001 - a server must answer, and log, whatever happens
@@ -95,12 +119,13 @@ class WebApp:
             status, headers, body = _page(405, "Method not allowed", "OAI-PMH requests use GET or POST.")
             headers.append(("Allow", "GET, HEAD, POST"))
             return status, headers, body
-        problem = None
+        problem: str | OerRepoError | None = None
         try:
             pairs = _form(environ) if method == "POST" else _query(environ.get("QUERY_STRING", ""))
         except _BadRequest as exc:
-            # Still an OAI-PMH answer: the harvester gets a badArgument it can read.
-            pairs, problem = [], exc.message
+            # Still an OAI-PMH answer: the harvester gets an error it can read (badArgument,
+            # or badResumptionToken when what was too long is a token).
+            pairs, problem = [], (BadResumptionToken(exc.message) if exc.token else exc.message)
         body = self.repo.oai_response(pairs, base_url=self._served_url(environ), bad_request=problem)
         return 200, [("Content-Type", "text/xml; charset=utf-8"), ("Cache-Control", "no-store")], body
 
@@ -184,7 +209,7 @@ class WebApp:
         return status, [("Content-Type", content_type), ("Vary", "Accept")], body
 
 
-    def _export(self, environ: dict, start_response: Callable, ext: str) -> Iterable[bytes]:
+    def _export(self, environ: dict, start_response: Callable, ext: str, *, head: bool = False) -> Iterable[bytes]:
         from .linked.serialize import FORMATS
 
         by_ext = {extension: (name, media) for name, (media, extension) in FORMATS.items()}
@@ -194,22 +219,25 @@ class WebApp:
         else:
             args = dict(_query(environ.get("QUERY_STRING", "")))
             fmt, media = by_ext[ext]
-            spool = tempfile.TemporaryFile()
+            set_spec, since = args.get("set") or None, args.get("since") or None
+            # A dump is rebuilt only when the catalogue (or the base URL its links use) changed.
+            version = (self.repo.store.last_seq(), self.repo.base_url)
             try:
-                self.repo.export(fmt, spool, set_spec=args.get("set") or None, since=args.get("since") or None)
+                dump, size = self._dumps.open((fmt, set_spec, since), version, lambda out: self.repo.export(
+                    fmt, out, set_spec=set_spec, since=since))
             except ExportError as exc:
-                spool.close()
                 status, headers, body = _page(400, "Bad request", str(exc))
             else:
-                size = spool.tell()
-                spool.seek(0)
                 start_response("200 OK", [("Content-Type", media), ("Content-Length", str(size)),
                                           ("Content-Disposition", f'inline; filename="catalogue.{ext}"')])
+                if head:
+                    dump.close()
+                    return [b""]
                 wrapper = environ.get("wsgi.file_wrapper")
-                return wrapper(spool, 1 << 16) if wrapper else iter(lambda: spool.read(1 << 16), b"")
+                return wrapper(dump, 1 << 16) if wrapper else _chunks(dump)
         headers.append(("Content-Length", str(len(body))))
         start_response(_STATUS.get(status, f"{status} Error"), headers)
-        return [body]
+        return [b""] if head else [body]
 
     def _search(self, environ: dict) -> tuple[int, list, bytes]:
         args: dict[str, list[str]] = {}
@@ -230,6 +258,9 @@ class WebApp:
                 page_size=max(page_size, 1),
                 **filters,
             )
+        except SearchUnavailable as exc:
+            status, headers, body = _json(503, {"error": str(exc)})
+            return status, headers + [("Retry-After", "5")], body
         except SearchError as exc:
             return _json(400, {"error": str(exc)})
         return _json(200, result.to_dict())
@@ -240,6 +271,78 @@ def _json(status: int, payload: Any) -> tuple[int, list, bytes]:
     return status, [("Content-Type", "application/json; charset=utf-8")], body
 
 
+def _chunks(dump: IO[bytes]) -> Iterator[bytes]:
+    with dump:
+        yield from iter(lambda: dump.read(1 << 16), b"")
+
+
+class _DumpCache:
+    """Dumps already written, kept on disk per (format, set, since) until the catalogue changes.
+
+    Anonymous requests for the same dump then cost a file read, not a serialisation of
+    the whole catalogue; one request writes a missing dump while the others wait for it.
+    Each reader gets its own open file, so a dump replaced meanwhile (unlinked) is still
+    read whole.
+    """
+
+    def __init__(self, kept: int):
+        self.kept = kept
+        self._folder = tempfile.mkdtemp(prefix="oerrepo-dumps-")
+        self._entries: OrderedDict[tuple, tuple[Any, str, int]] = OrderedDict()  # key -> (version, path, size)
+        self._lock = threading.Lock()
+        self._writing: dict[tuple, threading.Lock] = {}
+        weakref.finalize(self, shutil.rmtree, self._folder, True)
+
+    def open(self, key: tuple, version: Any, write: Callable[[IO[bytes]], Any]) -> tuple[IO[bytes], int]:
+        """An open file holding the dump ``key`` at ``version`` (written by ``write(file)`` when missing), and its size."""
+        found = self._open_current(key, version)
+        if found:
+            return found
+        with self._lock:
+            writing = self._writing.setdefault(key, threading.Lock())
+        with writing:
+            found = self._open_current(key, version)  # written by another request meanwhile
+            if found:
+                return found
+            fd, path = tempfile.mkstemp(dir=self._folder)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    write(out)
+                    size = out.tell()
+            except BaseException:
+                os.unlink(path)
+                raise
+            with self._lock:
+                stale = [self._entries.pop(key, None)]
+                self._entries[key] = (version, path, size)
+                while len(self._entries) > self.kept:
+                    stale.append(self._entries.popitem(last=False)[1])
+                dump = open(path, "rb")  # noqa: SIM115 - the response closes it
+            for entry in stale:
+                if entry is not None:
+                    os.unlink(entry[1])
+            return dump, size
+
+    def _open_current(self, key: tuple, version: Any) -> tuple[IO[bytes], int] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return open(entry[1], "rb"), entry[2]  # noqa: SIM115 - the response closes it
+
+
+def _secured(start_response: Callable) -> Callable:
+    """``start_response`` adding the security headers a response does not set itself."""
+
+    def start(status: str, headers: list, exc_info: Any = None):
+        present = {name.lower() for name, _ in headers}
+        headers = list(headers) + [(k, v) for k, v in SECURITY_HEADERS if k.lower() not in present]
+        return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+    return start
+
+
 # --------------------------------------------------------------------------- request parsing
 
 
@@ -248,12 +351,18 @@ def _path(environ: dict) -> str:
     try:  # WSGI hands the path over as latin-1; the URL meant UTF-8
         return raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
-        return raw
+        # Never guess (as Latin-1, '%ff' would be looked up as 'ÿ'): the URL is wrong.
+        raise _BadRequest("the path is not UTF-8 text once its %-escapes are decoded; "
+                          "percent-encode the UTF-8 bytes of each character") from None
+
+
+_MAX_QUERY = 16 * 1024
 
 
 def _query(qs: str) -> list[tuple[str, str]]:
-    if len(qs) > 16 * 1024:
-        raise _BadRequest(f"the request is {len(qs)} characters long; no OAI-PMH request needs that many")
+    if len(qs) > _MAX_QUERY:
+        raise _BadRequest(f"the request is {len(qs)} characters long; no request here needs that many",
+                          token="resumptionToken=" in qs[:_MAX_QUERY])
     try:
         text = qs.encode("latin-1").decode("utf-8")
         return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
@@ -270,7 +379,10 @@ def _form(environ: dict) -> list[tuple[str, str]]:
     except ValueError:
         length = 0
     if length > MAX_BODY:
-        raise _BadRequest(f"the request body is {length} bytes long; no OAI-PMH request needs that many")
+        # Read no more than the limit: enough to see whether a resumptionToken is what is too long.
+        head = environ["wsgi.input"].read(MAX_BODY)
+        raise _BadRequest(f"the request body is {length} bytes long; no OAI-PMH request needs that many",
+                          token=b"resumptionToken=" in head)
     body = environ["wsgi.input"].read(length) if length > 0 else b""
     return _query(body.decode("latin-1"))
 
@@ -279,7 +391,7 @@ def _form(environ: dict) -> list[tuple[str, str]]:
 
 _STATUS = {200: "200 OK", 404: "404 Not Found", 405: "405 Method Not Allowed", 406: "406 Not Acceptable",
            410: "410 Gone", 415: "415 Unsupported Media Type", 500: "500 Internal Server Error",
-           303: "303 See Other", 400: "400 Bad Request"}
+           303: "303 See Other", 400: "400 Bad Request", 503: "503 Service Unavailable"}
 
 
 def _page(status: int, title: str, message: str) -> tuple[int, list, bytes]:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from ..errors import SearchError
+from ..errors import SearchError, SearchUnavailable
 from ..model import Resource
 from .backend import FACETS, IndexEntry, SearchBackend, SearchRequest, SearchResult
 from .document import document_for
@@ -94,7 +94,8 @@ class SearchMixin:
         )
         backend = self._index_backend()
         # Pick up what other processes committed but could not index yet; never wait for a writer.
-        self._catch_up_index(wait=False)
+        # While serving, a missing or outdated index is rebuilt beside the requests, never in one.
+        self._catch_up_index(wait=False, rebuild=not self.__dict__.get("_serving"))
         return backend.search(request)
 
     def reindex(self, *, progress: Callable[[int], None] | None = None) -> int:
@@ -161,14 +162,36 @@ class SearchMixin:
                 yield IndexEntry(rev.seq, rev.resource_id, documents.get(rev.seq))
             seq = revisions[-1].seq
 
-    def _catch_up_index(self, *, wait: bool) -> None:
+    def _catch_up_index(self, *, wait: bool, rebuild: bool = True) -> None:
         backend = self._backend()
         if backend.needs_rebuild():
+            if not rebuild:
+                self._reindex_aside()
+                raise SearchUnavailable(
+                    "the search index is being rebuilt (it was missing or outdated); search again in a moment"
+                )
             self.reindex()
             return
         if backend.last_seq() >= self.store.last_seq():
             return
         backend.apply(self._index_entries, wait=wait)
+
+    def _reindex_aside(self) -> None:
+        """Rebuild the index in a thread of its own, unless one is rebuilding it already."""
+        with self.__dict__.setdefault("_reindex_lock", threading.Lock()):
+            running = self.__dict__.get("_reindex_thread")
+            if running is not None and running.is_alive():
+                return
+
+            def rebuild() -> None:
+                try:
+                    self.reindex()
+                except Exception:  # noqa: BLE001 - logged; the next search starts another attempt
+                    log.exception("rebuilding the search index failed")
+
+            thread = threading.Thread(target=rebuild, name="oerrepo-reindex", daemon=True)
+            self.__dict__["_reindex_thread"] = thread
+            thread.start()
 
     def _feature_open(self) -> None:
         # A process that died after its store commit left changes unindexed: apply them now.

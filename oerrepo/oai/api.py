@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..errors import OAIError
 from ..settings import read_bool, read_int
 from . import identity
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
@@ -99,14 +100,15 @@ class FeedMixin:
                     read_ahead=read_ahead)
 
     def oai_response(
-        self, arguments: Arguments, *, base_url: str | None = None, bad_request: str | None = None
+        self, arguments: Arguments, *, base_url: str | None = None, bad_request: str | OAIError | None = None
     ) -> bytes:
         """The OAI-PMH response (XML bytes) to a request given as its arguments.
 
         Protocol errors are answered inside the XML, never raised. Arguments may be a
         mapping (a list value means a repeated argument) or (name, value) pairs.
         ``bad_request`` names a fault found before the arguments could be read (an
-        undecodable query, a wrong POST body); it is answered as badArgument.
+        undecodable query, a wrong POST body); it is answered as badArgument, or as the
+        given OAIError (an oversized token is a badResumptionToken).
 
         >>> xml = repo.oai_response({"verb": "GetRecord", "identifier": repo.oai_identifier("bee-hotels"),
         ...                          "metadataPrefix": "oai_dc"})   # doctest: +SKIP
@@ -155,6 +157,7 @@ class FeedMixin:
 
         self.store  # open (and upgrade) the store before serving threads share it
         self._feed_secret()
+        self.__dict__["_serving"] = True  # searches in requests never rebuild the index themselves
         return WebApp(self, base_url=base_url)
 
     def serve(
@@ -175,7 +178,10 @@ class FeedMixin:
 
         app = self.wsgi_app()
         try:
-            server = waitress.create_server(app, host=host, port=port, threads=threads, ident="oerrepo")
+            # The app's own limits (request body size) are given to the server, which then
+            # refuses what is too large before buffering it.
+            server = waitress.create_server(app, host=host, port=port, threads=threads, ident="oerrepo",
+                                            **getattr(app, "server_options", {}))
         except OSError as exc:
             raise OerRepoError(
                 f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port or --host"

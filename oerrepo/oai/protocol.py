@@ -210,13 +210,15 @@ class Feed:
 
     # -- entry point --------------------------------------------------------------
 
-    def respond(self, pairs: Sequence[tuple[str, str]], *, bad_request: str | None = None) -> bytes:
+    def respond(self, pairs: Sequence[tuple[str, str]], *, bad_request: str | OAIError | None = None) -> bytes:
         """The complete XML response to one request, given its arguments in order (repeats kept)."""
         w = Writer()
         w.raw(_ENVELOPE_START)
         w.leaf("responseDate", _now())
         args: dict[str, str] = {}
         try:
+            if isinstance(bad_request, OAIError):
+                raise bad_request
             if bad_request:
                 raise BadArgument(bad_request)
             args = _arguments(pairs)
