@@ -3,14 +3,16 @@
 Routes:
 
 - ``GET|POST /oai`` — OAI-PMH 2.0 (POST as ``application/x-www-form-urlencoded``);
-- ``GET /`` — a small HTML page naming the repository, its counts and links;
+- ``GET /`` — the site's home page (:mod:`oerrepo.web`);
 - ``GET /health`` — JSON for monitoring;
 - ``GET /resources/<id>[.<ext>]`` and ``GET /catalog[.<ext>]`` — linked data, negotiated
   on ``Accept`` by the repository (404 when the repository offers none);
 - ``GET /export.<ext>[?set=SPEC&since=DATE]`` — the catalogue dumps the DCAT catalogue
   advertises, streamed from a temporary file so memory stays flat;
 - ``GET /search?q=...`` — full-text search as JSON (the filters of ``Repository.search``);
-- ``GET /schemas/oerrepo-record.xsd`` — the XML Schema of the feed's full-record format.
+- ``GET /schemas/oerrepo-record.xsd`` — the XML Schema of the feed's full-record format;
+- the site for people (:mod:`oerrepo.web`): ``/``, and ``/search`` and ``/resources/<id>`` for
+  clients that prefer HTML, plus its own pages (``/combine``, ``/partners``, ``/embed``, ...).
 
 Responses are gzip-compressed when the client accepts it. Only :class:`Repository`
 methods are called here.
@@ -70,6 +72,16 @@ class WebApp:
         self.repo = repo
         self.base_url = base_url.rstrip("/") if base_url else None
         self._dumps = _DumpCache(_DUMPS_KEPT)
+        self._site = None
+
+    @property
+    def site(self):
+        """The site for people (built on first use: the machine routes need none of it)."""
+        if self._site is None:
+            from .web import Site
+
+            self._site = Site(self.repo, base_url=self._base_url)
+        return self._site
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         start_response = _secured(start_response)
@@ -83,7 +95,7 @@ class WebApp:
                 status, headers, body = _page(405, "Method not allowed", "Only GET and HEAD are served here.")
                 headers.append(("Allow", "GET, HEAD"))
             elif path == "/":
-                status, headers, body = self._home(environ)
+                status, headers, body = self.site.route(environ, path)
             elif path == "/health":
                 status, headers, body = self._health()
             elif path.startswith("/resources/") and len(path) > len("/resources/"):
@@ -96,9 +108,14 @@ class WebApp:
             elif path == "/schemas/oerrepo-record.xsd":
                 status, headers, body = self._record_schema()
             elif path == "/search":
-                status, headers, body = self._search(environ)
+                if _wants_html(environ):
+                    status, headers, body = self.site.results_page(environ, path)
+                else:
+                    status, headers, body = self._search(environ)
+            elif (page := self.site.route(environ, path)) is not None:
+                status, headers, body = page
             else:
-                status, headers, body = _page(404, "Not found", f"Nothing is served at {path}.")
+                status, headers, body = self.site.not_found_page(environ, path)
         except _BadRequest as exc:
             status, headers, body = (_json(400, {"error": exc.message}) if path == "/search"
                                      else _page(400, "Bad request", exc.message))
@@ -148,40 +165,6 @@ class WebApp:
 
     # -- pages -----------------------------------------------------------------------
 
-    def _home(self, environ: dict) -> tuple[int, list, bytes]:
-        repo = self.repo
-        name = repo.setting("repository_name") or "oerrepo OER repository"
-        total = repo.count()
-        sets = repo.sets()
-        base = self._base_url(environ)
-        oai = f"{base}/oai"
-        links = [
-            (f"{oai}?verb=Identify", "OAI-PMH: Identify"),
-            (f"{oai}?verb=ListSets", "OAI-PMH: sets"),
-            (f"{oai}?verb=ListRecords&metadataPrefix=oai_dc", "OAI-PMH: records in Dublin Core"),
-            (f"{oai}?verb=ListRecords&metadataPrefix=lom", "OAI-PMH: records in IEEE LOM"),
-            (f"{base}/catalog", "Linked data: the catalogue (DCAT)"),
-            (f"{base}/export.ttl", "Linked data: the whole catalogue in Turtle"),
-            (f"{base}/search?q=energy", "Search (JSON)"),
-            (f"{base}/health", "Health"),
-        ]
-        items = "".join(f'<li><a href="{html.escape(u)}">{html.escape(t)}</a></li>' for u, t in links)
-        coll = "".join(
-            f"<li>{html.escape(s['name'])} <code>{html.escape(s['spec'])}</code>: {s['count']}</li>" for s in sets
-        )
-        body = (
-            f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(name)}</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:46em;margin:2em auto;padding:0 1em}"
-            "code{background:#f3f3f3;padding:0 .2em}</style></head><body>"
-            f"<h1>{html.escape(name)}</h1>"
-            f"<p>{total} open educational resources in {len(sets)} collections.</p>"
-            f"<p>OAI-PMH base URL: <code>{html.escape(oai)}</code></p>"
-            f"<ul>{items}</ul>"
-            + (f"<h2>Collections</h2><ul>{coll}</ul>" if coll else "")
-            + "</body></html>"
-        )
-        return 200, [("Content-Type", "text/html; charset=utf-8")], body.encode("utf-8")
-
     def _health(self) -> tuple[int, list, bytes]:
         repo = self.repo
         payload = {"status": "ok", "resources": repo.count(), "lastChange": repo.store.last_seq()}
@@ -198,6 +181,8 @@ class WebApp:
             m = _EXT.match(rest)
             if m:
                 resource_id, ext = m.group("id"), m.group("ext")
+        if (ext is None and _wants_html(environ)) or (ext or "").lower() in ("html", "htm"):
+            return self.site.resource_page(environ, "/resources/" + rest, resource_id)
         status, content_type, body = negotiate(resource_id, environ.get("HTTP_ACCEPT", ""), ext)
         return status, [("Content-Type", content_type), ("Vary", "Accept")], body
 
@@ -264,6 +249,12 @@ class WebApp:
         except SearchError as exc:
             return _json(400, {"error": str(exc)})
         return _json(200, result.to_dict())
+
+
+def _wants_html(environ: dict) -> bool:
+    from .web import wants_html
+
+    return wants_html(environ.get("HTTP_ACCEPT"))
 
 
 def _json(status: int, payload: Any) -> tuple[int, list, bytes]:
