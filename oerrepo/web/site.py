@@ -34,6 +34,7 @@ from . import i18n
 from .present import (
     FACET_TITLES,
     LOCAL_SOURCE,
+    N_,
     explain_license,
     facet_label,
     safe_snippet,
@@ -472,41 +473,41 @@ class Site:
             return [(facet_label(param, uri, lang), req.href("/search", [(param, url_value(param, uri))]))
                     for uri in data.get(prop, [])]
 
-        for title, param, prop in (("Sustainable Development Goals", "sdg", "sdg"),
-                                   ("Resource type", "type", "learningResourceType"),
-                                   ("Educational level", "level", "educationalLevel"),
-                                   ("Audience", "audience", "audience")):
+        for title, param, prop in ((N_("Sustainable Development Goals"), "sdg", "sdg"),
+                                   (N_("Resource type"), "type", "learningResourceType"),
+                                   (N_("Educational level"), "level", "educationalLevel"),
+                                   (N_("Audience"), "audience", "audience")):
             if data.get(prop):
                 facts.append((title, concepts(param, prop)))
         if data.get("inLanguage"):
-            facts.append(("Languages", [(i18n.language_name(c, lang), req.href("/search", [("language", c)]))
+            facts.append((N_("Languages"), [(i18n.language_name(c, lang), req.href("/search", [("language", c)]))
                                         for c in data["inLanguage"]]))
         if data.get("typicalAgeRange"):
-            facts.append(("Ages", [(data["typicalAgeRange"], None)]))
+            facts.append((N_("Ages"), [(data["typicalAgeRange"], None)]))
         if data.get("about"):
             subjects = []
             for s in data["about"]:
                 labels = s.get("prefLabel") or {}
                 text = labels.get(lang) or labels.get("en") or next(iter(labels.values()), s.get("id", ""))
                 subjects.append((text, _http(s.get("id"))))
-            facts.append(("Subjects", subjects))
+            facts.append((N_("Subjects"), subjects))
         if data.get("keywords"):
-            facts.append(("Keywords", [(k, req.href("/search", [("q", f'"{k}"')])) for k in data["keywords"]]))
-        for title, prop in (("Authors", "creator"), ("Contributors", "contributor"), ("Publisher", "publisher"),
-                            ("Funder", "funder")):
+            facts.append((N_("Keywords"), [(k, req.href("/search", [("q", f'"{k}"')])) for k in data["keywords"]]))
+        for title, prop in ((N_("Authors"), "creator"), (N_("Contributors"), "contributor"), (N_("Publisher"), "publisher"),
+                            (N_("Funder"), "funder")):
             if data.get(prop):
                 facts.append((title, [(_agent_text(a), _http(a.get("id")) or _http(a.get("url"))) for a in data[prop]]))
-        for title, prop in (("Published", "datePublished"), ("Last changed", "dateModified")):
+        for title, prop in ((N_("Published"), "datePublished"), (N_("Last changed"), "dateModified")):
             if data.get(prop):
                 facts.append((title, [(data[prop], None)]))
         if data.get("conditionsOfAccess"):
-            facts.append(("Access", [(_concept_label("conditionsOfAccess", u, lang), None)
+            facts.append((N_("Access"), [(_concept_label("conditionsOfAccess", u, lang), None)
                                      for u in data["conditionsOfAccess"]]))
         return facts
 
     def _relations(self, req: Request, data: dict) -> list[dict]:
         out = []
-        for title, prop in (("Based on", "isBasedOn"), ("Part of", "isPartOf"), ("Has part", "hasPart")):
+        for title, prop in ((N_("Based on"), "isBasedOn"), (N_("Part of"), "isPartOf"), (N_("Has part"), "hasPart")):
             for rel in data.get(prop, []):
                 ident = rel["id"]
                 local = ident if ident in self.repo else ident.rstrip("/").rsplit("/", 1)[-1]
@@ -561,8 +562,6 @@ def _goal_number(uri: str) -> int:
 
 
 def _sort_options() -> list[tuple[str, str]]:
-    from .present import N_
-
     return [("relevance", N_("Relevance")), ("date", N_("Newest first")), ("name", N_("Title A–Z"))]
 
 
