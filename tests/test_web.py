@@ -334,3 +334,48 @@ def test_static_files_are_served_from_the_package(site):
         reply = requests.get(urljoin(base, href), timeout=30)
         assert reply.status_code == 200 and "immutable" in reply.headers["Cache-Control"]
     assert requests.get(f"{base}/static/../wsgi.py", timeout=30).status_code == 404
+
+
+# -- translations ----------------------------------------------------------------------------
+
+
+def test_every_language_translates_every_message_with_its_placeholders():
+    from importlib.resources import files
+
+    from babel.messages.pofile import read_po
+
+    from oerrepo.web.i18n import DEFAULT, LANGUAGES
+
+    locales = files("oerrepo.web").joinpath("locales")
+    with locales.joinpath("messages.pot").open("rb") as f:
+        template = [m.id for m in read_po(f) if m.id]
+    placeholders = re.compile(r"%\(\w+\)s")
+    for lang in LANGUAGES:
+        if lang == DEFAULT:
+            continue
+        with locales.joinpath(lang, "LC_MESSAGES", "messages.po").open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        for msgid in template:
+            message = catalog.get(msgid)
+            assert message is not None and not message.fuzzy, (lang, msgid)
+            forms = message.string if isinstance(message.string, tuple) else (message.string,)
+            source = msgid[-1] if isinstance(msgid, tuple) else msgid
+            for form in forms:
+                assert form.strip(), (lang, msgid)
+                assert sorted(placeholders.findall(form)) == sorted(placeholders.findall(source)), (lang, msgid, form)
+
+
+def test_the_message_template_holds_every_message_the_site_uses():
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    web = Path(__file__).resolve().parents[1] / "oerrepo" / "web"
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    used = {m[2] for m in extract_from_dir(str(web), method_map, options, keywords=keywords)}
+    with (web / "locales" / "messages.pot").open("rb") as f:
+        known = {m.id for m in read_po(f) if m.id}
+    assert used <= known, sorted(map(str, used - known))
