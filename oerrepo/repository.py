@@ -237,12 +237,16 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
             raise InvalidResource(
                 f"the record's id {record['id']!r} differs from {resource_id!r}; ids cannot be changed"
             )
-        if merge:
-            current = self.get(resource_id).data
-            record = merge_records(current, {k: v for k, v in record.items() if k != "id"})
+        changes = {k: v for k, v in record.items() if k != "id"}
         record["id"] = resource_id
-        data = self.normalize(record)
+        if not merge:
+            data = self.normalize(record)
         with self.store.transaction() as conn:
+            if merge:
+                # Read under the write lock: a merge running at the same time is applied
+                # before or after this one, never lost.
+                current = self.store.get(resource_id, conn=conn).data
+                data = self.normalize({**merge_records(current, changes), "id": resource_id})
             stored = self.store.replace(conn, data, origin)
         if stored is None:
             return self.get(resource_id)

@@ -2,7 +2,8 @@
 
 ``scripts/ci-postgres.sh`` starts a throwaway server and exports its URL in
 ``OERREPO_TEST_PG_URL``; without it (a laptop with no PostgreSQL) the PostgreSQL variants
-of the tests skip with the reason. Each test gets a schema of its own in that database
+of the tests skip with the reason. When the URL is set but the server cannot be used, they
+fail: a run that was given a server must not pass without testing on it. Each test gets a schema of its own in that database
 (``search_path`` set in the URL), dropped afterwards, so tests never see each other's rows
 and need no CREATEDB privilege.
 """
@@ -66,9 +67,11 @@ def server() -> tuple[str | None, str]:
 
 
 def require_server() -> str:
-    """The base URL, or skip the test with the reason."""
+    """The base URL; skip the test (no server given) or fail it (a server given but unusable)."""
     url, why = server()
     if url is None:
+        if os.environ.get(ENV):
+            pytest.fail(f"{why} (unset {ENV} to run without PostgreSQL)", pytrace=False)
         pytest.skip(why)
     return url
 

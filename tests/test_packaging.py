@@ -79,3 +79,43 @@ def test_the_installed_command_runs_the_main_job(installed):
     assert len(json.loads(listed.stdout)) >= 40
     bad = _run(bindir, cwd, "show", "no-such-id")
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ") and "Traceback" not in bad.stderr
+
+
+# The release of url-normalize in which each name oerrepo imports first appeared (read
+# from the published wheels). harvesters/dedup.py runs its steps one by one, so the
+# declared lower bound must be at least the newest of them, or a fresh install that
+# resolves the bound fails on import.
+_URL_NORMALIZE_SINCE = {
+    **{f"{module}.{name}": "2.0.0" for module, names in {
+        "generic_url_cleanup": ["generic_url_cleanup"], "normalize_fragment": ["normalize_fragment"],
+        "normalize_host": ["normalize_host"], "normalize_path": ["normalize_path"],
+        "normalize_port": ["normalize_port"], "normalize_query": ["normalize_query"],
+        "normalize_scheme": ["DEFAULT_SCHEME", "normalize_scheme"], "normalize_userinfo": ["normalize_userinfo"],
+        "provide_url_scheme": ["provide_url_scheme"], "tools": ["deconstruct_url", "reconstruct_url"],
+        "url_normalize": ["url_normalize"],
+    }.items() for name in names},
+    "tools.cleanup_url_input": "3.0.1",
+}
+
+
+def test_the_declared_url_normalize_bound_provides_every_name_the_code_imports():
+    import ast
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    imported = set()
+    for path in (ROOT / "oerrepo").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("url_normalize"):
+                module = node.module.partition(".")[2] or "url_normalize"
+                imported |= {f"{module}.{alias.name}" for alias in node.names}
+    assert imported, "no url_normalize import found: drop the dependency or this test"
+    unknown = imported - set(_URL_NORMALIZE_SINCE)
+    assert not unknown, f"say in _URL_NORMALIZE_SINCE which release first has {sorted(unknown)}"
+    needed = max(Version(_URL_NORMALIZE_SINCE[name]) for name in imported)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    spec = next(Requirement(d) for d in project["dependencies"] if Requirement(d).name == "url-normalize").specifier
+    lower = max((Version(s.version) for s in spec if s.operator in (">=", "==", "~=")), default=None)
+    assert lower is not None and lower >= needed, f"url-normalize{spec} allows releases before {needed}"

@@ -176,11 +176,14 @@ class Feed:
         records_key = ("records", settings.namespace, settings.base_url, settings.sets_enabled, page_size)
         records = self._cache.get(records_key)
         if records is None:
-            for key in [k for k in self._cache if isinstance(k, tuple) and k[0] == "records"]:
-                stale = self._cache.pop(key, None)
-                if stale is not None:
-                    stale[1].close()
-            records = self._cache.setdefault(records_key, (RecordCache(), ReadAhead()))
+            # Feeds of other threads look up and replace entries meanwhile: the shared map is
+            # walked and changed only under its lock (the lock itself is set once, atomically).
+            with self._cache.setdefault("lock", threading.Lock()):
+                records = self._cache.get(records_key)
+                if records is None:
+                    for key in [k for k in self._cache if isinstance(k, tuple) and k[0] == "records"]:
+                        self._cache.pop(key)[1].close()
+                    records = self._cache[records_key] = (RecordCache(), ReadAhead())
         self._records: RecordCache = records[0]
         self._ahead: ReadAhead | None = records[1] if read_ahead else None
         # The full record names its schema at this feed's own address (the web service serves it).

@@ -157,8 +157,14 @@ class Store:
                     if self.is_postgres:
                         postgres.lock_writes(conn)
                     yield conn
-        except IntegrityError:
-            raise
+        except IntegrityError as exc:
+            # A constraint refused the change (two writers adding the same key, a row that
+            # refers to one that is gone): nothing of the transaction was written.
+            detail = str(exc.orig or exc).strip().splitlines()[0][:300]
+            raise StoreError(
+                f"the change conflicts with what is stored ({detail}); nothing of it was written. "
+                "Try again; if it keeps failing, the data folder may need 'oerrepo migrate-store' to a fresh one"
+            ) from exc
         except (OperationalError, InternalError, ProgrammingError) as exc:
             raise StoreError(_explain(exc, self.url)) from exc
 

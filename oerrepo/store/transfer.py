@@ -4,9 +4,9 @@ Every table of the schema is copied row for row, primary keys included: resource
 their tombstones, every revision with its ``seq`` and datestamp, sets and memberships,
 settings, partner sources with their harvest state, provenance and duplicate keys. The
 source is read in one read transaction (a consistent snapshot even while it is in use);
-the target is written in one transaction, so a failed copy leaves it as it was. Then both
-sides are counted and checksummed table by table, from the data as each database returns
-it, and the copy is refused as failed if any figure differs.
+the target is written in one transaction, so a failed copy leaves it as it was. Before that
+transaction commits, both sides are counted and checksummed table by table, from the data
+as each database returns it, and the copy is rolled back if any figure differs.
 """
 
 from __future__ import annotations
@@ -212,13 +212,17 @@ def copy_store(
                     if progress:
                         progress(len(rows))
             _reset_sequences(writer, target)
-        target_sums = checksums(target)
-        for table in _tables():
-            (s_rows, s_sum), (t_rows, t_sum) = source_sums[table.name].value, target_sums[table.name]
-            report.tables.append(TableCheck(table.name, s_rows, t_rows, s_sum, t_sum))
+            # Verified inside the copy's own transaction, before it commits: a copy that
+            # differs is rolled back and the target stays empty.
+            for table in _tables():
+                (s_rows, s_sum), (t_rows, t_sum) = source_sums[table.name].value, _table_checksum(writer, table)
+                report.tables.append(TableCheck(table.name, s_rows, t_rows, s_sum, t_sum))
+            if not report.ok:
+                bad = ", ".join(c.table for c in report.tables if not c.ok)
+                raise StoreError(
+                    f"the copy to {report.target} differed from the source in: {bad}; nothing was committed "
+                    "there (the target is still empty)"
+                )
     finally:
         target.close()
-    if not report.ok:
-        bad = ", ".join(c.table for c in report.tables if not c.ok)
-        raise StoreError(f"the copy to {report.target} differs from the source in: {bad}; do not use the target")
     return report
