@@ -3,7 +3,8 @@
 Real OAI-PMH servers send gzip bodies nobody asked for, Latin-1 bytes in documents
 that claim UTF-8, control characters and bare ``&`` in text. :func:`parse_xml` repairs
 what can be repaired, says what it repaired, and parses with a parser that never
-resolves external entities, never touches the network and never expands entities.
+resolves external entities, never touches the network and never expands entities, and
+keeps libxml2's limits on what one page may make us hold (refusing, and saying, what exceeds them).
 """
 
 from __future__ import annotations
@@ -20,13 +21,20 @@ from ..errors import HarvestError
 
 __all__ = ["ParsedXML", "parse_xml", "decompress", "decode", "repair_text", "MAX_BODY"]
 
-# A decompressed OAI-PMH page larger than this is refused (a compression bomb, not a page).
-MAX_BODY = 512 * 1024 * 1024
-
-# Huge text nodes (a 20 MB description) are allowed: the DOCTYPE is removed before
-# parsing and entities are never expanded, so lifting libxml2's size limit cannot be
-# turned into an entity-expansion bomb.
-_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=True, load_dtd=False, dtd_validation=False)
+# What a partner can make us hold in memory is bounded. An OAI-PMH page larger than this
+# (after decompression) is refused: real pages of a few hundred records weigh a few MB,
+# and the parsed tree takes several times the text.
+MAX_BODY = 64 * 1024 * 1024
+# libxml2's own limits stay on (no huge_tree): a text node of at most this many bytes,
+# elements nested at most 256 deep. A longer text is cut to its first _KEPT_OF_HUGE bytes
+# before parsing (more than a record keeps of any text; the rest of the page is kept) and
+# the harvest report says where; deeper nesting or a giant attribute refuses the page.
+MAX_TEXT = 10_000_000
+_KEPT_OF_HUGE = 200_000
+_LIMITS_HIT = ("Resource limit exceeded", "XML_PARSE_HUGE", "Excessive depth")
+_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False)
+_HUGE_TEXT = re.compile(rb"(?<=>)[^<]{%d,}" % (MAX_TEXT + 1))
+_OPEN_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)[^<>]*>$")
 
 
 def _parser(recover: bool = False) -> etree.XMLParser:
@@ -179,6 +187,37 @@ def repair_text(text: str, repairs: list[str]) -> str:
     return text
 
 
+def _drop_huge_texts(body: bytes, repairs: list[str], error: str) -> bytes:
+    """The page with its texts longer than MAX_TEXT cut short, each cut said in ``repairs``."""
+    parts, start = [], 0
+    for m in _HUGE_TEXT.finditer(body):
+        opened = _OPEN_TAG.search(body, max(0, m.start() - 1000), m.start())
+        where = f"<{opened.group(1).decode('utf-8', 'replace')}>" if opened else "an element"
+        repairs.append(f"cut a text of {len(m.group()) / 1e6:.1f} MB in {where} to its first "
+                       f"{_KEPT_OF_HUGE / 1e6:.1f} MB before reading the page (texts are limited to "
+                       f"{MAX_TEXT / 1e6:.0f} MB)")
+        parts.append(body[start:m.start() + _safe_cut(m.group())])
+        start = m.end()
+    if not parts:
+        raise HarvestError(_refusal(error), code="tooLarge")
+    return b"".join(parts) + body[start:]
+
+
+def _safe_cut(text: bytes) -> int:
+    """Where to cut a text near _KEPT_OF_HUGE bytes without splitting a character or a reference."""
+    cut = _KEPT_OF_HUGE
+    while cut and 0x80 <= text[cut] < 0xC0:  # inside a UTF-8 sequence
+        cut -= 1
+    amp = text.rfind(b"&", max(0, cut - 12), cut)
+    return amp if amp >= 0 and b";" not in text[amp:cut] else cut
+
+
+def _refusal(error: str) -> str:
+    what = "elements nested deeper than 256 levels" if "depth" in error else "a name, attribute or text too large"
+    return (f"the page holds {what} ({error.splitlines()[0]}); refused, as what a partner's page may make us "
+            "hold in memory is bounded. Ask the partner to fix the record, or harvest the others with a set")
+
+
 def parse_xml(body: bytes, content_type: str | None = None) -> ParsedXML:
     """Parse a response body safely, repairing it when it is not well-formed.
 
@@ -199,6 +238,14 @@ def parse_xml(body: bytes, content_type: str | None = None) -> ParsedXML:
         return ParsedXML(etree.fromstring(body, _STRICT), repairs)
     except etree.XMLSyntaxError as exc:
         first_error = str(exc)
+    if any(hit in first_error for hit in _LIMITS_HIT):
+        body = _drop_huge_texts(body, repairs, first_error)
+        try:
+            return ParsedXML(etree.fromstring(body, _STRICT), repairs)
+        except etree.XMLSyntaxError as exc:
+            first_error = str(exc)
+            if any(hit in first_error for hit in _LIMITS_HIT):
+                raise HarvestError(_refusal(first_error), code="tooLarge") from exc
     text = repair_text(decode(body, repairs, content_type), repairs)
     data = text.encode("utf-8")
     try:

@@ -136,8 +136,9 @@ class Transport:
         while True:
             self._be_polite()
             try:
-                reply = self.session.get(self.base_url, params=dict(params), timeout=self.retry.timeout)
-                body = reply.content
+                reply = self.session.get(self.base_url, params=dict(params), timeout=self.retry.timeout,
+                                         stream=True)
+                body = _bounded_body(reply)
             except requests.exceptions.InvalidURL as exc:
                 raise HarvestError(f"{self.base_url!r} is not a usable URL: {exc}") from exc
             except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
@@ -224,6 +225,26 @@ class Transport:
             if "Connection reset" in text or "RemoteDisconnected" in text or "ConnectionResetError" in text:
                 return f"{where} closed the connection without an answer", False
         return f"{type(exc).__name__}: {_short(exc)}", False
+
+
+def _bounded_body(reply: requests.Response) -> bytes:
+    """The answer's body, read no further than MAX_BODY (a page larger than that is refused unread)."""
+    from .repair import MAX_BODY
+
+    chunks, size = [], 0
+    try:
+        for chunk in reply.iter_content(1 << 16):
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise HarvestError(
+                    f"{reply.url} answered with more than {MAX_BODY // 2**20} MB for one page; refused unread "
+                    "(what a partner may make us hold is bounded). Ask the partner for smaller pages",
+                    code="tooLarge",
+                )
+            chunks.append(chunk)
+    finally:
+        reply.close()
+    return b"".join(chunks)
 
 
 def _looks_like_xml(body: bytes) -> bool:
