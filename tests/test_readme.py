@@ -22,6 +22,18 @@ def test_the_python_quickstart_runs(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "oer-data" / "repo.db").exists()
 
 
+def test_the_python_search_and_export_examples_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    blocks = _python_blocks()
+    namespace: dict = {}
+    for block in [blocks[0]] + [b for b in blocks[1:] if "repo.search(" in b or "repo.export(" in b]:
+        exec(compile(block, "README.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    kit = namespace["kit"].id
+    assert "1 found" in out and f"{kit} Qualidade da água do rio" in out
+    assert "1 resources written" in out and kit in (tmp_path / "catalogue.ttl").read_text(encoding="utf-8")
+
+
 def test_the_readme_starts_with_the_two_commands():
     text = README.read_text(encoding="utf-8")
     blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)

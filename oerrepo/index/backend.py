@@ -8,7 +8,7 @@ reaches callers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -123,6 +123,10 @@ class SearchResult:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size)) if self.page_size else 1
+
+    def __iter__(self) -> Iterator[Hit]:
+        """The hits of this page, best first: ``for hit in repo.search("water"): print(hit.id)``."""
+        return iter(self.hits)
 
     def to_dict(self) -> dict:
         """The JSON form: ``total``, ``hits``, ``facets`` and ``suggestion``."""

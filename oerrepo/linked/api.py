@@ -18,6 +18,20 @@ Progress = Callable[[int], None]
 _SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting (for an instant), then put back
+    os.umask(mask)
+    return mask
+
+
 @dataclass
 class ExportStats:
     """What an export wrote: format, media type, resources, triples, and where."""
@@ -88,25 +102,31 @@ class LinkedDataMixin:
 
     def export(
         self,
-        fmt: str = "nt",
+        format: str = "nt",  # noqa: A002 - the name the command line uses (--format)
         output: str | os.PathLike | IO[bytes] | None = None,
         *,
-        set_spec: str | None = None,
+        set: str | None = None,  # noqa: A002 - the name the command line uses (--set)
         since: str | None = None,
         progress: Progress | None = None,
+        fmt: str | None = None,
+        set_spec: str | None = None,
     ) -> ExportStats:
         """Write the catalogue (or a set, or what changed since a date) as linked data.
 
+        ``format`` is ``jsonld``, ``turtle``, ``nt`` or ``rdfxml``; ``set`` keeps one
+        collection; ``since`` (YYYY-MM-DD) keeps what changed from that day on: the names
+        of ``oerrepo export --format --set --since`` (``fmt`` and ``set_spec`` still work).
         Written one resource at a time, so memory stays flat. ``output`` is a file path
-        (written whole or not at all), a binary stream, or None to get the bytes in
-        ``stats.data``. Deleted resources are left out.
+        (written whole or not at all, with the permissions the umask gives new files), a
+        binary stream, or None to get the bytes in ``stats.data``. Deleted resources are left out.
 
-        >>> repo.export("turtle", "catalogue.ttl", set_spec="museums")  # doctest: +SKIP
+        >>> repo.export(format="turtle", output="catalogue.ttl", set="museums")  # doctest: +SKIP
         """
         from .document import describe
         from .serialize import FORMATS, format_name, write_documents
 
-        fmt = format_name(fmt)
+        fmt = format_name(fmt or format)
+        set_spec = set_spec or set
         since_stamp = _since(since)
         if set_spec and set_spec not in {s["spec"] for s in self.sets()}:
             known = ", ".join(sorted(s["spec"] for s in self.sets())) or "none yet"
@@ -139,6 +159,8 @@ class LinkedDataMixin:
         try:
             with os.fdopen(fd, "wb", buffering=1 << 20) as out:
                 writer = write_documents(documents(), fmt, out)
+            # mkstemp makes the file private (0600); the export gets what any new file would.
+            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, path)
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
