@@ -118,18 +118,24 @@ def child_baseline(url: str) -> dict:
 
 def child_harvest(url: str, folder: str, index: bool) -> dict:
     from oerrepo import Repository
+    from oerrepo.harvesters.api import Harvester
+
+    class NoIndex:
+        """No second process follows the store either."""
+
+        def start_background(self) -> bool:
+            return False
+
+        def stop_background(self, *, wait: bool = True) -> None:
+            pass
 
     class StoreOnly(Repository):
         """The repository without its full-text index following each page."""
 
-        def _opened(self) -> None:
-            pass
-
-        def _changed(self) -> None:
-            pass
-
-        def _index_in_background(self) -> bool:
-            return False
+        def _compose(self, store):
+            parts = super()._compose(store)
+            parts.harvests = Harvester(store, follow=lambda: None, aside=NoIndex(), setting=store.get_setting)
+            return parts
 
     with (Repository if index else StoreOnly)(folder) as repo:
         repo.store  # open (create) the store before the clock starts

@@ -80,7 +80,7 @@ def load(data_dir: Path, n: int, page: int, *, build_index: bool) -> None:
     else:
         # Feed-only measurement: an EMPTY index marked as current, so the server does not
         # index the generated records when it opens the data folder (--index builds it).
-        repo._index_backend().rebuild(iter(()), repo.store.last_seq())
+        repo._parts.search.backend().rebuild(iter(()), repo.store.last_seq())
         print("search index left empty for this feed-only measurement (use --index to build it)")
     repo.set_setting("oai_page_size", page)
     repo.set_setting("base_url", "http://127.0.0.1:8000")

@@ -12,21 +12,26 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import licenses
-from .errors import ImportFailed, InvalidResource, OerRepoError, StoreError
-from .harvesters.api import HarvestMixin
-from .index.api import SearchMixin
-from .linked.api import LinkedDataMixin
+from .errors import ImportFailed, InvalidResource, OAIError, OerRepoError, StoreError
 from .model import Resource, Revision, merge_records, normalize_record
-from .oai.api import FeedMixin
 from .records_io import SourceRecord, _BadRow, read_records
-from .store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .harvesters.api import Harvester, ProvenanceReader
+    from .harvesters.report import HarvestReport
+    from .index.api import SearchService
+    from .index.backend import SearchResult
+    from .linked.api import ExportStats, LinkedData
+    from .oai.api import FeedService
+    from .store import Store
 
 __all__ = ["Repository", "ImportReport", "DB_FILE"]
 
 DB_FILE = "repo.db"
+INDEX_FOLDER = "index"  # the Whoosh index, inside the data folder
 Progress = Callable[[int], None]
 
 
@@ -52,7 +57,39 @@ class ImportReport:
         }
 
 
-class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
+@dataclass
+class _Parts:
+    """The parts of an opened repository (see :meth:`Repository._compose`)."""
+
+    store: Store
+    provenance: ProvenanceReader
+    search: SearchService
+    harvests: Harvester
+    feed: FeedService
+    linked: LinkedData
+
+
+class _IndexFollower:
+    """The search index of a store, opened on its own in the process that indexes during long
+    write jobs (index/background.py): a store, the provenance it indexes, and the search service."""
+
+    def __init__(self, url: str, index_dir: str):
+        from .harvesters.api import ProvenanceReader
+        from .index.api import SearchService
+        from .store import Store
+
+        self.store = Store(url).open()
+        self.search = SearchService(self.store, Path(index_dir), provenance=ProvenanceReader(self.store).many)
+
+    def catch_up(self) -> None:
+        self.search.catch_up(wait=True)
+
+    def close(self) -> None:
+        self.search.close()
+        self.store.close()
+
+
+class Repository:
     """An OER repository kept in one data folder (or, by URL, in a SQL database).
 
     >>> repo = Repository("oer-data")                      # doctest: +SKIP
@@ -65,7 +102,7 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
         self.path = Path(path).expanduser().resolve()
         self._create = create
         self._db_url = db_url
-        self._store: Store | None = None
+        self._composed: _Parts | None = None  # composed on first use: Repository(path) touches no file
 
     def __repr__(self) -> str:
         return f"Repository({str(self.path)!r})"
@@ -81,10 +118,42 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
     @property
     def store(self) -> Store:
         """The opened store (created or upgraded on first use)."""
-        if self._store is None:
-            self._store = Store(self._db_url or self._prepare_folder()).open()
-            self._opened()
-        return self._store
+        return self._parts.store
+
+    @property
+    def _parts(self) -> _Parts:
+        if self._composed is None:
+            from .store import Store
+
+            self._composed = self._compose(Store(self._db_url or self._prepare_folder()).open())
+            # A process that died after its store commit left changes unindexed: apply them now.
+            # Without waiting: if another writer holds the lock, it is applying them itself.
+            self._composed.search.catch_up(wait=False)
+        return self._composed
+
+    def _compose(self, store: Store) -> _Parts:
+        """Every part of the repository and what it depends on, in one place.
+
+        Each part gets the few collaborators it needs; none of them knows this facade.
+        """
+        from functools import partial
+
+        from .harvesters.api import Harvester, ProvenanceReader
+        from .index.api import SearchService
+        from .index.background import BackgroundIndexer
+        from .linked.api import LinkedData
+        from .oai.api import FeedService
+
+        index_dir = self.path / INDEX_FOLDER
+        provenance = ProvenanceReader(store)  # harvest sources: a search facet, shown in linked data
+        search = SearchService(
+            store, index_dir, provenance=provenance.many,
+            background=partial(BackgroundIndexer, partial(_IndexFollower, store.url, str(index_dir))),
+        )
+        harvests = Harvester(store, follow=self._changed, aside=search, setting=store.get_setting)
+        feed = FeedService(store)  # XML bytes; wsgi.py owns HTTP
+        linked = LinkedData(store, setting=store.get_setting, with_provenance=self._with_provenance)
+        return _Parts(store, provenance, search, harvests, feed, linked)
 
     def _prepare_folder(self) -> str:
         path = self.path
@@ -114,28 +183,17 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
             )
         return f"sqlite:///{db}"
 
-    # Features (index, harvesting, feed, linked data) are mixins; each may define
-    # _feature_open, _feature_changed and _feature_close, run at these moments.
-    def _run_feature_hooks(self, name: str) -> None:
-        for cls in type(self).__mro__:
-            hook = cls.__dict__.get(name)
-            if hook:
-                hook(self)
-
-    def _opened(self) -> None:
-        """Run once the store is open (an index catches up with changes it missed here)."""
-        self._run_feature_hooks("_feature_open")
-
     def _changed(self) -> None:
         """Run after every committed write, so derived data (the index) follows the store."""
-        self._run_feature_hooks("_feature_changed")
+        self._parts.search.follow()
 
     def close(self) -> None:
         """Release the database connections (and the index)."""
-        self._run_feature_hooks("_feature_close")
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        parts, self._composed = self._composed, None
+        if parts is not None:
+            parts.search.close()
+            parts.feed.close()
+            parts.store.close()
 
     # -- settings -------------------------------------------------------------
 
@@ -154,7 +212,10 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
 
             check_change(self.store, value)  # renaming a published catalogue is a deliberate step
         self.store.set_setting(key, value)
-        self._run_feature_hooks("_feature_settings_changed")
+        self._settings_changed()
+
+    def _settings_changed(self) -> None:
+        self._parts.feed.settings_changed()
 
     def settings(self) -> dict[str, Any]:
         """Every setting of this repository."""
@@ -193,9 +254,8 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
 
     def _from_linked_data(self, record: Any) -> Any:
         """JSON-LD records (schema.org / LRMI / AMB) are mapped to our form first."""
-        mapper = getattr(self, "_map_jsonld", None)
-        if mapper and isinstance(record, Mapping) and "@context" in record:
-            return mapper(record)
+        if isinstance(record, Mapping) and "@context" in record:
+            return self._parts.linked.map_jsonld(record)
         return record
 
     def _assign_id(self, data: dict) -> dict:
@@ -266,9 +326,7 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
         return self._with_provenance(resource)
 
     def _with_provenance(self, resource: Resource) -> Resource:
-        loader = getattr(self, "_provenance_of", None)
-        if loader:
-            resource.provenance = tuple(loader(resource.id))
+        resource.provenance = tuple(self._parts.provenance.of(resource.id))
         return resource
 
     def __contains__(self, resource_id: object) -> bool:
@@ -321,10 +379,7 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
                     continue
                 yield res
 
-        loader = getattr(self, "_provenance_for", None)
-        if loader is None:
-            yield from matching()
-            return
+        loader = self._parts.provenance.many
         # Provenance is read for a batch of resources at once, not one query per resource.
         batch: list[Resource] = []
         for res in itertools.chain(matching(), [None]):
@@ -466,7 +521,7 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
     def validate_file(self, source: str | os.PathLike, *, fmt: str | None = None) -> ImportReport:
         """Check every record of a file without storing anything; problems are in ``skipped``."""
         report = ImportReport()
-        policy = self.license_policy if self._store is not None or (self.path / DB_FILE).exists() else licenses.LicensePolicy("any")
+        policy = self.license_policy if self._composed is not None or (self.path / DB_FILE).exists() else licenses.LicensePolicy("any")
         for item in read_records(source, fmt):
             if isinstance(item.data, _BadRow):
                 report.skipped.append((item.where, item.data.problem))
@@ -535,3 +590,235 @@ class Repository(SearchMixin, HarvestMixin, FeedMixin, LinkedDataMixin):
             "learningResourceTypes": dict(by_type.most_common()),
             "sets": len(self.sets()),
         }
+
+    # -- search (index/api.py) ------------------------------------------------------
+
+    def search(self, query: str = "", **options: Any) -> SearchResult:
+        """Search the resources: words, "phrases", AND/OR/NOT, field:value and prefix*.
+
+        Filters take short forms or stored values and may be lists (any value of one
+        filter, all filters together): ``license`` ('CC-BY-4.0'), ``language`` ('pt'),
+        ``sdg`` (13), ``type`` ('lesson_plan'), ``level`` ('ISCED-2'), ``audience``
+        ('teacher'), ``source`` (a harvest source name, or 'local'). ``open_only`` keeps
+        openly licensed resources (no NC/ND). ``sort`` is ``relevance``, ``date`` or ``name``;
+        ``page``, ``page_size`` and ``facets`` (False: no counts) shape the result.
+
+        >>> result = repo.search("energia solar", sdg=7, language="pt")   # doctest: +SKIP
+        >>> result.total, [h.id for h in result.hits], result.facets["license"]   # doctest: +SKIP
+        """
+        return self._parts.search.search(query, **options)
+
+    def reindex(self, *, progress: Progress | None = None) -> int:
+        """Rebuild the search index from the store, from scratch; returns the number of resources.
+
+        Searches keep working on the old index until the new one is committed.
+        """
+        return self._parts.search.reindex(progress=progress)
+
+    @staticmethod
+    def search_facets() -> tuple[str, ...]:
+        """The properties search results count values of (``license``, ``inLanguage``, ...)."""
+        from .index.backend import FACETS
+
+        return FACETS
+
+    # -- harvesting (harvesters/api.py) ------------------------------------------------
+
+    def add_source(self, name: str, url: str, **options: Any) -> dict:
+        """Register a partner's OAI-PMH endpoint under a name, for ``harvest(name)`` and ``harvest_all()``.
+
+        ``metadata_prefix`` pins a format (default: the richest one the partner offers that
+        we read); ``set_specs`` limits the harvest to sets; ``delay`` (seconds between
+        requests), ``retries``, ``backoff`` (seconds before the first retry, doubled
+        each time) and ``timeout`` set politeness and patience;
+        ``on_missing_license`` is ``keep`` (store and flag records without a usable
+        licence) or ``skip``. ``replace`` changes an existing source.
+
+        >>> repo.add_source("zenodo-oer", "https://zenodo.org/oai2d", set_specs=["user-oer"])  # doctest: +SKIP
+        """
+        return self._parts.harvests.add_source(name, url, **options)
+
+    def sources(self) -> list[dict]:
+        """The registered partner sources with their settings, saved position and record count."""
+        return self._parts.harvests.sources()
+
+    def remove_source(self, name: str) -> None:
+        """Forget a source; its records stay (with their provenance)."""
+        self._parts.harvests.remove_source(name)
+
+    def harvest(self, url_or_source_name: str, **options: Any) -> HarvestReport:
+        """Harvest new, changed and deleted records from one partner (a URL or a registered source name).
+
+        A URL seen for the first time is registered as a source (named ``source`` or after
+        its host), so the next call is incremental. The harvest resumes where an
+        interrupted one stopped; ``full`` starts again from the beginning. ``progress`` is
+        called after each page as ``progress(source=..., pages=1, records=n)``. Other
+        options: ``metadata_prefix``, ``set_specs`` and the source settings of :meth:`add_source`.
+
+        A complete harvest from the beginning (the first, or ``full``) also deletes the
+        records the partner no longer lists, as partners that keep no deletions never
+        announce them; when that would be more than half of the source's records they are
+        kept and the report says so, unless ``allow_mass_deletion``.
+        Raises HarvestError (with ``.report``, what was harvested before) when the partner fails.
+
+        >>> report = repo.harvest("https://partner.example/oai", set_specs=["oer"])  # doctest: +SKIP
+        >>> print(report.summary())                                                   # doctest: +SKIP
+        """
+        return self._parts.harvests.harvest(url_or_source_name, **options)
+
+    def harvest_all(self, **options: Any) -> HarvestReport:
+        """Harvest every registered source; a failing source is reported and the others go on.
+
+        ``workers`` sources are harvested at once (threads: a harvest mostly waits for its
+        partner), each by one worker; pages are still written one transaction at a time.
+        Other options (``full``, ``progress``, ``allow_mass_deletion``) as for :meth:`harvest`.
+        Reports come in the registry's order.
+        """
+        return self._parts.harvests.harvest_all(**options)
+
+    # -- the OAI-PMH feed (oai/api.py) and the web service (wsgi.py) ----------------------
+
+    def oai_response(
+        self, arguments: Any, *, base_url: str | None = None, bad_request: str | OAIError | None = None
+    ) -> bytes:
+        """The OAI-PMH response (XML bytes) to a request given as its arguments.
+
+        Protocol errors are answered inside the XML, never raised. Arguments may be a
+        mapping (a list value means a repeated argument) or (name, value) pairs.
+        ``bad_request`` names a fault found before the arguments could be read (an
+        undecodable query, a wrong POST body); it is answered as badArgument, or as the
+        given OAIError (an oversized token is a badResumptionToken).
+
+        >>> xml = repo.oai_response({"verb": "GetRecord", "identifier": repo.oai_identifier("bee-hotels"),
+        ...                          "metadataPrefix": "oai_dc"})   # doctest: +SKIP
+        """
+        return self._parts.feed.response(arguments, base_url=base_url, bad_request=bad_request)
+
+    def oai_identifier(self, resource_id: str) -> str:
+        """The OAI identifier of a resource: ``oai:<namespace>:<id>``."""
+        return self._parts.feed.oai_identifier(resource_id)
+
+    def oai_metadata(self, resource_id: str, metadata_prefix: str = "oai_dc") -> bytes:
+        """One stored resource in a feed format (``oai_dc`` or ``lom``) as a standalone XML document."""
+        return self._parts.feed.metadata(self.get(resource_id), metadata_prefix)
+
+    @staticmethod
+    def oai_record_schema() -> bytes:
+        """The XML Schema of the full-record metadata format (prefix ``oerrepo``)."""
+        from .full_record import schema_bytes
+
+        return schema_bytes()
+
+    def oai_namespace(self) -> str:
+        """This repository's OAI identifier namespace (made and kept the first time it is asked for)."""
+        return self._parts.feed.namespace()
+
+    def change_oai_identifier(self, new: str, *, confirm: bool = False) -> str:
+        """Change the OAI identifier namespace; returns the old one.
+
+        On a catalogue with records this renames every record for every harvester, so it is
+        refused (InvalidSetting explaining what follows) unless ``confirm`` is True.
+        """
+        return self._parts.feed.change_namespace(new, confirm=confirm)
+
+    def oai_sets(self) -> list[dict[str, Any]]:
+        """Every set the feed offers: collections and derived sets (``sdg:13``, ``license:cc-by-4.0``, ...)."""
+        return self._parts.feed.sets()
+
+    def wsgi_app(self, *, base_url: str | None = None) -> Callable:
+        """The web service as a WSGI application: ``/oai`` (OAI-PMH), ``/``, ``/health``, linked data.
+
+        The ``base_url`` setting, else ``base_url``, else ``http://127.0.0.1:<the port served>``
+        is what Identify names as the public address (never the Host a client sends).
+        """
+        from .wsgi import WebApp
+
+        parts = self._parts  # open (and upgrade) the store before serving threads share it
+        parts.feed.secret()
+        parts.search.serving = True  # searches in requests never rebuild the index themselves
+        return WebApp(self, base_url=base_url)
+
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        threads: int = 8,
+        announce: Callable[[str], None] | None = print,
+    ) -> None:
+        """Run the web service with waitress until interrupted (Ctrl-C stops it cleanly).
+
+        ``announce`` receives the lines naming the addresses served (``print`` by default).
+        """
+        from .wsgi import serve
+
+        serving = str(self.path) if self._db_url is None else self._db_url
+        serve(self.wsgi_app(), host, port, threads=threads, announce=announce, serving=serving)
+
+    # -- linked data (linked/api.py) --------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL resource IRIs are built on (setting ``base_url``)."""
+        return self._parts.linked.base_url
+
+    def resource_iri(self, resource_id: str) -> str:
+        """The stable IRI of a resource: ``<base_url>/resources/<percent-encoded id>``."""
+        return self._parts.linked.resource_iri(resource_id)
+
+    def jsonld(self, resource_id: str) -> dict:
+        """The resource as a JSON-LD document (AMB profile), as a plain dict."""
+        return self._parts.linked.jsonld(resource_id)
+
+    def serialize_resource(self, resource_id: str, fmt: str = "jsonld") -> str:
+        """The resource in one serialisation: ``jsonld``, ``turtle``, ``nt`` or ``rdfxml``.
+
+        >>> print(repo.serialize_resource("water-quality-kit-river", "turtle"))  # doctest: +SKIP
+        """
+        return self._parts.linked.serialize_resource(resource_id, fmt)
+
+    def graph(self, resource_id: str):
+        """The resource's triples as an ``rdflib.Graph``.
+
+        The one place an rdflib object leaves the Repository, on purpose: callers asking for
+        a graph want to query or merge it. Everything else returns ``str``/``bytes``.
+        """
+        return self._parts.linked.graph(resource_id)
+
+    def export(self, format: str = "nt", output: Any = None, **options: Any) -> ExportStats:  # noqa: A002
+        """Write the catalogue (or a set, or what changed since a date) as linked data.
+
+        ``format`` is ``jsonld``, ``turtle``, ``nt`` or ``rdfxml``; ``set`` keeps one
+        collection; ``since`` (YYYY-MM-DD) keeps what changed from that day on: the names
+        of ``oerrepo export --format --set --since`` (``fmt`` and ``set_spec`` still work).
+        Written one resource at a time, so memory stays flat. ``output`` is a file path
+        (written whole or not at all, with the permissions the umask gives new files), a
+        binary stream, or None to get the bytes in ``stats.data``. Deleted resources are left
+        out; ``progress`` is called with the number of resources written.
+
+        >>> repo.export(format="turtle", output="catalogue.ttl", set="museums")  # doctest: +SKIP
+        """
+        return self._parts.linked.export(format, output, **options)
+
+    def catalog(self, fmt: str = "turtle") -> str:
+        """The DCAT description of the catalogue (dcat:Catalog, dump distributions, OAI-PMH service)."""
+        return self._parts.linked.catalog(fmt)
+
+    def negotiate_resource(self, resource_id: str, accept: str | None, ext: str | None = None) -> tuple[int, str, bytes]:
+        """Answer ``/resources/<id>[.ext]``: (HTTP status, Content-Type, body).
+
+        The extension wins over the Accept header; 404 for an unknown id (or extension),
+        410 for a deleted resource, 406 when the Accept header allows none of our types.
+        """
+        return self._parts.linked.negotiate_resource(resource_id, accept, ext)
+
+    def negotiate_catalog(self, accept: str | None, ext: str | None = None) -> tuple[int, str, bytes]:
+        """Answer ``/catalog[.ext]`` with the DCAT description: (HTTP status, Content-Type, body)."""
+        return self._parts.linked.negotiate_catalog(accept, ext)
+
+    @staticmethod
+    def validate_shacl(source: str | os.PathLike | bytes, *, fmt: str | None = None, shapes: Iterable[Any] = ()):
+        """Check exported linked data (a file or bytes) against our SHACL shapes; returns a ShaclReport."""
+        from .linked.api import validate_shacl
+
+        return validate_shacl(source, fmt=fmt, shapes=tuple(shapes))

@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl
 
 from .errors import BadResumptionToken, ExportError, OerRepoError, SearchError, SearchUnavailable
 
-__all__ = ["WebApp"]
+__all__ = ["WebApp", "serve"]
 
 MAX_BODY = 64 * 1024  # an OAI-PMH POST is a few arguments; anything larger is refused
 # What waitress is told (``serve``): a larger body is refused with 413 as soon as its
@@ -255,6 +255,51 @@ def _wants_html(environ: dict) -> bool:
     from .web import wants_html
 
     return wants_html(environ.get("HTTP_ACCEPT"))
+
+
+def serve(
+    app: Callable,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    threads: int = 8,
+    announce: Callable[[str], None] | None = print,
+    serving: str = "",
+) -> None:
+    """Run a WSGI application with waitress until interrupted (Ctrl-C stops it cleanly).
+
+    ``announce`` receives the lines naming the addresses served; ``serving`` names what is served.
+    """
+    import waitress
+
+    try:
+        # The app's own limits (request body size) are given to the server, which then
+        # refuses what is too large before buffering it.
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="oerrepo",
+                                        **getattr(app, "server_options", {}))
+    except OSError as exc:
+        raise OerRepoError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port or --host"
+        ) from exc
+    bound_port = server.effective_port if hasattr(server, "effective_port") else port
+    shown_host = f"[{host}]" if ":" in host else host
+    root = f"http://{shown_host}:{bound_port}"
+    if isinstance(app, WebApp):
+        # Without a configured base_url the feed names the address it actually listens on.
+        app.base_url = None if host in ("0.0.0.0", "::") else root
+    if announce:
+        announce(f"Serving {serving} at {root}/")
+        announce(f"  OAI-PMH:      {root}/oai?verb=Identify")
+        announce(f"  linked data:  {root}/catalog")
+        announce(f"  health:       {root}/health")
+        announce("Press Ctrl-C to stop.")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown(timeout=5)
 
 
 def _json(status: int, payload: Any) -> tuple[int, list, bytes]:

@@ -488,13 +488,25 @@ def test_a_record_another_partner_also_provides_is_served_again_with_its_new_pro
 
 def test_where_no_second_process_can_start_the_harvest_asks_once_and_indexes_itself(data_dir, monkeypatch):
     from oerrepo.harvesters import loop
+    from oerrepo.harvesters.api import Harvester
+
+    class Refusing:
+        """A second indexing process that cannot start (as where spawning is not allowed)."""
+
+        def start_background(self) -> bool:
+            NoSecondProcess.asked += 1
+            return False
+
+        def stop_background(self, *, wait: bool = True) -> None:
+            raise AssertionError("never started")
 
     class NoSecondProcess(_Counting):
         asked = 0
 
-        def _index_in_background(self) -> bool:
-            type(self).asked += 1
-            return False
+        def _compose(self, store):
+            parts = super()._compose(store)
+            parts.harvests = Harvester(store, follow=self._changed, aside=Refusing(), setting=store.get_setting)
+            return parts
 
     monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
     monkeypatch.setattr(_Counting, "follows", 0)

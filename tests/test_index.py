@@ -296,7 +296,7 @@ def test_counts_follow_many_small_commits(tmp_path):
 def test_backend_follows_the_interface(tmp_path):
     with Repository(tmp_path / "d") as repo:
         repo.count()
-        assert isinstance(repo._index_backend(), SearchBackend)
+        assert isinstance(repo._parts.search.backend(), SearchBackend)
 
 
 def test_reindex_rebuilds_a_deleted_or_damaged_index(tmp_path):

@@ -410,7 +410,7 @@ def _pages(repo: Repository, pause: float = 0.0, **args) -> list[bytes]:
 def test_pages_rendered_ahead_are_the_pages_rendered_on_request(repo):
     repo.update(sorted(r.id for r in repo.iter())[3], {"name": "Changed before the harvests"}, merge=True)
     ahead = _pages(repo, pause=0.1, verb="ListRecords", metadataPrefix="lom")
-    feed_cache = repo.__dict__["_feed_cache"]
+    feed_cache = repo._parts.feed.cache
     reader = next(v[1] for k, v in feed_cache.items() if isinstance(k, tuple) and k[0] == "records")
     assert reader.hits == len(ahead) - 1  # every page after the first came from read-ahead
     repo.set_setting("oai_read_ahead", False)
@@ -472,7 +472,7 @@ def test_a_harvest_spread_over_two_processes_is_not_rendered_twice(tmp_path):
             if not token:
                 break
             time.sleep(0.05)
-        readers = [next(v[1] for k, v in w.__dict__["_feed_cache"].items() if isinstance(k, tuple)
+        readers = [next(v[1] for k, v in w._parts.feed.cache.items() if isinstance(k, tuple)
                         and k[0] == "records") for w in workers]
         assert pages == 9
         # Only the list's first page was read ahead (by the worker that started it), in vain.

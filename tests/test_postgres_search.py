@@ -48,7 +48,7 @@ from oerrepo.store import Store
 def _on_postgres(folder: Path, url: str) -> Repository:
     repo = Repository(folder, db_url=url)
     # The facade itself picks PostgreSQL's search for a PostgreSQL store: no index on disk.
-    assert isinstance(repo._index_backend(), PostgresBackend)
+    assert isinstance(repo._parts.search.backend(), PostgresBackend)
     return repo
 
 
@@ -72,7 +72,7 @@ def samples(tmp_path_factory):
     name, url = new_schema(base)
     build = test_index.samples.__wrapped__(_Folders(tmp_path_factory, url))
     repo = next(build)
-    assert isinstance(repo._index_backend(), PostgresBackend)
+    assert isinstance(repo._parts.search.backend(), PostgresBackend)
     assert not (repo.path / "index").exists()
     yield repo
     next(build, None)

@@ -67,7 +67,7 @@ def test_the_feed_keeps_working_with_values_an_older_version_stored_unchecked(re
     repo.store.set_setting("oai_page_size", "lots")  # as written before settings were checked
     repo.store.set_setting("oai_read_ahead", "perhaps")
     repo.store.set_setting("oai_token_lifetime", "-1")
-    repo._feature_settings_changed()
+    repo._settings_changed()
     doc = etree.fromstring(repo.oai_response({"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}))
     assert len(doc.findall(f".//{OAI}header")) == 59  # the default page of 100 holds every sample
 

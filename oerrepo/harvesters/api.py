@@ -1,19 +1,24 @@
-"""Harvesting, as methods of :class:`oerrepo.Repository`."""
+"""Harvesting partner sources into a store: the harvest part of :class:`oerrepo.Repository`,
+and the provenance reader other parts use to say where a record came from."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import HarvestError, OerRepoError
 from ..model import Provenance
-from .loop import LICENSE_POLICIES, Progress, SourceHarvest
+from ..store import harvest as sql
+from .loop import LICENSE_POLICIES, IndexAside, Progress, Setting, SourceHarvest
 from .report import HarvestReport, SourceReport
 
-__all__ = ["HarvestMixin", "HarvestProvenance"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..store import Store
+
+__all__ = ["Harvester", "ProvenanceReader", "HarvestProvenance"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -32,8 +37,38 @@ class HarvestProvenance(Provenance):
         return out
 
 
-class HarvestMixin:
-    """Harvesting methods of the Repository facade."""
+class ProvenanceReader:
+    """Where stored records came from: one entry per source and OAI identifier (live ones first)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def of(self, resource_id: str) -> list[Provenance]:
+        """The provenance of one record."""
+        return [_provenance(row) for row in sql.provenance_of(self.store, resource_id)]
+
+    def many(self, resource_ids: Iterable[str]) -> dict[str, list[Provenance]]:
+        """Provenance of many records at once (one query per 500 ids), for listings."""
+        found = sql.provenance_for(self.store, list(resource_ids))
+        return {rid: [_provenance(r) for r in rows] for rid, rows in found.items()}
+
+
+class Harvester:
+    """Partner sources and their harvests, into one store.
+
+    ``follow`` brings the search index up to the store after pages are stored; ``aside``
+    lets a second process do that during long harvests; ``setting`` reads repository settings.
+    """
+
+    def __init__(self, store: Store, *, follow: Callable[[], None], aside: IndexAside, setting: Setting):
+        self.store = store
+        self._follow = follow
+        self._aside = aside
+        self._setting = setting
+
+    def _job(self, row: dict, **options: Any) -> SourceHarvest:
+        return SourceHarvest(self.store, row, follow=self._follow, aside=self._aside, setting=self._setting,
+                             **options)
 
     # -- sources ------------------------------------------------------------------
 
@@ -66,8 +101,6 @@ class HarvestMixin:
 
         >>> repo.add_source("zenodo-oer", "https://zenodo.org/oai2d", set_specs=["user-oer"])  # doctest: +SKIP
         """
-        from ..store import harvest as sql
-
         if not _NAME.match(name or ""):
             raise OerRepoError(
                 f"source name {name!r} may hold only letters, digits, '.', '_' and '-' (at most 100)"
@@ -99,7 +132,7 @@ class HarvestMixin:
         from .client import OAIClient
         from .transport import RetryPolicy, Transport, user_agent
 
-        agent = user_agent(__version__, self.setting("base_url"), self.setting("admin_email"))
+        agent = user_agent(__version__, self._setting("base_url", None), self._setting("admin_email", None))
         transport = Transport(url, agent=agent, retry=RetryPolicy.from_settings(settings))
         try:
             OAIClient(transport).identify_partner()
@@ -114,14 +147,10 @@ class HarvestMixin:
 
     def sources(self) -> list[dict]:
         """The registered partner sources with their settings, saved position and record count."""
-        from ..store import harvest as sql
-
         return [_public(row) for row in sql.list_sources(self.store)]
 
     def remove_source(self, name: str) -> None:
         """Forget a source; its records stay (with their provenance)."""
-        from ..store import harvest as sql
-
         if not sql.delete_source(self.store, name):
             raise OerRepoError(f"no source named {name!r}; 'oerrepo sources list' shows them")
 
@@ -164,7 +193,7 @@ class HarvestMixin:
             retries=retries, timeout=timeout, backoff=backoff, on_missing_license=on_missing_license,
         )
         report = HarvestReport()
-        job = SourceHarvest(self, row, full=full, progress=progress, allow_mass_deletion=allow_mass_deletion)
+        job = self._job(row, full=full, progress=progress, allow_mass_deletion=allow_mass_deletion)
         report.sources.append(job.report)
         with self._claim_source(row["name"]) as mine:
             if not mine:
@@ -181,8 +210,6 @@ class HarvestMixin:
                 if not (created and not job.transport.answered):
                     raise
                 # A URL that never answered is most likely mistyped: keep no source for it.
-                from ..store import harvest as sql
-
                 sql.delete_source(self.store, row["name"])
                 job.report.error = f"{exc}; {row['url']} was not registered as a source"
                 unregistered = HarvestError(job.report.error, code=exc.code)
@@ -194,8 +221,6 @@ class HarvestMixin:
         return report
 
     def _mark_verified(self, row: dict) -> None:
-        from ..store import harvest as sql
-
         sql.put_source(self.store, row["name"], row["url"], metadata_prefix=row["metadata_prefix"],
                        set_specs=row["set_specs"], settings={**row["settings"], "verified": True}, replace=True)
 
@@ -216,8 +241,6 @@ class HarvestMixin:
         import threading
         from concurrent.futures import ThreadPoolExecutor
 
-        from ..store import harvest as sql
-
         rows = sql.list_sources(self.store)
         reports: list[SourceReport | None] = [None] * len(rows)
         stop = threading.Event()
@@ -234,8 +257,8 @@ class HarvestMixin:
             with self._claim_source(rows[i]["name"]) as mine:
                 if not mine or stop.is_set():
                     return
-                job = SourceHarvest(self, rows[i], full=full, progress=progress,
-                                    allow_mass_deletion=allow_mass_deletion, stop=stop)
+                job = self._job(rows[i], full=full, progress=progress,
+                                allow_mass_deletion=allow_mass_deletion, stop=stop)
                 reports[i] = job.report
                 try:
                     job.run()
@@ -262,8 +285,6 @@ class HarvestMixin:
     def _source_for(self, target: str, *, metadata_prefix: str | None, set_specs: Sequence[str], name: str | None,
                     **options: Any) -> tuple[dict, bool]:
         """The source to harvest for a name or URL, and whether it was registered just now."""
-        from ..store import harvest as sql
-
         target = (target or "").strip()
         specs = [s for s in set_specs if s]
         chosen = {k: v for k, v in options.items() if v is not None}
@@ -299,21 +320,6 @@ class HarvestMixin:
             )
             return sql.get_source(self.store, existing["name"]), False  # type: ignore[return-value]
         return existing, False
-
-    # -- provenance -----------------------------------------------------------------
-
-    def _provenance_of(self, resource_id: str) -> list[Provenance]:
-        """Where a record came from: one entry per source and OAI identifier (live ones first)."""
-        from ..store import harvest as sql
-
-        return [_provenance(row) for row in sql.provenance_of(self.store, resource_id)]
-
-    def _provenance_for(self, resource_ids: Iterable[str]) -> dict[str, list[Provenance]]:
-        """Provenance of many records at once (one query per 500 ids), for listings."""
-        from ..store import harvest as sql
-
-        found = sql.provenance_for(self.store, list(resource_ids))
-        return {rid: [_provenance(r) for r in rows] for rid, rows in found.items()}
 
 
 def _provenance(row: dict) -> HarvestProvenance:

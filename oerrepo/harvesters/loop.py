@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import __version__, licenses
 from ..errors import HarvestError, InvalidResource
@@ -33,11 +33,12 @@ from .report import SourceReport
 from .transport import RetryPolicy, Transport, user_agent
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..repository import Repository
+    from ..store import Store
 
-__all__ = ["SourceHarvest", "Progress", "LICENSE_POLICIES"]
+__all__ = ["SourceHarvest", "IndexAside", "Progress", "Setting", "LICENSE_POLICIES"]
 
 Progress = Callable[..., None]
+Setting = Callable[[str, Any], Any]  # one repository setting by name, with a default
 LICENSE_POLICIES = ("keep", "skip")  # a record without a usable licence: kept and flagged, or skipped
 _ID_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _TOKENS_KEPT = 50  # tokens remembered per list to recognise a server that loops
@@ -54,6 +55,16 @@ INDEX_EVERY = 10.0
 INDEX_ASIDE_AFTER = 1000  # records: a harvest this large hands the indexing over at once
 
 
+class IndexAside(Protocol):
+    """A second process that keeps the search index up while a long harvest stores pages."""
+
+    def start_background(self) -> bool:
+        """Let a second process follow the store from now on; False where none can start."""
+
+    def stop_background(self, *, wait: bool = True) -> None:
+        """This harvest no longer needs the second process (``wait``: the index is then current)."""
+
+
 @dataclass
 class _Outcome:
     resource_id: str | None
@@ -61,21 +72,30 @@ class _Outcome:
 
 
 class SourceHarvest:
-    """Harvest one registered source into a repository (see :meth:`run`)."""
+    """Harvest one registered source into a store (see :meth:`run`).
+
+    ``follow`` brings the search index up to the store (waiting for it); ``aside`` lets a
+    second process do that while a long harvest goes on; ``setting`` reads the repository's
+    settings (its licence policy, and the address and e-mail the user agent names).
+    """
 
     def __init__(
         self,
-        repo: Repository,
+        store: Store,
         source: sql.SourceRow,
         *,
+        follow: Callable[[], None],
+        aside: IndexAside,
+        setting: Setting,
         full: bool = False,
         progress: Progress | None = None,
         sleep: Callable[[float], None] | None = None,
         allow_mass_deletion: bool = False,
         stop: threading.Event | None = None,
     ):
-        self.repo = repo
-        self.store = repo.store
+        self.store = store
+        self.follow = follow
+        self.aside = aside
         self.source = source
         self.name = source["name"]
         self.origin = f"harvest:{self.name}"
@@ -86,7 +106,7 @@ class SourceHarvest:
         settings = source.get("settings") or {}
         self.license_policy = settings.get("on_missing_license", "keep")
         self.report = SourceReport(source=self.name, url=source["url"], set_specs=tuple(source["set_specs"]))
-        agent = user_agent(__version__, repo.setting("base_url"), repo.setting("admin_email"))
+        agent = user_agent(__version__, setting("base_url", None), setting("admin_email", None))
         transport_options: dict[str, Any] = {}
         if sleep is not None:
             transport_options["sleep"] = sleep
@@ -99,7 +119,7 @@ class SourceHarvest:
             **transport_options,
         )
         self.client = OAIClient(self.transport)
-        self.repo_policy = repo.license_policy
+        self.repo_policy = licenses.LicensePolicy(setting("license_policy", "any"))
         self._unknown_deletions = 0
         self._unindexed = False  # pages stored since the search index last followed
         self._indexed_at = time.monotonic()
@@ -126,7 +146,7 @@ class SourceHarvest:
             self.transport.close()
             if self._indexing_aside:
                 # The second process ends with a last catch-up; on Ctrl-C it is not waited for.
-                self.repo._index_in_background_done(wait=not interrupted)
+                self.aside.stop_background(wait=not interrupted)
             if self._unindexed and not interrupted:
                 self._follow_index()
             if self._unknown_deletions:
@@ -343,7 +363,7 @@ class SourceHarvest:
         if self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):
             # A harvest this long is worth a second process that indexes while it goes on
             # (asked once: where one cannot be started, this process follows every INDEX_EVERY).
-            self._indexing_aside = self.repo._index_in_background() or None
+            self._indexing_aside = self.aside.start_background() or None
         if not self._indexing_aside and due:
             self._follow_index()
         if self.progress:
@@ -387,7 +407,7 @@ class SourceHarvest:
         report.note(f"{len(unlisted)} record(s) no longer listed by the partner were handled as deleted")
 
     def _follow_index(self) -> None:
-        self.repo._changed()
+        self.follow()
         self._unindexed = False
         self._indexed_at = time.monotonic()
 

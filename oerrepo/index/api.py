@@ -1,8 +1,8 @@
-"""Full-text search, as methods of :class:`oerrepo.Repository`.
+"""Full-text search of a store: the search part of :class:`oerrepo.Repository`.
 
-The index follows the store's change sequence: after every write the Repository
-applies the new changes to it, and on opening it applies whatever a process that
-died between its store commit and its index commit left behind.
+The index follows the store's change sequence: after every write the Repository asks
+the search service to apply the new changes, and on opening it applies whatever a
+process that died between its store commit and its index commit left behind.
 """
 
 from __future__ import annotations
@@ -11,20 +11,28 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import SearchError, SearchUnavailable
-from ..model import Resource
+from ..model import Provenance, Resource
 from .backend import FACETS, IndexEntry, SearchBackend, SearchRequest, SearchResult
 from .document import document_for
 from .whoosh_query import resolve_facet_value
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..store import Store
+    from .background import BackgroundIndexer
+
+__all__ = ["SearchService"]
+
 log = logging.getLogger(__name__)
 
-INDEX_FOLDER = "index"
 _BATCH = 1000
 _PROVENANCE_BATCH = 500
 
 FilterValue = str | int | Iterable[str | int] | None
+ProvenanceLoader = Callable[[list[str]], "dict[str, list[Provenance]]"]
 
 
 def _values(value: FilterValue) -> list[str]:
@@ -35,10 +43,34 @@ def _values(value: FilterValue) -> list[str]:
     return [str(v) for v in value if v not in (None, "")]
 
 
-class SearchMixin:
-    """Full-text search methods of the Repository facade."""
+class SearchService:
+    """Full-text search of one store: searching, rebuilding, and keeping the index in step.
 
-    _search_backend: SearchBackend | None = None
+    ``store`` is the opened store; ``index_dir`` the Whoosh index folder (unused on a
+    PostgreSQL store, which searches itself); ``provenance`` reads the provenance of many
+    records at once (harvest sources are a facet); ``background`` starts a second process
+    that follows the store during long write jobs (None: this process always indexes).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        index_dir: Path,
+        *,
+        provenance: ProvenanceLoader,
+        background: Callable[[], BackgroundIndexer] | None = None,
+    ):
+        self.store = store
+        self.index_dir = index_dir
+        self._provenance = provenance
+        self._background = background
+        self._backend_: SearchBackend | None = None
+        self._background_lock = threading.Lock()
+        self._background_users = 0
+        self._background_indexer: BackgroundIndexer | None = None
+        self.serving = False  # True in a web service: searches in requests never rebuild the index
+        self._reindex_lock = threading.Lock()
+        self._reindex_thread: threading.Thread | None = None
 
     # -- public API -------------------------------------------------------------
 
@@ -92,10 +124,10 @@ class SearchMixin:
             page_size=page_size,
             facets=facets,
         )
-        backend = self._index_backend()
+        backend = self.backend()
         # Pick up what other processes committed but could not index yet; never wait for a writer.
         # While serving, a missing or outdated index is rebuilt beside the requests, never in one.
-        self._catch_up_index(wait=False, rebuild=not self.__dict__.get("_serving"))
+        self.catch_up(wait=False, rebuild=not self.serving)
         return backend.search(request)
 
     def reindex(self, *, progress: Callable[[int], None] | None = None) -> int:
@@ -103,7 +135,7 @@ class SearchMixin:
 
         Searches keep working on the old index until the new one is committed.
         """
-        backend = self._index_backend()
+        backend = self.backend()
         last = self.store.last_seq()  # before reading: later changes are replayed (harmlessly)
         return backend.rebuild(self._documents(self.store.iter_resources(batch=1000)), last, progress=progress)
 
@@ -114,35 +146,26 @@ class SearchMixin:
 
     # -- keeping the index in step with the store -------------------------------
 
-    def _index_backend(self) -> SearchBackend:
-        self.store  # open the store first: opening catches the index up
-        return self._backend()
-
-    def _backend(self) -> SearchBackend:
+    def backend(self) -> SearchBackend:
         """The search backend for this store: PostgreSQL's own full-text search on a
         PostgreSQL store (every web worker then sees one index), else Whoosh in the data folder."""
-        if self._search_backend is None:
-            store = self._store  # already open: called from the store's open hook or after it
-            if store is not None and store.is_postgres:
+        if self._backend_ is None:
+            if self.store.is_postgres:
                 from .postgres import PostgresBackend
 
-                self._search_backend = PostgresBackend(store)
+                self._backend_ = PostgresBackend(self.store)
             else:
                 from .whoosh_backend import WhooshBackend
 
-                self._search_backend = WhooshBackend(self.path / INDEX_FOLDER)
-        return self._search_backend
+                self._backend_ = WhooshBackend(self.index_dir)
+        return self._backend_
 
     def _documents(self, resources: Iterable[Resource]) -> Iterator:
         """Index documents of resources, their provenance read in one query per batch
         (one query per resource would cost more than analysing it)."""
-        many = getattr(self, "_provenance_for", None)
-        if many is None:
-            yield from (document_for(self._with_provenance(res)) for res in resources)
-            return
         it = iter(resources)
         while chunk := list(islice(it, _PROVENANCE_BATCH)):
-            found = many([res.id for res in chunk])
+            found = self._provenance([res.id for res in chunk])
             for res in chunk:
                 res.provenance = tuple(found.get(res.id, ()))
                 yield document_for(res)
@@ -162,8 +185,14 @@ class SearchMixin:
                 yield IndexEntry(rev.seq, rev.resource_id, documents.get(rev.seq))
             seq = revisions[-1].seq
 
-    def _catch_up_index(self, *, wait: bool, rebuild: bool = True) -> None:
-        backend = self._backend()
+    def catch_up(self, *, wait: bool, rebuild: bool = True) -> None:
+        """Apply the store's changes the index has not seen (rebuilding a missing or damaged index).
+
+        Without ``wait``, a writer holding the index lock is left to apply them itself. Without
+        ``rebuild``, a missing or outdated index is rebuilt in a thread of its own and
+        SearchUnavailable raised meanwhile.
+        """
+        backend = self.backend()
         if backend.needs_rebuild():
             if not rebuild:
                 self._reindex_aside()
@@ -178,8 +207,8 @@ class SearchMixin:
 
     def _reindex_aside(self) -> None:
         """Rebuild the index in a thread of its own, unless one is rebuilding it already."""
-        with self.__dict__.setdefault("_reindex_lock", threading.Lock()):
-            running = self.__dict__.get("_reindex_thread")
+        with self._reindex_lock:
+            running = self._reindex_thread
             if running is not None and running.is_alive():
                 return
 
@@ -190,48 +219,45 @@ class SearchMixin:
                     log.exception("rebuilding the search index failed")
 
             thread = threading.Thread(target=rebuild, name="oerrepo-reindex", daemon=True)
-            self.__dict__["_reindex_thread"] = thread
+            self._reindex_thread = thread
             thread.start()
 
-    def _feature_open(self) -> None:
-        # A process that died after its store commit left changes unindexed: apply them now.
-        # Without waiting: if another writer holds the lock, it is applying them itself.
-        self._catch_up_index(wait=False)
-
-    def _feature_changed(self) -> None:
+    def follow(self) -> None:
+        """Bring the index up to the store after a committed write (a failure is logged, not raised:
+        the store change is committed and safe, and the next open or search applies it)."""
         try:
-            self._catch_up_index(wait=True)
+            self.catch_up(wait=True)
         except SearchError as exc:
-            # The store change is committed and safe; the next open or search applies it.
             log.warning("the search index could not follow the last change yet: %s", exc)
 
     # -- indexing in a second process during long write jobs -------------------------
 
-    def _index_in_background(self) -> bool:
+    def start_background(self) -> bool:
         """Let a second process keep the index up from now on (shared by the jobs of this
-        Repository); True when it runs. Each True must be matched by :meth:`_index_in_background_done`."""
-        from .background import BackgroundIndexer
-
-        with self.__dict__.setdefault("_background_lock", threading.Lock()):
-            users = self.__dict__.get("_background_users", 0)
-            if users == 0:
-                indexer = BackgroundIndexer(self.path, getattr(self, "_db_url", None))
+        service); True when it runs. Each True must be matched by :meth:`stop_background`."""
+        if self._background is None:
+            return False
+        with self._background_lock:
+            if self._background_users == 0:
+                indexer = self._background()
                 if not indexer.start():
                     return False
-                self.__dict__["_background_indexer"] = indexer
-            self.__dict__["_background_users"] = users + 1
+                self._background_indexer = indexer
+            self._background_users += 1
             return True
 
-    def _index_in_background_done(self, *, wait: bool = True) -> None:
+    def stop_background(self, *, wait: bool = True) -> None:
         """One job no longer needs the second process; the last one stops it (after a last catch-up)."""
-        with self.__dict__["_background_lock"]:
-            self.__dict__["_background_users"] -= 1
-            if self.__dict__["_background_users"]:
+        with self._background_lock:
+            self._background_users -= 1
+            if self._background_users:
                 return
-            indexer = self.__dict__.pop("_background_indexer")
-        indexer.stop(wait=wait)
+            indexer, self._background_indexer = self._background_indexer, None
+        if indexer is not None:
+            indexer.stop(wait=wait)
 
-    def _feature_close(self) -> None:
-        if self._search_backend is not None:
-            self._search_backend.close()
-            self._search_backend = None
+    def close(self) -> None:
+        """Release the index (the store is its owner's to close)."""
+        if self._backend_ is not None:
+            self._backend_.close()
+            self._backend_ = None

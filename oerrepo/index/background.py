@@ -13,21 +13,33 @@ import logging
 import multiprocessing
 import os
 import signal
-from pathlib import Path
+from collections.abc import Callable
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BackgroundIndexer"]
+__all__ = ["BackgroundIndexer", "IndexFollower"]
 
 POLL = 0.5  # seconds between catch-ups
 
 
-class BackgroundIndexer:
-    """A child process that catches the index of one repository up until :meth:`stop`."""
+class IndexFollower(Protocol):
+    """What the second process needs: catch the index up with its store, and close both."""
 
-    def __init__(self, path: Path, db_url: str | None):
-        self.path = path
-        self.db_url = db_url
+    def catch_up(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class BackgroundIndexer:
+    """A child process that catches an index up with its store until :meth:`stop`.
+
+    ``open_follower`` is called in the child to open the store and the index there; it
+    must be picklable (a module-level class or function, or a ``functools.partial`` of one).
+    """
+
+    def __init__(self, open_follower: Callable[[], IndexFollower]):
+        self.open_follower = open_follower
         # spawn, not fork: the parent may run threads (harvest workers) holding locks.
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
@@ -37,7 +49,7 @@ class BackgroundIndexer:
         """Start the process; False when it cannot be started (the caller indexes itself)."""
         try:
             self._process = self._context.Process(
-                target=_follow, args=(str(self.path), self.db_url, self._stop, os.getpid()),
+                target=_follow, args=(self.open_follower, self._stop, os.getpid()),
                 name="oerrepo-index", daemon=True,
             )
             self._process.start()
@@ -54,20 +66,22 @@ class BackgroundIndexer:
             self._process.join()
 
 
-def _follow(path: str, db_url: str | None, stop, parent: int) -> None:
+def _follow(open_follower: Callable[[], IndexFollower], stop, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it tells us to stop
-    from ..repository import Repository
-
-    repo = Repository(path, create=False, db_url=db_url)
+    try:
+        follower = open_follower()
+    except Exception as exc:  # noqa: BLE001 - the parent indexes at its end; the next open catches up
+        log.warning("background indexing could not start: %s", exc)
+        return
     try:
         while True:
             stopping = stop.wait(POLL)
             if os.getppid() != parent:
                 return  # the parent died: the next open catches the index up
-            repo._catch_up_index(wait=True)
+            follower.catch_up()
             if stopping:
                 return
     except Exception as exc:  # noqa: BLE001 - the store is safe; the parent or the next open catches up
         log.warning("background indexing stopped: %s", exc)
     finally:
-        repo.close()
+        follower.close()

@@ -1,4 +1,5 @@
-"""Linked-data export, as methods of :class:`oerrepo.Repository`."""
+"""Linked data of a store (export, content negotiation, JSON-LD input): the linked-data part
+of :class:`oerrepo.Repository`."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import ExportError, ResourceNotFound
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Resource
+    from ..store import Store
+
+__all__ = ["LinkedData", "ExportStats", "validate_shacl"]
+
 Progress = Callable[[int], None]
+Setting = Callable[[str, Any], Any]
 _SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")
 
 
@@ -48,13 +56,22 @@ class ExportStats:
                 "triples": self.triples, "output": self.output}
 
 
-class LinkedDataMixin:
-    """Linked-data export methods of the Repository facade.
+class LinkedData:
+    """The linked data of one store.
 
     Each resource is a ``schema:LearningResource`` at ``<base_url>/resources/<id>``, described
     in the AMB profile of schema.org / LRMI plus DCMI terms; the catalogue is a ``dcat:Catalog``
-    at ``<base_url>/catalog``. ``base_url`` is the repository setting of that name.
+    at ``<base_url>/catalog``. ``base_url`` is the repository setting of that name, read
+    through ``setting``; ``with_provenance`` adds a resource's provenance before it is described.
     """
+
+    def __init__(self, store: Store, *, setting: Setting, with_provenance: Callable[[Resource], Resource]):
+        self.store = store
+        self._setting = setting
+        self._with_provenance = with_provenance
+
+    def _get(self, resource_id: str, *, include_deleted: bool = False) -> Resource:
+        return self._with_provenance(self.store.get(resource_id, include_deleted=include_deleted))
 
     # -- one resource ----------------------------------------------------------
 
@@ -63,7 +80,7 @@ class LinkedDataMixin:
         """The public base URL resource IRIs are built on (setting ``base_url``)."""
         from .terms import DEFAULT_BASE_URL
 
-        return str(self.setting("base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+        return str(self._setting("base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
 
     def resource_iri(self, resource_id: str) -> str:
         """The stable IRI of a resource: ``<base_url>/resources/<percent-encoded id>``."""
@@ -75,7 +92,7 @@ class LinkedDataMixin:
         """The resource as a JSON-LD document (AMB profile), as a plain dict."""
         from .document import describe
 
-        return describe(self.get(resource_id), self.base_url)
+        return describe(self._get(resource_id), self.base_url)
 
     def serialize_resource(self, resource_id: str, fmt: str = "jsonld") -> str:
         """The resource in one serialisation: ``jsonld``, ``turtle``, ``nt`` or ``rdfxml``.
@@ -128,8 +145,8 @@ class LinkedDataMixin:
         fmt = format_name(fmt or format)
         set_spec = set_spec or set
         since_stamp = _since(since)
-        if set_spec and set_spec not in {s["spec"] for s in self.sets()}:
-            known = ", ".join(sorted(s["spec"] for s in self.sets())) or "none yet"
+        if set_spec and set_spec not in {s["spec"] for s in self.store.sets()}:
+            known = ", ".join(sorted(s["spec"] for s in self.store.sets())) or "none yet"
             raise ExportError(f"no set {set_spec!r}; known sets: {known}")
         base = self.base_url
 
@@ -178,20 +195,20 @@ class LinkedDataMixin:
     def _catalog_graph(self):
         from .dcat import DEFAULT_METADATA_LICENSE, CatalogFacts, catalog_graph
 
-        title = str(self.setting("repository_name", "") or "oerrepo catalogue of open educational resources")
+        title = str(self._setting("repository_name", "") or "oerrepo catalogue of open educational resources")
         facts = CatalogFacts(
             base_url=self.base_url,
             title=title,
-            description=str(self.setting("repository_description", "") or
+            description=str(self._setting("repository_description", "") or
                             f"{title}: blueprints and teaching resources for Open Schooling (STE(A)M and the UN "
                             "Sustainable Development Goals), with their open licences."),
-            publisher=str(self.setting("publisher_name", "") or title),
-            metadata_license=str(self.setting("metadata_license", "") or DEFAULT_METADATA_LICENSE),
+            publisher=str(self._setting("publisher_name", "") or title),
+            metadata_license=str(self._setting("metadata_license", "") or DEFAULT_METADATA_LICENSE),
             modified=_last_change(self),
             languages=(),
             keywords=("open educational resources", "Open Schooling", "STEAM", "Sustainable Development Goals"),
-            email=self.setting("admin_email") or None,
-            resources=self.count(),
+            email=self._setting("admin_email", None) or None,
+            resources=self.store.count(),
         )
         return catalog_graph(facts)
 
@@ -205,9 +222,10 @@ class LinkedDataMixin:
         """
         from .negotiate import CONTENT_TYPES, EXTENSIONS, choose, from_extension, not_acceptable
 
-        if not ext and resource_id not in self and "." in resource_id:
+        exists = self.store.exists
+        if not ext and not exists(resource_id) and "." in resource_id:
             stem, _, maybe = resource_id.rpartition(".")
-            if maybe.lower() in EXTENSIONS and stem in self:
+            if maybe.lower() in EXTENSIONS and exists(stem):
                 resource_id, ext = stem, maybe
         if ext:
             fmt = from_extension(ext)
@@ -218,7 +236,7 @@ class LinkedDataMixin:
             if fmt is None:
                 return 406, "text/plain; charset=utf-8", not_acceptable()
         try:
-            res = self.get(resource_id, include_deleted=True)
+            res = self._get(resource_id, include_deleted=True)
         except ResourceNotFound:
             return 404, "text/plain; charset=utf-8", f"404 Not Found: no resource {resource_id!r}\n".encode()
         if res.deleted:
@@ -229,7 +247,7 @@ class LinkedDataMixin:
         if fmt == "html":
             from .landing import landing_page
 
-            site = str(self.setting("repository_name", "") or "oerrepo")
+            site = str(self._setting("repository_name", "") or "oerrepo")
             body = landing_page(res, document, self.resource_iri(res.id), site)
         else:
             body = _serialize_document(document, fmt)
@@ -251,28 +269,9 @@ class LinkedDataMixin:
             body = _serialize_graph(graph, fmt)
         return 200, CONTENT_TYPES[fmt], body.encode("utf-8")
 
-    # -- checking --------------------------------------------------------------------
-
-    def validate_shacl(self, source: str | os.PathLike | bytes, *, fmt: str | None = None,
-                       shapes: Sequence[str | os.PathLike] = ()):
-        """Check exported linked data (a file or bytes) against our SHACL shapes; returns a ShaclReport."""
-        from .serialize import format_name
-        from .shacl import check, guess_format, load_graph
-
-        if isinstance(source, bytes):
-            data, fmt = source, format_name(fmt or "turtle")
-        else:
-            path = Path(source)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise ExportError(f"cannot read {path}: {exc.strerror}") from exc
-            fmt = format_name(fmt) if fmt else guess_format(path)
-        return check(load_graph(data, fmt), [str(s) for s in shapes])
-
     # -- JSON-LD input ------------------------------------------------------------------
 
-    def _map_jsonld(self, record: Mapping[str, Any]) -> dict:
+    def map_jsonld(self, record: Mapping[str, Any]) -> dict:
         """A schema.org / LRMI / AMB JSON-LD record in our input form (see ``jsonld_import``)."""
         from .jsonld_import import map_jsonld
 
@@ -286,6 +285,24 @@ class LinkedDataMixin:
         return mapped
 
 
+def validate_shacl(source: str | os.PathLike | bytes, *, fmt: str | None = None,
+                   shapes: Sequence[str | os.PathLike] = ()):
+    """Check exported linked data (a file or bytes) against our SHACL shapes; returns a ShaclReport."""
+    from .serialize import format_name
+    from .shacl import check, guess_format, load_graph
+
+    if isinstance(source, bytes):
+        data, fmt = source, format_name(fmt or "turtle")
+    else:
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ExportError(f"cannot read {path}: {exc.strerror}") from exc
+        fmt = format_name(fmt) if fmt else guess_format(path)
+    return check(load_graph(data, fmt), [str(s) for s in shapes])
+
+
 def _since(value: str | None) -> str | None:
     if not value:
         return None
@@ -295,12 +312,12 @@ def _since(value: str | None) -> str | None:
     return value if "T" in value else value + "T00:00:00Z"
 
 
-def _last_change(repo) -> str | None:
+def _last_change(linked: LinkedData) -> str | None:
     try:
-        seq = repo.store.last_seq()
+        seq = linked.store.last_seq()
         if not seq:
             return None
-        for rev in repo.store.changes_since(seq - 1):
+        for rev in linked.store.changes_since(seq - 1):
             return rev.datestamp
     except Exception:  # a store without changes yet
         return None
@@ -334,15 +351,15 @@ def _serialize_graph(graph, fmt: str) -> str:
     return graph.serialize(format=RDFLIB_FORMATS[fmt])
 
 
-def _catalog_page(repo, jsonld: str) -> str:
+def _catalog_page(linked: LinkedData, jsonld: str) -> str:
     from html import escape
 
     from .dcat import export_url
     from .landing import script_json
     from .serialize import FORMATS
 
-    title = str(repo.setting("repository_name", "") or "oerrepo catalogue")
-    base = repo.base_url
+    title = str(linked._setting("repository_name", "") or "oerrepo catalogue")
+    base = linked.base_url
     links = "\n".join(f'<li><a href="{escape(export_url(base, f))}">{escape(m)}</a></li>' for f, (m, _) in FORMATS.items())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)} — catalogue</title>
@@ -350,7 +367,7 @@ def _catalog_page(repo, jsonld: str) -> str:
 {script_json(json.loads(jsonld))}
 </script></head>
 <body><h1>{escape(title)}</h1>
-<p>{repo.count()} open educational resources. Harvest them by OAI-PMH at
+<p>{linked.store.count()} open educational resources. Harvest them by OAI-PMH at
 <a href="{escape(base)}/oai">{escape(base)}/oai</a>, or download everything:</p>
 <ul>
 {links}
