@@ -22,7 +22,7 @@ import jsonschema
 import langcodes
 
 from . import licenses, vocabularies
-from .errors import InvalidResource
+from .errors import InvalidResource, UnknownLicense
 
 __all__ = [
     "Resource",
@@ -133,6 +133,9 @@ class Resource:
     deleted: bool = False
     created: str | None = None
     provenance: tuple[Provenance, ...] = field(default=())
+    #: How the input of the call that returned this resource was read (not stored), e.g.
+    #: "license: no version given: read as version 4.0".
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def id(self) -> str:
@@ -226,10 +229,10 @@ def _as_list(value: Any) -> list:
 
 
 def _text(value: Any, what: str) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
     if not isinstance(value, str):
-        raise InvalidResource(f"expected text for {what}, got {type(value).__name__} {value!r:.60}")
+        # the published schema wants text here; 42 stored as "42" would hide a column mix-up
+        shown = {bool: "true/false", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+        raise InvalidResource(f"expected text for {what}, got {shown} {value!r:.60}; write it in quotes as text")
     value = value.strip()
     if len(value) > _MAX_TEXT:
         raise InvalidResource(f"{what} is {len(value)} characters long; at most {_MAX_TEXT} are accepted")
@@ -508,16 +511,33 @@ def _age_range(value: Any, ctx: _Ctx) -> str:
 class _Ctx:
     lang: str
     policy: licenses.LicensePolicy
+    notes: list[str] = field(default_factory=list)  # how values were read, for the caller's report
+
+
+def _license_text(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get("id") or value.get("@id") or value.get("url") or value.get("name")
+    return value
 
 
 def _license(value: Any, ctx: _Ctx) -> str:
-    if isinstance(value, list):
-        if len(value) != 1:
-            raise InvalidResource(f"exactly one licence is needed, got {len(value)}")
-        value = value[0]
-    if isinstance(value, Mapping):
-        value = value.get("id") or value.get("@id") or value.get("url") or value.get("name")
-    return ctx.policy.check(value).url
+    values = [_license_text(v) for v in value] if isinstance(value, list) else [_license_text(value)]
+    values = [v for v in values if v not in (None, "")]
+    if len(values) > 1:
+        # several statements (JSON-LD, merged sources): the specific, most restrictive reading
+        if not all(isinstance(v, str) for v in values):
+            raise InvalidResource(f"a licence must be text or a URL, got {values!r:.80}")
+        rights = licenses.read_rights(values)
+        if rights.license is None:
+            raise UnknownLicense(rights.problem or f"none of the licences {values!r:.120} is recognised; "
+                                          "give one SPDX id such as 'CC-BY-4.0' or a licence URL")
+        if rights.problem:
+            ctx.notes.append(f"license: licence problem: {rights.problem}")
+        lic = ctx.policy.check(rights.license)
+    else:
+        lic = ctx.policy.check(values[0] if values else None)
+    ctx.notes.extend(f"license: {note}" for note in lic.notes)
+    return lic.url
 
 
 def _types(value: Any, ctx: _Ctx) -> list[str]:
@@ -585,12 +605,14 @@ def normalize_record(
     policy: licenses.LicensePolicy | None = None,
     where: str | None = None,
     require_license: bool = True,
+    notes: list[str] | None = None,
 ) -> dict:
     """Turn a record in any accepted input form into its stored form, or raise InvalidResource.
 
     Short vocabulary forms become concept URIs, plain-string titles become language maps in
     the record's first language, licences become their canonical URL. Every problem of the
-    record is reported at once.
+    record is reported at once. How a value was read where the input left room for doubt
+    ("CC BY" without a version read as 4.0) is appended to ``notes``, when given.
 
     >>> normalize_record({"name": "Bee hotels", "license": "CC BY 4.0", "inLanguage": "en"})["license"]
     'https://creativecommons.org/licenses/by/4.0/'
@@ -619,7 +641,7 @@ def normalize_record(
     )
     if langs:
         out["inLanguage"] = langs
-    ctx = _Ctx(lang=(langs or ["und"])[0], policy=policy)
+    ctx = _Ctx(lang=(langs or ["und"])[0], policy=policy, notes=notes if notes is not None else [])
 
     unknown = sorted(k for k in raw if k not in _CONVERTERS and k not in ("id", "inLanguage") and k not in _IGNORED)
     if unknown:
@@ -637,7 +659,7 @@ def normalize_record(
         if converted not in (None, [], {}):
             out[prop] = converted
     out.setdefault("type", [LEARNING_RESOURCE])
-    if not out.get("name"):
+    if not out.get("name") and not any(p.startswith("name") for p in problems.items):
         problems.add("name: missing; every resource needs a title")
     if "license" not in out and not any(p.startswith("license") for p in problems.items):
         if require_license:

@@ -201,6 +201,13 @@ def _csv(raw: bytes, name: str, delimiter: str | None) -> Iterator[SourceRecord]
 
 
 @dataclass(frozen=True)
+class _Note:
+    """How the file was read (its encoding, its columns); the importer reports it."""
+
+    note: str
+
+
+@dataclass(frozen=True)
 class _BadRow:
     """A CSV row that cannot become a record; the importer reports it with its row number."""
 

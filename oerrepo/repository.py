@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import licenses
 from .errors import ImportFailed, InvalidResource, OAIError, OerRepoError, StoreError
 from .model import Resource, Revision, merge_records, normalize_record
-from .records_io import SourceRecord, _BadRow, read_records
+from .records_io import SourceRecord, _BadRow, _Note, read_records
 
 if TYPE_CHECKING:  # pragma: no cover
     from .harvesters.api import Harvester, ProvenanceReader
@@ -43,6 +43,8 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+    # (where, note): how a value or column was read, e.g. a licence without a version
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def stored(self) -> list[str]:
@@ -54,6 +56,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "skipped": [{"where": w, "error": e} for w, e in self.skipped],
+            "notes": [{"where": w, "note": n} for w, n in self.notes],
         }
 
 
@@ -246,11 +249,15 @@ class Repository:
 
     # -- records ----------------------------------------------------------------
 
-    def normalize(self, record: Mapping[str, Any] | Resource, *, where: str | None = None) -> dict:
-        """Check a record and return its stored form without storing it (raises InvalidResource)."""
+    def normalize(self, record: Mapping[str, Any] | Resource, *, where: str | None = None,
+                  notes: list[str] | None = None) -> dict:
+        """Check a record and return its stored form without storing it (raises InvalidResource).
+
+        How doubtful values were read ("CC BY" without a version) is appended to ``notes``.
+        """
         if isinstance(record, Resource):
             record = record.data
-        return normalize_record(self._from_linked_data(record), policy=self.license_policy, where=where)
+        return normalize_record(self._from_linked_data(record), policy=self.license_policy, where=where, notes=notes)
 
     def _from_linked_data(self, record: Any) -> Any:
         """JSON-LD records (schema.org / LRMI / AMB) are mapped to our form first."""
@@ -279,11 +286,14 @@ class Repository:
         """Store a new resource and return it with its id (assigned when the record has none).
 
         An id that is already stored raises DuplicateResource; use :meth:`update`.
+        ``notes`` of the returned resource say how doubtful values were read.
         """
-        data = self._assign_id(self.normalize(record))
+        notes: list[str] = []
+        data = self._assign_id(self.normalize(record, notes=notes))
         with self.store.transaction() as conn:
             stored = self.store.insert(conn, data, origin)
         self._changed()
+        stored.notes = tuple(notes)
         return stored
 
     def update(
@@ -299,18 +309,21 @@ class Repository:
             )
         changes = {k: v for k, v in record.items() if k != "id"}
         record["id"] = resource_id
+        notes: list[str] = []
         if not merge:
-            data = self.normalize(record)
+            data = self.normalize(record, notes=notes)
         with self.store.transaction() as conn:
             if merge:
                 # Read under the write lock: a merge running at the same time is applied
                 # before or after this one, never lost.
                 current = self.store.get(resource_id, conn=conn).data
-                data = self.normalize({**merge_records(current, changes), "id": resource_id})
+                data = self.normalize({**merge_records(current, changes), "id": resource_id}, notes=notes)
             stored = self.store.replace(conn, data, origin)
         if stored is None:
-            return self.get(resource_id)
-        self._changed()
+            stored = self.get(resource_id)
+        else:
+            self._changed()
+        stored.notes = tuple(notes)
         return stored
 
     def delete(self, resource_id: str, *, origin: str = "api") -> Resource:
@@ -479,8 +492,13 @@ class Repository:
             if isinstance(item.data, _BadRow):
                 reject(item.where, item.data.problem)
                 continue
+            if isinstance(item.data, _Note):
+                report.notes.append((item.where, item.data.note))
+                continue
+            notes: list[str] = []
             try:
-                data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where)
+                data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where,
+                                        notes=notes)
             except InvalidResource as exc:
                 reject(item.where, str(exc))
                 continue
@@ -493,6 +511,7 @@ class Repository:
                 continue
             seen[data["id"]] = item.where
             prepared.append((item.where, data))
+            report.notes.extend((item.where, note) for note in notes)
         if problems:
             shown = problems[:20]
             more = f"\n... and {len(problems) - 20} more problems" if len(problems) > 20 else ""
@@ -526,9 +545,15 @@ class Repository:
             if isinstance(item.data, _BadRow):
                 report.skipped.append((item.where, item.data.problem))
                 continue
+            if isinstance(item.data, _Note):
+                report.notes.append((item.where, item.data.note))
+                continue
+            notes: list[str] = []
             try:
-                data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where)
+                data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where,
+                                        notes=notes)
                 report.added.append(data.get("id") or item.where)
+                report.notes.extend((item.where, note) for note in notes)
             except OerRepoError as exc:
                 report.skipped.append((item.where, str(exc)))
         return report

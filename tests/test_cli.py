@@ -165,3 +165,45 @@ def test_config_and_sets(run):
     assert result.exit_code == 1 and "open-only" in result.output
     run("sets", "add", "museums", "Resources from museums")
     assert "Resources from museums" in run("sets").output
+
+
+VERSIONLESS = [
+    ("nc", "Creative Commons Attribution-NonCommercial", "https://creativecommons.org/licenses/by-nc/4.0/"),
+    ("cc0", "CC0", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    ("gfdl", "GFDL", "https://spdx.org/licenses/GFDL-1.3-only.html"),
+    ("gnu", "GNU Free Documentation License", "https://spdx.org/licenses/GFDL-1.3-only.html"),
+]
+
+
+def _versionless_file(tmp_path, prefix: str) -> Path:
+    path = tmp_path / f"{prefix}.json"
+    path.write_text(json.dumps([{"id": f"{prefix}-{rid}", "name": f"Record {rid}", "license": text}
+                                for rid, text, _ in VERSIONLESS]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["import", "add", "validate"])
+def test_versionless_licences_are_reported_per_record(run, tmp_path, command):
+    text = run(command, str(_versionless_file(tmp_path, "text"))).output
+    for number, _ in enumerate(VERSIONLESS, 1):
+        assert re.search(rf"note text\.json record {number}: license: no version given", text), text
+    out = json.loads(run(command, str(_versionless_file(tmp_path, "js")), "--json").output)
+    wheres = {n["where"] for n in out["notes"] if "license: no version given" in n["note"]}
+    assert wheres == {f"js.json record {i}" for i in range(1, len(VERSIONLESS) + 1)}
+    if command != "validate":
+        shown = {r["id"]: r["license"] for r in json.loads(run("list", "--json").output)}
+        assert shown == {f"{p}-{rid}": url for p in ("text", "js") for rid, _, url in VERSIONLESS}
+
+
+def test_versionless_licence_is_said_by_the_python_api(tmp_path):
+    from oerrepo import Repository
+
+    with Repository(tmp_path / "d") as repo:
+        res = repo.add({"name": "Bee hotels", "license": "GNU Free Documentation License"})
+        assert res.license == "https://spdx.org/licenses/GFDL-1.3-only.html"
+        assert res.notes == ("license: no version given: read as GFDL-1.3-only",)
+        assert repo.add({"name": "Pond life", "license": "CC-BY-4.0"}).notes == ()
+        report = repo.import_records([{"name": "Moths", "license": "CC BY-SA"}])
+        assert report.notes == [("record 1", "license: no version given: read as version 4.0")]
+        changed = repo.update(res.id, {"name": "Bee hotels", "license": "CC0"})
+        assert changed.notes == ("license: no version given: read as CC0 1.0",)

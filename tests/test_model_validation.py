@@ -138,3 +138,17 @@ def test_the_fast_check_never_changes_the_record():
     record = copy.deepcopy(BASE)
     validate_record(record)
     assert record == BASE
+
+
+@pytest.mark.parametrize("prop, value", [
+    ("name", 42), ("name", {"en": 42}), ("description", 3.5), ("keywords", [2030]), ("name", True),
+    ("creator", [{"type": "Person", "name": 7}]), ("typicalAgeRange", 12),
+])
+def test_input_the_published_schema_refuses_is_refused_naming_the_field(prop, value):
+    from oerrepo.errors import InvalidResource
+    from oerrepo.model import normalize_record
+
+    record = {"name": "Bee hotels", "license": "CC-BY-4.0", "inLanguage": "en", prop: value}
+    with pytest.raises(InvalidResource, match=rf"{prop}: expected text") as info:
+        normalize_record(record)
+    assert "missing" not in str(info.value)

@@ -197,7 +197,8 @@ def test_the_samples_load_and_count(data_dir):
 
 
 def test_import_report_is_plain_data():
-    report = ImportReport(added=["a"], skipped=[("f row 2", "bad")])
+    report = ImportReport(added=["a"], skipped=[("f row 2", "bad")], notes=[("f row 3", "read as")])
     assert json.loads(json.dumps(report.to_dict())) == {
-        "added": ["a"], "updated": [], "unchanged": [], "skipped": [{"where": "f row 2", "error": "bad"}]
+        "added": ["a"], "updated": [], "unchanged": [], "skipped": [{"where": "f row 2", "error": "bad"}],
+        "notes": [{"where": "f row 3", "note": "read as"}],
     }

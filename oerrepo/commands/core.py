@@ -10,7 +10,7 @@ import click
 
 from .. import licenses
 from ..errors import ImportFailed
-from ..records_io import read_records
+from ..records_io import _Note, read_records
 from ..repository import Repository
 from .output import echo_json, progress, shorten
 
@@ -51,6 +51,7 @@ def _print_report(report, as_json: bool) -> None:
             click.echo(f"updated {rid}")
         for rid in report.unchanged:
             click.echo(f"unchanged {rid}")
+    _print_notes(report)
     for where, why in report.skipped[:_LIST_AT_MOST]:
         click.echo(f"skipped {why if why.startswith(where) else where + ': ' + why}", err=True)
     if len(report.skipped) > _LIST_AT_MOST:
@@ -61,6 +62,14 @@ def _print_report(report, as_json: bool) -> None:
         f"{len(report.skipped)} skipped{hint}",
         err=True,
     )
+
+
+def _print_notes(report) -> None:
+    """How values and columns were read (a licence without a version, the file's encoding)."""
+    for where, note in report.notes[:_LIST_AT_MOST]:
+        click.echo(f"note {where}: {note}", err=True)
+    if len(report.notes) > _LIST_AT_MOST:
+        click.echo(f"... and {len(report.notes) - _LIST_AT_MOST} more notes (--json lists them all)", err=True)
 
 
 def _say_identity(repo: Repository) -> None:
@@ -136,14 +145,16 @@ def update(repo: Repository, resource_id: str, file: Path, merge: bool, as_json:
 
     Example: oerrepo update water-quality-kit changed.json
     """
-    items = list(read_records(file))
+    items = [item for item in read_records(file) if not isinstance(item.data, _Note)]
     if len(items) != 1:
         raise ImportFailed(f"{file.name}: expected exactly one record, found {len(items)}")
     stored = repo.update(resource_id, items[0].data, merge=merge, origin="cli:update")
     if as_json:
         echo_json(stored.to_dict(meta=True))
-    else:
-        click.echo(f"updated {stored.id}")
+        return
+    for note in stored.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"updated {stored.id}")
 
 
 @click.command(name="import")
@@ -291,8 +302,10 @@ def validate(ctx: click.Context, file: Path, as_json: bool, shacl: bool, shapes:
         return
     report = repo.validate_file(file)
     if as_json:
-        echo_json({"valid": report.added, "invalid": [{"where": w, "error": e} for w, e in report.skipped]})
+        echo_json({"valid": report.added, "invalid": [{"where": w, "error": e} for w, e in report.skipped],
+                   "notes": [{"where": w, "note": n} for w, n in report.notes]})
     else:
+        _print_notes(report)
         for where, why in report.skipped:
             click.echo(f"invalid {why if why.startswith(where) else where + ': ' + why}")
         click.echo(f"{file.name}: {len(report.added)} valid, {len(report.skipped)} invalid")
