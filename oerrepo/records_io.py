@@ -8,9 +8,12 @@ Windows code page; the encoding is detected, never guessed silently.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
-from collections.abc import Iterator
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ import charset_normalizer
 
 from .errors import ImportFailed
 
-__all__ = ["SourceRecord", "read_records", "detect_format", "decode_text", "CSV_MULTI_SEPARATOR"]
+__all__ = ["SourceRecord", "read_records", "detect_format", "decode_text", "decode_with_note", "CSV_MULTI_SEPARATOR"]
 
 CSV_MULTI_SEPARATOR = "|"
 # CSV columns that hold several values, separated by CSV_MULTI_SEPARATOR.
@@ -57,32 +60,117 @@ def detect_format(path: Path, head: bytes) -> str:
     return "csv"
 
 
-def decode_text(raw: bytes, where: str) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (BOM allowed), else as the detected code page. Returns (text, encoding)."""
+# Windows code page of each language's legacy text files (the primary subtag is enough).
+_CODE_PAGE = {
+    **dict.fromkeys("en de fr es it pt nl ca da sv no nb nn fi is ga eu gl lb oc af sq ms id sw la rm fo".split(), "cp1252"),
+    **dict.fromkeys("pl cs sk sl hr hu ro bs".split(), "cp1250"),
+    **dict.fromkeys("ru uk bg be mk sr".split(), "cp1251"),
+    "el": "cp1253", "tr": "cp1254", "he": "cp1255", "ar": "cp1256",
+    **dict.fromkeys("lt lv et".split(), "cp1257"),
+    "vi": "cp1258",
+}
+_ENCODING_NAMES = {
+    "cp1252": "Windows-1252 (Western European)", "latin_1": "Latin-1 (ISO 8859-1)",
+    "cp1250": "Windows-1250 (Central European)", "cp1251": "Windows-1251 (Cyrillic)",
+    "cp1253": "Windows-1253 (Greek)", "cp1254": "Windows-1254 (Turkish)", "cp1255": "Windows-1255 (Hebrew)",
+    "cp1256": "Windows-1256 (Arabic)", "cp1257": "Windows-1257 (Baltic)", "cp1258": "Windows-1258 (Vietnamese)",
+}
+# Characters Western European text uses beyond ASCII: letters of its languages, quotes,
+# dashes, currency and a few signs. Text read in the wrong code page shows others (¹, ³, ¾).
+_WESTERN_EXTRA = set(
+    "àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßœšžÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝŸŒŠŽðþÐÞ"
+    "€£¥¢“”‘’„‚«»‹›–—…•·°ºª¿¡©®™§¶×÷±µ½¼\u00a0\u00ad"
+)
+
+
+def _western(raw: bytes) -> tuple[str, str]:
+    """Windows-1252, else Latin-1: the two agree on every letter; 1252 adds € and curly quotes."""
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return raw.decode("latin_1"), "latin_1"
+
+
+def _reads_as_western(text: str) -> bool:
+    """True when every non-ASCII character is one Western European text uses, and they are few.
+
+    Greek or Cyrillic read as Windows-1252 also gives letters (Óåéóìüò), but nearly all of
+    them; Portuguese or German has a few in many words.
+    """
+    letters = outside = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+        if ord(ch) > 127:
+            if ch not in _WESTERN_EXTRA:
+                return False
+            outside += ch.isalpha()
+    return letters == 0 or outside / letters < 0.3
+
+
+def _name(encoding: str) -> str:
+    return _ENCODING_NAMES.get(encoding, encoding)
+
+
+def decode_text(raw: bytes, where: str, languages: Iterable[str] = ()) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (BOM allowed), else as the code page of the text. Returns (text, encoding)."""
+    text, encoding, _ = decode_with_note(raw, where, languages)
+    return text, encoding
+
+
+def decode_with_note(
+    raw: bytes, where: str, languages: Iterable[str] | Callable[[], Iterable[str]] = ()
+) -> tuple[str, str, str | None]:
+    """Like :func:`decode_text`, plus a note saying what was assumed (None for UTF-8).
+
+    Text that is not UTF-8 is read in the code page of its ``languages`` when they share
+    one; otherwise, when uncertain, as Western European (Windows-1252, which reads Latin-1
+    exactly), unless the bytes only make sense in another code page. ``languages`` may be
+    a function, called only when the text is not UTF-8.
+    """
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):  # "Unicode text" from a spreadsheet
+            try:
+                return raw.decode(codec), codec, None
+            except UnicodeDecodeError as exc:
+                raise ImportFailed(f"{where}: the file starts like {codec.upper()} but is not ({exc}); "
+                                   "save it as UTF-8") from exc
+    try:
+        return raw.decode("utf-8-sig"), "utf-8", None
     except UnicodeDecodeError:
         pass
-    results = charset_normalizer.from_bytes(raw[:1_000_000])
-    best = results.best()
-    encoding = (best.encoding if best else None) or "cp1252"
-    # Spreadsheets on Western European Windows write cp1252. The detector often ranks
-    # cp1250/cp1257 or latin-1 level with it for the same bytes (they differ only in a few
-    # letters such as è/č), so on a tie take cp1252, the far more common code page.
-    if best is not None and encoding != "cp1252":
-        for match in results:
-            if "cp1252" in match.could_be_from_charset and match.chaos <= best.chaos and match.coherence >= best.coherence:
-                encoding = "cp1252"
-                break
-    try:
-        return raw.decode(encoding), encoding
-    except (UnicodeDecodeError, LookupError):
+    if callable(languages):
+        languages = languages()
+    tags = sorted({lang.strip().split("-")[0].split("_")[0].lower() for lang in languages if lang.strip()})
+    pages = {_CODE_PAGE.get(tag) for tag in tags}
+    if len(pages) == 1 and None not in pages:
+        page = pages.pop()
         try:
-            return raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError as exc:
-            raise ImportFailed(
-                f"{where}: the file is neither UTF-8 nor a Windows/Latin-1 text file ({exc}); save it as UTF-8"
-            ) from exc
+            text = raw.decode(page)
+        except UnicodeDecodeError:
+            pass
+        else:
+            if page != "cp1252":
+                return text, page, (f"the file is not UTF-8: read as {_name(page)}, the code page of its "
+                                    f"languages ({', '.join(tags)}); save it as UTF-8 to be certain")
+            text, page = _western(raw)
+            return text, page, (f"the file is not UTF-8: read as {_name(page)}, the code page of its languages "
+                                f"({', '.join(tags)}); save it as UTF-8 to be certain")
+    text, encoding = _western(raw)
+    if _reads_as_western(text):
+        return text, encoding, (f"the file is not UTF-8: read as {_name(encoding)}, the usual code page of "
+                                "spreadsheets in Western Europe; save it as UTF-8 to be certain")
+    best = charset_normalizer.from_bytes(raw[:1_000_000]).best()
+    if best is not None and best.encoding:
+        try:
+            return raw.decode(best.encoding), best.encoding, (
+                f"the file is not UTF-8 and does not read as Western European text: read as "
+                f"{_name(best.encoding)}, as detected; save it as UTF-8 to be certain")
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return text, encoding, (f"the file is not UTF-8 and its encoding could not be told: read as {_name(encoding)}; "
+                            "check accented letters, or save it as UTF-8")
 
 
 def read_records(path: str | Path, fmt: str | None = None) -> Iterator[SourceRecord]:
@@ -111,7 +199,9 @@ def read_records(path: str | Path, fmt: str | None = None) -> Iterator[SourceRec
 
 
 def _json(raw: bytes, name: str) -> Iterator[SourceRecord]:
-    text, _ = decode_text(raw, name)
+    text, _, note = decode_with_note(raw, name)
+    if note:
+        yield SourceRecord(name, _Note(note))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -134,7 +224,9 @@ def _json(raw: bytes, name: str) -> Iterator[SourceRecord]:
 
 
 def _jsonl(raw: bytes, name: str) -> Iterator[SourceRecord]:
-    text, _ = decode_text(raw, name)
+    text, _, note = decode_with_note(raw, name)
+    if note:
+        yield SourceRecord(name, _Note(note))
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -146,35 +238,111 @@ def _jsonl(raw: bytes, name: str) -> Iterator[SourceRecord]:
             raise ImportFailed(f"{name} line {number}: the JSON is nested too deeply to be a record") from None
 
 
+# The headers people write in spreadsheets, in the languages of our partners, for each
+# property (compared without case, accents, spaces, '-' or '_'). A property's own name
+# is always accepted; "type" written as such keeps its meaning (schema.org types), while
+# "Type" or "Resource type" means the kind of material, as people use it.
+_HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("title", "titel", "titre", "titulo", "titolo", "resource title", "resource name"),
+    "description": ("description", "beschreibung", "descripcion", "descricao", "descrizione", "abstract",
+                    "summary", "resume", "zusammenfassung"),
+    "license": ("licence", "license", "lizenz", "licencia", "licenca", "licenza", "licentie", "rights",
+                "licence url", "license url", "copyright licence", "copyright license"),
+    "creator": ("author", "authors", "creator", "creators", "autor", "autoren", "autores", "auteur", "auteurs",
+                "autore", "autori", "auteur(s)", "author(s)", "autor(en)"),
+    "url": ("url", "link", "web address", "website", "web", "address", "adresse", "enlace", "lien", "resource url"),
+    "inLanguage": ("language", "languages", "lang", "sprache", "sprachen", "idioma", "idiomas", "langue",
+                   "langues", "lingua", "lingue"),
+    "keywords": ("keywords", "keyword", "tags", "tag", "schlagworter", "schlagworte", "stichworter",
+                 "palabras clave", "mots cles", "mots clefs", "parole chiave", "palavras chave", "trefwoorden"),
+    "sdg": ("sdg", "sdgs", "sustainable development goal", "sustainable development goals", "goal", "goals",
+            "un goal", "un sdg", "ods", "odd", "nachhaltigkeitsziel", "nachhaltigkeitsziele"),
+    "learningResourceType": ("type", "types", "resource type", "learning resource type", "material type",
+                             "kind", "format type", "typ", "tipo", "ressourcentyp", "materialtyp"),
+    "educationalLevel": ("level", "levels", "educational level", "education level", "isced", "isced level",
+                         "school level", "stufe", "bildungsstufe", "nivel", "niveau", "livello"),
+    "audience": ("audience", "target audience", "zielgruppe", "publico", "public", "pubblico"),
+    "typicalAgeRange": ("age", "ages", "age range", "alter", "altersgruppe", "edad", "age group"),
+    "publisher": ("publisher", "verlag", "editorial", "editeur", "editore", "editora"),
+    "contributor": ("contributor", "contributors", "mitwirkende"),
+    "about": ("subject", "subjects", "topic", "topics", "discipline", "fach", "facher", "materia", "matiere"),
+    "datePublished": ("date", "published", "publication date", "date published", "datum", "fecha"),
+    "identifier": ("doi",),
+    "sets": ("set", "collection", "collections", "sammlung"),
+}
+
+
+def _header_key(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9()]+", " ", plain).split()).strip("()* ")
+
+
+def read_header(header: list[str], where: str) -> tuple[list[str | None], str | None]:
+    """The property each column holds, and a note saying how columns were read (None when as named).
+
+    Raises ImportFailed naming every column that is not understood, with the nearest header
+    we know, and columns that would fill the same property twice.
+    """
+    from .model import PROPERTIES  # local: model imports nothing from here
+
+    by_key = {_header_key(p): p for p in PROPERTIES if p != "type"}
+    for prop, names in _HEADERS.items():
+        for synonym in names:
+            by_key.setdefault(_header_key(synonym), prop)
+    columns: list[str | None] = []
+    unknown: list[str] = []
+    for text in header:
+        if not text:
+            columns.append(None)
+        elif text in PROPERTIES:
+            columns.append(text)
+        elif _header_key(text) in by_key:
+            columns.append(by_key[_header_key(text)])
+        else:
+            columns.append(None)
+            near = difflib.get_close_matches(_header_key(text), list(by_key), n=1, cutoff=0.75)
+            unknown.append(f"{text!r}" + (f" (did you mean {by_key[near[0]]!r}?)" if near else ""))
+    if unknown:
+        raise ImportFailed(
+            f"{where} row 1: column(s) not understood: {', '.join(unknown)}; the header may name the "
+            f"properties {', '.join(PROPERTIES)}, or write Title, Description, Licence, Author, URL, Language, "
+            "Keywords, SDG, Type, Level, Audience, Age, Subject or Date"
+        )
+    seen: dict[str, str] = {}
+    for text, prop in zip(header, columns):
+        if prop is None:
+            continue
+        if prop in seen:
+            raise ImportFailed(f"{where} row 1: columns {seen[prop]!r} and {text!r} both give {prop}; keep one")
+        seen[prop] = text
+    missing = [c for c in ("name", "license") if c not in seen]
+    if missing:
+        raise ImportFailed(
+            f"{where} row 1: missing column(s) {', '.join(map(repr, missing))}; every record needs a name "
+            "(a Title column) and a license (a Licence column)"
+        )
+    if all(text == prop for text, prop in zip(header, columns) if prop):
+        return columns, None  # every column named by its property: nothing to explain
+    read = [f"{text!r} as {prop}" for text, prop in zip(header, columns) if prop]
+    return columns, "columns read: " + ", ".join(read)
+
+
 def _csv(raw: bytes, name: str, delimiter: str | None) -> Iterator[SourceRecord]:
-    text, _ = decode_text(raw, name)
+    text, _, encoding_note = decode_with_note(raw, name, lambda: _csv_languages(raw, delimiter))
     if not text.strip():
         raise ImportFailed(f"{name}: the file is empty; a CSV needs a header row and one row per record")
-    if delimiter is None:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
-        except csv.Error:
-            delimiter = ","
+    if encoding_note:
+        yield SourceRecord(name, _Note(encoding_note))
+    delimiter = delimiter or _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise ImportFailed(f"{name}: the file is empty") from None
-    from .model import PROPERTIES  # local: model imports nothing from here
-
-    unknown = [h for h in header if h and h not in PROPERTIES]
-    if unknown:
-        raise ImportFailed(
-            f"{name} row 1: unknown column(s) {', '.join(map(repr, unknown))}; the header may name: "
-            + ", ".join(PROPERTIES)
-        )
-    missing = [c for c in ("name", "license") if c not in header]
-    if missing:
-        raise ImportFailed(
-            f"{name} row 1: missing column(s) {', '.join(map(repr, missing))}; every record needs a name and a license"
-        )
-    if len(set(header)) != len(header):
-        raise ImportFailed(f"{name} row 1: a column name appears twice in the header")
+    columns, columns_note = read_header(header, name)
+    if columns_note:
+        yield SourceRecord(f"{name} row 1", _Note(columns_note))
     try:
         for number, row in enumerate(reader, 2):
             if not any(cell.strip() for cell in row):
@@ -187,7 +355,7 @@ def _csv(raw: bytes, name: str, delimiter: str | None) -> Iterator[SourceRecord]
                 )
                 continue
             record: dict[str, Any] = {}
-            for column, cell in zip(header, row):
+            for column, cell in zip(columns, row):
                 cell = cell.strip()
                 if not column or not cell:
                     continue
@@ -198,6 +366,39 @@ def _csv(raw: bytes, name: str, delimiter: str | None) -> Iterator[SourceRecord]
             yield SourceRecord(where, record)
     except csv.Error as exc:
         raise ImportFailed(f"{name} row {reader.line_num}: {exc}") from None
+
+
+def _sniff(text: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _csv_languages(raw: bytes, delimiter: str | None) -> list[str]:
+    """The language codes in a CSV's language column, read before its encoding is known.
+
+    Language codes are ASCII, so Latin-1 (which decodes any bytes) finds them in every
+    single-byte code page.
+    """
+    text = raw[:1_000_000].decode("latin_1")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _sniff(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+        columns, _ = read_header(header, "")
+    except (StopIteration, ImportFailed, csv.Error):
+        return []
+    if "inLanguage" not in columns:
+        return []
+    index = columns.index("inLanguage")
+    found: list[str] = []
+    try:
+        for row in reader:
+            if len(row) > index:
+                found.extend(re.split(r"[|,;\s]+", row[index]))
+    except csv.Error:
+        pass
+    return [code for code in found if code.isascii() and code.strip()]
 
 
 @dataclass(frozen=True)

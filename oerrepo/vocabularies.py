@@ -14,6 +14,7 @@ on first use only.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import unicodedata
@@ -69,9 +70,44 @@ def resolve(vocabulary: str, value: str | int) -> str:
         raise InvalidResource(f"{vocabulary} value {value!r} is not text or a number; {_accepted(vocab)}")
     text = str(value).strip()
     uri = vocab.by_key.get(_uri_key(text)) if _looks_like_uri(text) else vocab.by_key.get(_key(text))
+    if uri is None and not _looks_like_uri(text):
+        uri = _common_form(vocab, text)
     if uri is None:
-        raise InvalidResource(f"unknown {vocabulary} {value!r}: {_accepted(vocab)}")
+        raise InvalidResource(f"unknown {vocabulary} {value!r}: {_suggestion(vocab, text)}{_accepted(vocab)}")
     return uri
+
+
+# "Goal 13: Climate Action", "13 Climate action", "SDG 4 - Quality Education", "ODS 6"
+_NUMBERED_GOAL = re.compile(r"^\s*(?:(?:un\s+)?(?:sdg|goal|ods|odd|ziel|obiettivo|objetivo|objectif)\s*)?"
+                            r"(\d{1,2})\b\s*[:.)\-–—]?\s*(.*)$", re.I)
+
+
+def _common_form(vocab: _Vocabulary, text: str) -> str | None:
+    """Forms people write that are not labels: a goal's number with its title, a plural."""
+    if vocab.name == "sdg":
+        m = _NUMBERED_GOAL.match(text)
+        if m:
+            uri = vocab.by_key.get(_key(m.group(1)))
+            title = _key(m.group(2))
+            concept = vocab.by_uri.get(uri) if uri else None
+            # the words after the number must name the same goal, or be absent
+            if concept and (not title or any(title in _key(lb) or _key(lb) in title
+                                             for lb in concept.labels.values())):
+                return uri
+        return None
+    key = _key(text)
+    for singular in (key[:-1] if key.endswith("s") else None, key[:-2] if key.endswith("es") else None):
+        if singular and singular in vocab.by_key:  # "worksheets", "lesson plans"
+            return vocab.by_key[singular]
+    return None
+
+
+def _suggestion(vocab: _Vocabulary, text: str) -> str:
+    near = difflib.get_close_matches(_key(text), list(vocab.by_key), n=1, cutoff=0.8)
+    if not near:
+        return ""
+    concept = vocab.by_uri[vocab.by_key[near[0]]]
+    return f"did you mean {_short(vocab.name, concept)!r} ({concept.labels.get('en') or concept.uri})? "
 
 
 def label(vocabulary: str, uri: str, lang: str = "en") -> str:

@@ -120,7 +120,14 @@ def test_license_command(run):
     assert obj["id"] == "CC-BY-SA-4.0" and obj["url"] == "https://creativecommons.org/licenses/by-sa/4.0/"
     assert obj["open"] is True
     many = json.loads(run("license", "CC BY 4.0", "CC BY-NC 4.0", "--json").output)
-    assert [m["open"] for m in many] == [True, False]
+    assert [m["open"] for m in many["licenses"]] == [True, False]
+    # the verdict the text output gives is in the JSON too, without --combine
+    text = run("license", "CC BY-SA 4.0", "CC BY-NC-SA 4.0").output
+    assert "combined: not allowed" in text
+    both = json.loads(run("license", "CC BY-SA 4.0", "CC BY-NC-SA 4.0", "--json").output)
+    assert both["combined"]["allowed"] is False and both["combined"]["reason"] in text
+    allowed = json.loads(run("license", "CC BY 4.0", "CC BY-SA 4.0", "--json").output)["combined"]
+    assert allowed["allowed"] is True and [x["id"] for x in allowed["adaptationLicenses"]] == ["CC-BY-SA-4.0"]
     verdict = json.loads(run("license", "CC BY-SA 4.0", "CC BY-NC-SA 4.0", "--combine", "--json").output)
     assert verdict["allowed"] is False
     text = run("license", "CC BY 4.0", "CC BY-SA 4.0", "--title", "Bee hotels", "--author", "Ana").output

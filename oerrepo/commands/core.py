@@ -335,7 +335,8 @@ def _license_dict(lic: licenses.License) -> dict:
 @click.option("--source", "source_url", help="The work's URL for the attribution.")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "markdown"]), default="text")
 @click.option("--combine", is_flag=True, help="With --json: print only the combination verdict.")
-@click.option("--json", "as_json", is_flag=True, help="Print an object per licence (an array for several).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the licence as an object; for several, their objects and the verdict the text gives.")
 def license_(texts, title, authors, source_url, fmt, combine, as_json) -> None:
     """Normalise and explain licences; with several, say whether their works can be remixed.
 
@@ -344,18 +345,20 @@ def license_(texts, title, authors, source_url, fmt, combine, as_json) -> None:
     found = [licenses.normalize(t) for t in texts]
     verdict = licenses.combine(*found) if len(found) > 1 else None
     if as_json:
-        if combine and verdict:
-            echo_json({
-                "allowed": verdict.allowed,
-                "adaptationLicenses": [_license_dict(x) for x in verdict.adaptation_licenses],
-                "reason": verdict.reason,
-            })
+        combined = verdict and {
+            "allowed": verdict.allowed,
+            "adaptationLicenses": [_license_dict(x) for x in verdict.adaptation_licenses],
+            "reason": verdict.reason,
+        }
+        if combine and combined:
+            echo_json(combined)
             return
         objs = [_license_dict(x) for x in found]
         if title:
             for obj, lic in zip(objs, found):
                 obj["attribution"] = licenses.attribution(title, lic, authors=authors, source_url=source_url, fmt=fmt)
-        echo_json(objs[0] if len(objs) == 1 else objs)
+        # several licences: what the text shows, each licence and the verdict on combining them
+        echo_json(objs[0] if len(objs) == 1 else {"licenses": objs, "combined": combined})
         return
     for text, lic in zip(texts, found):
         state = "open" if lic.is_open else "open but restricted (" + ("no adaptations" if not lic.allows_adaptations else "non-commercial") + ")"
