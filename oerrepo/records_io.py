@@ -227,7 +227,10 @@ def _jsonl(raw: bytes, name: str) -> Iterator[SourceRecord]:
     text, _, note = decode_with_note(raw, name)
     if note:
         yield SourceRecord(name, _Note(note))
-    for number, line in enumerate(text.splitlines(), 1):
+    # Only "\n" ends a JSON Lines record: str.splitlines() would also cut at U+2028, NEL
+    # (U+0085) and form feeds, which JSON strings may hold unescaped.
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:

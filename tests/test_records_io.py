@@ -146,3 +146,14 @@ def test_import_command_says_how_columns_and_encoding_were_read(tmp_path):
     assert "note sheet.csv row 2: license: no version given: read as version 4.0" in result.output
     listed = json.loads(CliRunner().invoke(cli, ["--data", str(tmp_path / "d"), "list", "--json"]).output)
     assert listed[0]["name"] == {"pt": "Educação"}
+
+
+def test_json_lines_keep_line_separators_inside_their_strings(repo, tmp_path):
+    # JSON allows U+2028, U+0085 (NEL) and form feeds unescaped inside strings
+    description = "Erste Zeile\u2028zweite Zeile\u0085dritte\u000cvierte"
+    path = tmp_path / "odd.jsonl"
+    path.write_text(json.dumps({"id": "odd", "name": "Zeilen", "description": description, "license": "CC0-1.0"},
+                               ensure_ascii=False) + "\r\n", encoding="utf-8")
+    report = repo.import_records(path)
+    assert report.added == ["odd"]
+    assert repo.get("odd").text("description") == description
