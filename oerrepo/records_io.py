@@ -83,6 +83,9 @@ _WESTERN_EXTRA = set(
 )
 
 
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
 def _western(raw: bytes) -> tuple[str, str]:
     """Windows-1252, else Latin-1: the two agree on every letter; 1252 adds € and curly quotes."""
     try:
@@ -140,6 +143,12 @@ def decode_with_note(
         return raw.decode("utf-8-sig"), "utf-8", None
     except UnicodeDecodeError:
         pass
+    control = _CONTROL_BYTES.search(raw[:1_000_000])
+    if control:  # text in any code page has none of these; a binary file has many
+        raise ImportFailed(
+            f"{where}: the file is neither UTF-8 nor text in a Windows or Latin-1 code page (it holds the control "
+            f"byte 0x{control.group()[0]:02x}); save it as UTF-8"
+        )
     if callable(languages):
         languages = languages()
     tags = sorted({lang.strip().split("-")[0].split("_")[0].lower() for lang in languages if lang.strip()})
@@ -308,7 +317,7 @@ def read_header(header: list[str], where: str) -> tuple[list[str | None], str | 
             unknown.append(f"{text!r}" + (f" (did you mean {by_key[near[0]]!r}?)" if near else ""))
     if unknown:
         raise ImportFailed(
-            f"{where} row 1: column(s) not understood: {', '.join(unknown)}; the header may name the "
+            f"{where} row 1: unknown column(s) {', '.join(unknown)}; the header may name the "
             f"properties {', '.join(PROPERTIES)}, or write Title, Description, Licence, Author, URL, Language, "
             "Keywords, SDG, Type, Level, Audience, Age, Subject or Date"
         )
