@@ -348,6 +348,15 @@ class Store:
             raise ResourceNotFound(f"no resource with id {resource_id!r}; 'oerrepo list' shows the stored ids")
         return self._resource(row)
 
+    def get_many(self, resource_ids: Sequence[str]) -> dict[str, Resource]:
+        """The live resources among these ids, by id, in one query (absent and deleted ones left out)."""
+        ids = list(dict.fromkeys(resource_ids))
+        if not ids:
+            return {}
+        with self.reading() as c:
+            rows = c.execute(select(t.resources).where(t.resources.c.id.in_(ids), t.resources.c.deleted.is_(False)))
+            return {row.id: self._resource(row) for row in rows}
+
     def exists(self, resource_id: str, conn: Connection | None = None) -> bool:
         with self._conn(conn) as c:
             row = c.execute(select(t.resources.c.deleted).where(t.resources.c.id == resource_id)).first()

@@ -442,14 +442,9 @@ class Site:
             return None
 
     def _hits(self, req: Request, hits: list) -> list[dict]:
-        out = []
-        for hit in hits:
-            try:
-                res = self.repo.get(hit.id)
-            except ResourceNotFound:  # deleted since the index answered
-                continue
-            out.append(self._hit_view(req, res, hit.snippet))
-        return out
+        snippets = {hit.id: hit.snippet for hit in hits}
+        # one read for the page; a resource deleted since the index answered is left out
+        return [self._hit_view(req, res, snippets[res.id]) for res in self.repo.get_many(snippets)]
 
     def _hit_view(self, req: Request, res: Any, snippet: str) -> dict:
         lang = req.lang
