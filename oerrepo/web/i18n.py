@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-__all__ = ["LANGUAGES", "DEFAULT", "choose_language", "translations", "language_name"]
+__all__ = ["LANGUAGES", "DEFAULT", "choose_language", "accepted_languages", "translations", "language_name"]
 
 # The interface languages, in the order the switcher lists them.
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "pt", "it", "el")
@@ -42,6 +42,11 @@ def choose_language(requested: str | None, accept_language: str | None) -> tuple
         if code in LANGUAGES:
             return code, False
     return DEFAULT, False
+
+
+def accepted_languages(header: str | None) -> list[str]:
+    """The primary language subtags of an Accept-Language header, most wanted first."""
+    return list(dict.fromkeys(_accepted(header or "")))
 
 
 def _accepted(header: str) -> list[str]:

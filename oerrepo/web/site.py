@@ -100,7 +100,18 @@ class Request:
     lang_chosen: bool
     script_name: str = ""
     base_url: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    preferred: tuple[str, ...] = ()  # the reader's languages for record texts, most wanted first
+
+    def text(self, resource: Any, prop: str) -> tuple[str, str]:
+        """A language-map text of a record in the first of the reader's languages it has
+        (else in the record's own language), with its language tag ('' when unknown)."""
+        values = resource.data.get(prop) or {}
+        for code in self.preferred:
+            for tag, text in values.items():
+                if tag == code or tag.split("-")[0] == code:
+                    return text, tag
+        text = resource.text(prop, self.lang)
+        return text, _lang_of(values, text)
 
     def arg(self, name: str, default: str = "") -> str:
         return self.args.get(name, [default])[0]
@@ -162,7 +173,8 @@ class Site:
         for key, value in parse_qsl(text, keep_blank_values=True)[:200]:
             args.setdefault(key, []).append(value)
         lang, chosen = i18n.choose_language(args.get("lang", [None])[0], environ.get("HTTP_ACCEPT_LANGUAGE"))
-        return Request(path=path, args=args, lang=lang, lang_chosen=chosen,
+        preferred = (lang, *i18n.accepted_languages(environ.get("HTTP_ACCEPT_LANGUAGE")))
+        return Request(path=path, args=args, lang=lang, lang_chosen=chosen, preferred=tuple(dict.fromkeys(preferred)),
                        script_name=environ.get("SCRIPT_NAME", "").rstrip("/"), base_url=self._base_url(environ))
 
     def _answer(self, environ: dict, path: str, page: Callable[[Request], Response]) -> Response:
@@ -254,7 +266,7 @@ class Site:
             return self._error(req, 410, resource=res)
         lang = req.lang
         data = res.data
-        title, description = res.text("name", lang), res.text("description", lang)
+        (title, title_lang), (description, description_lang) = req.text(res, "name"), req.text(res, "description")
         lic = res.license_info()
         attribution = {}
         if lic is not None:
@@ -273,8 +285,8 @@ class Site:
         except OerRepoError:
             jsonld = None
         return self.render(
-            req, "resource.html", res=res, data=data, title=title, title_lang=_lang_of(data.get("name"), title),
-            description=description, description_lang=_lang_of(data.get("description"), description),
+            req, "resource.html", res=res, data=data, title=title, title_lang=title_lang,
+            description=description, description_lang=description_lang,
             titles=data.get("name") or {},
             descriptions=data.get("description") or {},
             license=explain_license(lic) if lic else None, raw_license=data.get("license"),
@@ -321,7 +333,7 @@ class Site:
                 except OerRepoError:
                     attributions[fmt].append(res.attribution("text") if fmt != "html" else Markup.escape(res.attribution("text")))
         keep = [r.id for r in picked]
-        items = [dict(res=r, title=r.text("name", req.lang),
+        items = [dict(res=r, title=req.text(r, "name")[0],
                       license=explain_license(r.license_info()) if r.license_info() else None,
                       remove=req.href("/combine", [("id", i) for i in keep if i != r.id]),
                       url=_resource_url(req, r.id)) for r in picked]
@@ -336,7 +348,7 @@ class Site:
         text_block = "\n".join(attributions["text"])
         return self.render(req, "combine.html", items=items, missing=missing, without=without, answer=answer,
                            attributions=attributions, text_block=text_block,
-                           html_block="\n".join(str(a) for a in attributions["html"]),
+                           html_block="\n".join(f"<p>{a}</p>" for a in attributions["html"]),
                            markdown_block="\n\n".join(attributions["markdown"]), q=q, found=found, keep=keep)
 
     def partners(self, req: Request) -> Response:
@@ -450,9 +462,10 @@ class Site:
         lang = req.lang
         lic = res.license_info()
         data = res.data
+        (title, title_lang), (description, description_lang) = req.text(res, "name"), req.text(res, "description")
         return dict(
-            id=res.id, url=_resource_url(req, res.id), title=res.text("name", lang),
-            snippet=snippet, description=res.text("description", lang),
+            id=res.id, url=_resource_url(req, res.id), title=title, title_lang=title_lang,
+            snippet=snippet, description=description, description_lang=description_lang,
             license=explain_license(lic) if lic else None,
             languages=[i18n.language_name(code, lang) for code in data.get("inLanguage", [])],
             types=[facet_label("type", u, lang) for u in data.get("learningResourceType", [])],
