@@ -217,8 +217,8 @@ def test_resource_page_tells_everything_in_the_readers_language(site):
     assert doc.cssselect("h1")[0].text_content() == res.data["name"]["en"]
     assert doc.cssselect("h1")[0].get("lang") == "en"
     # a German reader who also reads English gets the English text of a pt/en record, in a German page
-    _, doc = page(base, "/resources/kit-qualidade-agua-rio", accept_language="de, en;q=0.8")
-    assert doc.get("lang") == "de" and doc.cssselect("h1")[0].text_content() == res.data["name"]["en"]
+    _, german = page(base, "/resources/kit-qualidade-agua-rio", accept_language="de, en;q=0.8")
+    assert german.get("lang") == "de" and german.cssselect("h1")[0].text_content() == res.data["name"]["en"]
     text = doc.text_content()
     assert "You may adapt it" in text and "Commercial use is allowed" in text  # CC BY in plain words
     areas = {a.get("id"): a.text_content() for a in doc.cssselect("textarea")}
