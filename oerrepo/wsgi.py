@@ -254,7 +254,8 @@ class WebApp:
 def _wants_html(environ: dict) -> bool:
     from .web import wants_html
 
-    return wants_html(environ.get("HTTP_ACCEPT"))
+    # ?format=json lets a browser (a link on the site) see the JSON answer of the same search
+    return "format=json" not in environ.get("QUERY_STRING", "").split("&") and wants_html(environ.get("HTTP_ACCEPT"))
 
 
 def serve(

@@ -67,6 +67,10 @@ def test_json_clients_still_get_json_from_search(site):
         assert reply.json()["total"] == repo.search("water").total
     browser = requests.get(f"{base}/search", params={"q": "water"}, headers={"Accept": BROWSER}, timeout=30)
     assert browser.headers["Content-Type"].startswith("text/html")
+    doc = lxml_html.fromstring(browser.content)
+    as_json = doc.xpath('//a[@type="application/json"]')[0].get("href")  # the page's own link to its JSON
+    reply = requests.get(urljoin(base, as_json), headers={"Accept": BROWSER}, timeout=30)
+    assert reply.headers["Content-Type"].startswith("application/json") and reply.json()["total"] > 0
 
 
 def test_linked_data_clients_still_get_linked_data(site):

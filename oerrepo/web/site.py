@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -264,7 +264,6 @@ class Site:
             return self._error(req, 404, detail=resource_id)
         if res.deleted:
             return self._error(req, 410, resource=res)
-        lang = req.lang
         data = res.data
         (title, title_lang), (description, description_lang) = req.text(res, "name"), req.text(res, "description")
         lic = res.license_info()
@@ -386,7 +385,7 @@ class Site:
             (f"{base}/catalog", "DCAT"),
             (f"{base}/export.ttl", "Turtle"),
             (f"{base}/export.jsonld", "JSON-LD"),
-            (f"{base}/search?q=", "JSON"),
+            (f"{base}/search?q=&format=json", "JSON"),
         ]
 
     def _resolve(self, state: SearchState) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
