@@ -386,3 +386,29 @@ def test_the_message_template_holds_every_message_the_site_uses():
     with (web / "locales" / "messages.pot").open("rb") as f:
         known = {m.id for m in read_po(f) if m.id}
     assert used <= known, sorted(map(str, used - known))
+
+
+def test_partner_pages_show_the_last_harvest_and_its_licence_problems(tmp_path):
+    from oai_server import Partner, Rec, dc, simple_records
+
+    repo = Repository(tmp_path / "data")
+    records = simple_records(6) + [Rec("oai:partner.test:nolicence", "2024-01-02T00:00:00Z",
+                                       dc("Pond dipping without a licence", rights=[])),
+                                   Rec("oai:partner.test:oddlicence", "2024-01-02T00:00:00Z",
+                                       dc("Soil kit with an odd licence", rights=["Free for schools, ask us"]))]
+    with Partner(records) as partner:
+        repo.harvest(partner.url, source="pond-partner", backoff=0.01, retries=1, timeout=2.0)
+    with running(repo.wsgi_app()) as base:
+        _, doc = page(base, "/partners")
+        row = [tr for tr in doc.cssselect("tbody tr") if "pond-partner" in tr.text_content()][0]
+        cells = [td.text_content().strip() for td in row.cssselect("td")]
+        # records, last harvest, new, updated, deleted, rejected, licence problems, errors
+        assert cells[0] == "8" and cells[1] and cells[2] == "8" and cells[3:5] == ["0", "0"] and cells[6] == "2"
+        _, doc = page(base, "/partners/pond-partner")
+        problems = {a.text_content(): a.get("href") for a in doc.xpath("//h2[.='Licence problems']/following-sibling::ul[1]//a")}
+        assert set(problems) == {"Pond dipping without a licence", "Soil kit with an odd licence"}
+        linked, _ = page(base, problems["Pond dipping without a licence"])
+        assert linked.status_code == 200 and "licence of this resource is not clear" in linked.text
+        _, review = page(base, "/review")
+        assert "Soil kit with an odd licence" in review.text_content()
+    repo.close()

@@ -145,6 +145,15 @@ class Harvester:
             transport.close()
         settings["verified"] = True
 
+    def license_problems(self, *, source: str | None = None, limit: int = 500) -> list[dict]:
+        """Harvested records kept with a licence problem (unrecognised or missing), to review.
+
+        Each is ``{"id", "name", "source", "problem", "harvestedAt"}``, latest harvest first.
+        """
+        from ..store import harvest as sql
+
+        return sql.license_problems(self.store, source=source, limit=limit)
+
     def sources(self) -> list[dict]:
         """The registered partner sources with their settings, saved position and record count."""
         return [_public(row) for row in sql.list_sources(self.store)]
@@ -218,6 +227,7 @@ class Harvester:
             finally:
                 if job.transport.answered and not row["settings"].get("verified", True):
                     self._mark_verified(row)
+                _remember(self.store, job.report)
         return report
 
     def _mark_verified(self, row: dict) -> None:
@@ -264,6 +274,8 @@ class Harvester:
                     job.run()
                 except HarvestError:
                     pass  # the error is in the source's report
+                finally:
+                    _remember(self.store, job.report)
 
         if workers <= 1 or len(rows) <= 1:
             for i in range(len(rows)):
@@ -353,10 +365,22 @@ def _public(row: dict) -> dict:
         "lastComplete": state.get("last_complete"),
         "resumable": bool(running),
         "formatUsed": state.get("metadata_prefix"),
+        "lastHarvest": state.get("last_harvest"),
     }
     if "records" in row:
         out["records"] = row["records"]
     return out
+
+
+def _remember(store: Any, report: SourceReport) -> None:
+    """Keep the figures of a source's latest harvest (the partner pages show them)."""
+    from ..store import harvest as sql
+    from ..store import utc_now
+
+    figures = report.to_dict()
+    summary = {key: figures.get(key) for key in ("new", "updated", "deleted", "unchanged", "unlisted", "merged",
+                                                 "rejected", "licenseProblems", "records", "complete", "error")}
+    sql.save_last_harvest(store, report.source, {"finished": utc_now(), **summary})
 
 
 def _check_url(url: str) -> str:

@@ -115,6 +115,39 @@ def save_state(conn: Connection, name: str, state: dict) -> None:
     conn.execute(t.sources.update().where(t.sources.c.name == name).values(state=_dumps(state)))
 
 
+def save_last_harvest(store: Store, name: str, summary: dict) -> None:
+    """Keep what the latest harvest of a source did (when, counts, error) in its state, for the partner pages."""
+    with store.transaction() as conn:
+        row = conn.execute(select(t.sources.c.state).where(t.sources.c.name == name)).first()
+        if row is not None:
+            state = json.loads(row.state or "{}")
+            state["last_harvest"] = summary
+            save_state(conn, name, state)
+
+
+def license_problems(store: Store, *, source: str | None = None, limit: int = 500) -> list[dict]:
+    """Live records whose harvest flagged their licence (unrecognised or missing), newest harvest first."""
+    query = (
+        select(t.provenance.c.source, t.provenance.c.resource_id, t.provenance.c.notes,
+               t.provenance.c.harvested_at, t.resources.c.name)
+        .join(t.resources, t.resources.c.id == t.provenance.c.resource_id)
+        .where(t.provenance.c.deleted.is_(False), t.resources.c.deleted.is_(False),
+               t.provenance.c.notes.like("%licen%"))
+        .order_by(t.provenance.c.harvested_at.desc(), t.provenance.c.resource_id)
+        .limit(limit)
+    )
+    if source is not None:
+        query = query.where(t.provenance.c.source == source)
+    out = []
+    with store.reading() as conn:
+        for row in conn.execute(query):
+            notes = [n for n in json.loads(row.notes or "[]") if "licen" in n.lower()]
+            if notes:
+                out.append({"id": row.resource_id, "name": row.name, "source": row.source,
+                            "problem": "; ".join(notes), "harvestedAt": row.harvested_at})
+    return out
+
+
 def _provenance(row: Any) -> ProvenanceRow:
     return ProvenanceRow(
         source=row.source,
