@@ -504,9 +504,19 @@ class Site:
                             (N_("Funder"), "funder")):
             if data.get(prop):
                 facts.append((title, [(_agent_text(a), _http(a.get("id")) or _http(a.get("url"))) for a in data[prop]]))
-        for title, prop in ((N_("Published"), "datePublished"), (N_("Last changed"), "dateModified")):
+        if data.get("funding"):
+            facts.append((N_("Funding"), [(" ".join(x for x in (g.get("name"), g.get("identifier") and f"({g['identifier']})")
+                                                    if x), _http(g.get("url"))) for g in data["funding"]]))
+        for title, prop in ((N_("Created"), "dateCreated"), (N_("Published"), "datePublished"),
+                            (N_("Last changed"), "dateModified")):
             if data.get(prop):
                 facts.append((title, [(data[prop], None)]))
+        if "isAccessibleForFree" in data:
+            facts.append((N_("Free of charge"), [(N_("Yes") if data["isAccessibleForFree"] else N_("No"), None)]))
+        if data.get("sets"):
+            names = {s["spec"]: s["name"] for s in self.repo.sets()}
+            facts.append((N_("Collections"), [(names.get(spec, spec), req.href("/collections/" + quote(spec, safe="")))
+                                              for spec in data["sets"]]))
         if data.get("conditionsOfAccess"):
             facts.append((N_("Access"), [(_concept_label("conditionsOfAccess", u, lang), None)
                                      for u in data["conditionsOfAccess"]]))
