@@ -112,6 +112,7 @@ class WebApp:
                     status, headers, body = self.site.results_page(environ, path)
                 else:
                     status, headers, body = self._search(environ)
+                    headers.append(("Vary", "Accept"))  # browsers get the results page here
             elif (page := self.site.route(environ, path)) is not None:
                 status, headers, body = page
             else:

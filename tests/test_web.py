@@ -65,6 +65,7 @@ def test_json_clients_still_get_json_from_search(site):
         reply = requests.get(f"{base}/search", params={"q": "water"}, headers=headers, timeout=30)
         assert reply.headers["Content-Type"].startswith("application/json"), accept
         assert reply.json()["total"] == repo.search("water").total
+        assert "Accept" in reply.headers["Vary"]
     browser = requests.get(f"{base}/search", params={"q": "water"}, headers={"Accept": BROWSER}, timeout=30)
     assert browser.headers["Content-Type"].startswith("text/html")
     doc = lxml_html.fromstring(browser.content)
