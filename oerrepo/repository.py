@@ -346,8 +346,7 @@ class Repository:
         """
         ids = list(resource_ids)
         found = self.store.get_many(ids)
-        loader = getattr(self, "_provenance_for", None)
-        provenance = loader(list(found)) if loader and found else {}
+        provenance = self._parts.provenance.many(list(found)) if found else {}
         out = []
         for rid in dict.fromkeys(ids):
             if rid in found:
@@ -687,6 +686,13 @@ class Repository:
     def remove_source(self, name: str) -> None:
         """Forget a source; its records stay (with their provenance)."""
         self._parts.harvests.remove_source(name)
+
+    def license_problems(self, *, source: str | None = None, limit: int = 500) -> list[dict]:
+        """Harvested records kept with a licence problem (unrecognised or missing), to review.
+
+        Each is ``{"id", "name", "source", "problem", "harvestedAt"}``, latest harvest first.
+        """
+        return self._parts.harvests.license_problems(source=source, limit=limit)
 
     def harvest(self, url_or_source_name: str, **options: Any) -> HarvestReport:
         """Harvest new, changed and deleted records from one partner (a URL or a registered source name).
