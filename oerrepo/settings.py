@@ -25,11 +25,13 @@ _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its name, what it is for, and the check that turns a value into the stored one."""
+    """One setting: its name, what it is for, the check that turns a value into the stored one,
+    and what applies while it is not set (as shown to people)."""
 
     key: str
     help: str
     check: Callable[[Any], Any]
+    default: str = ""
 
 
 def _text(limit: int) -> Callable[[Any], str]:
@@ -107,23 +109,32 @@ def read_int(value: Any, low: int, high: int) -> int:
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("repository_name", "the repository's name (OAI-PMH Identify, DCAT, web pages)", _text(200)),
-        Setting("repository_description", "a sentence on the catalogue (DCAT)", _text(2000)),
-        Setting("publisher_name", "who publishes the catalogue (DCAT; the name by default)", _text(200)),
-        Setting("admin_email", "the administrator's e-mail (Identify, the harvester's User-Agent)", _email),
-        Setting("base_url", "the service's public address; the feed is <base_url>/oai", _base_url),
-        Setting("license_policy", "which licences records may have: any | open-only", _policy),
+        Setting("repository_name", "the repository's name (OAI-PMH Identify, DCAT, web pages)", _text(200),
+                "oerrepo OER repository"),
+        Setting("repository_description", "a sentence on the catalogue (DCAT)", _text(2000),
+                "a sentence made from the name"),
+        Setting("publisher_name", "who publishes the catalogue (DCAT; the name by default)", _text(200),
+                "the repository's name"),
+        Setting("admin_email", "the administrator's e-mail (Identify, the harvester's User-Agent)", _email,
+                "none: Identify names admin@<namespace>, partners see no contact"),
+        Setting("base_url", "the service's public address; the feed is <base_url>/oai", _base_url,
+                "the address 'oerrepo serve' listens on"),
+        Setting("license_policy", "which licences records may have: any | open-only", _policy, "any"),
         Setting("metadata_license", "the licence of the catalogue's metadata (DCAT; CC0 1.0 by default)",
-                _license_url),
-        Setting("oai_identifier", "the namespace of OAI identifiers, oai:<namespace>:<id>", _namespace),
+                _license_url, "https://creativecommons.org/publicdomain/zero/1.0/"),
+        Setting("oai_identifier", "the namespace of OAI identifiers, oai:<namespace>:<id>", _namespace,
+                "kept at the first use: the host of base_url, or a unique hub-….oerrepo.local"),
         Setting("oai_page_size", "records per OAI-PMH list page (1-1000, default 100)",
-                lambda v: read_int(v, 1, 1000)),
+                lambda v: read_int(v, 1, 1000), "100"),
         Setting("oai_token_lifetime", "seconds a resumption token stays valid (60-2592000, default 86400)",
-                lambda v: read_int(v, 60, 30 * 24 * 3600)),
-        Setting("oai_sets", "whether the feed offers sets: true | false", read_bool),
-        Setting("oai_friends", "whether Identify lists the partner feeds harvested here: true | false", read_bool),
-        Setting("oai_read_ahead", "whether the feed renders a list's next page ahead: true | false", read_bool),
-        Setting("oai_secret", "signs resumption tokens (made once; a new one ends every running harvest)", _secret),
+                lambda v: read_int(v, 60, 30 * 24 * 3600), "86400"),
+        Setting("oai_sets", "whether the feed offers sets: true | false", read_bool, "true"),
+        Setting("oai_friends", "whether Identify lists the partner feeds harvested here: true | false", read_bool,
+                "true"),
+        Setting("oai_read_ahead", "whether the feed renders a list's next page ahead: true | false", read_bool,
+                "true"),
+        Setting("oai_secret", "signs resumption tokens (made once; a new one ends every running harvest)", _secret,
+                "made at the first OAI-PMH request"),
     )
 }
 

@@ -80,7 +80,7 @@ def test_add_update_delete_history(run, tmp_path):
     history = json.loads(run("history", "kit", "--json").output)
     assert [h["action"] for h in history] == ["add", "update", "delete"]
     result = run("show", "kit", ok=False)
-    assert result.exit_code == 1 and "Error: no resource with id 'kit'" in result.output
+    assert result.exit_code == 1 and "Error: the resource 'kit' was deleted on" in result.output
 
 
 def test_import_reports_ids_and_skips(run, tmp_path):

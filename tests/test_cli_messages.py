@@ -70,3 +70,50 @@ def test_the_flags_an_error_suggests_exist_on_that_command(run, tmp_path, comman
     # and the suggestion works
     out = run("add", "--skip-invalid", str(tmp_path / "invalid.json")).output
     assert "1 added" in out and "1 skipped" in out
+
+
+def test_config_shows_every_setting_with_its_default_and_as_json(run):
+    from oerrepo.settings import SETTINGS
+
+    out = run("config").output
+    for key in SETTINGS:
+        assert key in out, key
+    assert "oai_page_size is not set (default: 100)" in out
+    assert run("config", "admin_email").output.strip().startswith("admin_email is not set (default: none")
+    run("config", "oai_page_size", "50")
+    assert run("config", "oai_page_size").output.strip() == "oai_page_size = 50"
+    shown = json.loads(run("config", "--json").output)
+    assert shown["oai_page_size"] == {"value": 50, "set": True, "default": "100"}
+    assert shown["license_policy"] == {"value": None, "set": False, "default": "any"}
+    one = json.loads(run("config", "license_policy", "--json").output)
+    assert one["key"] == "license_policy" and one["default"] == "any"
+    wrong = run("config", "admin_emial", ok=False)
+    assert wrong.exit_code == 1 and "did you mean 'admin_email'" in wrong.output
+
+
+def test_sets_as_json(run):
+    assert json.loads(run("sets", "--json").output) == []
+    run("sets", "add", "museums", "Resources from museums")
+    assert json.loads(run("sets", "--json").output) == [
+        {"spec": "museums", "name": "Resources from museums", "description": None, "count": 0}]
+
+
+def test_show_of_a_deleted_record_says_when_and_history_shows_values(run, tmp_path):
+    run("import", str(_records(tmp_path / "one.json", 1)))
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps({"name": "A better name"}), encoding="utf-8")
+    run("update", "r-0", str(changed), "--merge")
+    run("delete", "r-0")
+    shown = run("show", "r-0", ok=False)
+    assert shown.exit_code == 1 and "was deleted on 20" in shown.output and "oerrepo history r-0" in shown.output
+    history = run("history", "r-0").output
+    assert 'name: {"und": "Resource 0"} -> {"und": "A better name"}' in history
+    revisions = json.loads(run("history", "r-0", "--json").output)
+    assert revisions[1]["values"]["name"] == {"old": {"und": "Resource 0"}, "new": {"und": "A better name"}}
+
+
+def test_one_is_singular(run, tmp_path):
+    run("import", str(_records(tmp_path / "one.json", 1)))
+    assert "1 resource found" in run("search", "Resource").output
+    assert "1 resource\n" in run("list").output
+    assert "Indexed 1 resource." in run("reindex").output

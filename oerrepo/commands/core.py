@@ -12,7 +12,7 @@ from .. import licenses
 from ..errors import ImportFailed
 from ..records_io import _Note, read_records
 from ..repository import Repository
-from .output import echo_json, progress, shorten
+from .output import echo_json, plural, progress, shorten
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -114,7 +114,7 @@ def init(repo: Repository, samples: bool, policy, repository_name, admin_email, 
         report = repo.load_samples()
         click.echo(f"sample blueprints: {len(report.added)} added, {len(report.updated)} updated, "
                    f"{len(report.unchanged)} unchanged")
-    click.echo(f"{repo.count()} resources stored")
+    click.echo(f"{plural(repo.count(), 'resource')} stored")
 
 
 @click.command()
@@ -257,7 +257,7 @@ def list_(repo: Repository, license, language, sdg, type_, level, audience, set_
         lic = res.license_info()
         langs = ",".join(res.data.get("inLanguage", [])) or "-"
         click.echo(f"{res.id:40} {(lic.short if lic else '?'):16} {langs:8} {shorten(res.name, 60)}")
-    click.echo(f"{count} resources", err=True)
+    click.echo(f"{plural(count, 'resource')}", err=True)
 
 
 @click.command()
@@ -400,27 +400,53 @@ def stats(repo: Repository, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the revisions as JSON.")
 @click.pass_obj
 def history(repo: Repository, resource_id: str, as_json: bool) -> None:
-    """Show every change of a resource: when, what and from where.
+    """Show every change of a resource: when, what, from where, and each property's old and new value.
 
     Example: oerrepo history water-quality-kit
     """
     revisions = repo.history(resource_id)
+    values = _value_changes(revisions)
     if as_json:
-        echo_json([r.to_dict() for r in revisions])
+        echo_json([r.to_dict() | {"values": v} for r, v in zip(revisions, values)])
         return
-    for r in revisions:
+    for r, changes in zip(revisions, values):
         click.echo(f"{r.seq:>8} {r.datestamp} {r.action:7} {r.origin:24} {', '.join(r.changed)}")
+        if r.action == "update":
+            for prop, change in changes.items():
+                click.echo(f"{'':9}{prop}: {_shown(change['old'])} -> {_shown(change['new'])}")
+
+
+def _value_changes(revisions) -> list[dict[str, dict]]:
+    """Per revision, {property: {"old": ..., "new": ...}} for what it changed (each revision holds the record after it)."""
+    out, before = [], {}
+    for r in revisions:
+        after = r.data or {}
+        out.append({prop: {"old": before.get(prop), "new": after.get(prop)} for prop in r.changed}
+                   if r.action != "delete" else {})
+        before = after if r.action != "delete" else {}
+    return out
+
+
+def _shown(value) -> str:
+    return "(none)" if value is None else shorten(json.dumps(value, ensure_ascii=False), 70)
 
 
 @click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the collections as a JSON array.")
 @click.pass_context
-def sets(ctx: click.Context) -> None:
+def sets(ctx: click.Context, as_json: bool) -> None:
     """List the collections (OAI-PMH sets), or add one with 'sets add'.
 
     Example: oerrepo sets add museums "Resources from museums"
     """
     if ctx.invoked_subcommand is None:
-        for s in ctx.obj.sets():
+        found = ctx.obj.sets()
+        if as_json:
+            echo_json(found)
+            return
+        if not found:
+            click.echo("no collections; add one with 'oerrepo sets add SPEC NAME'")
+        for s in found:
             click.echo(f"{s['spec']:30} {s['count']:>6}  {s['name']}")
 
 
@@ -441,23 +467,43 @@ def sets_add(repo: Repository, spec: str, name: str, description: str | None) ->
 @click.command()
 @click.argument("key", required=False)
 @click.argument("value", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the settings (value, default, whether set) as JSON.")
 @click.pass_obj
-def config(repo: Repository, key: str | None, value: str | None) -> None:
-    """Show the repository's settings, or set KEY to VALUE.
+def config(repo: Repository, key: str | None, value: str | None, as_json: bool) -> None:
+    """Show the repository's settings and their defaults, or set KEY to VALUE.
 
     Keys: repository_name, repository_description, publisher_name, admin_email, base_url,
     license_policy (any | open-only), metadata_license; for the OAI-PMH feed
     oai_identifier, oai_page_size, oai_token_lifetime, oai_sets, oai_friends and oai_read_ahead
-    (true | false), oai_secret. A value is checked before it is stored.
+    (true | false), oai_secret. A value is checked before it is stored. A setting not set
+    shows the default that applies.
 
     Example: oerrepo config license_policy open-only
     """
+    from ..settings import SETTINGS, check_setting
+
     if key and value is not None:
         repo.set_setting(key, value)
-    settings = repo.settings()
-    for k, v in sorted(settings.items()):
-        if key is None or k == key:
-            click.echo(f"{k} = {'(hidden)' if k.endswith('secret') else v}")
+    elif key and key not in SETTINGS:
+        check_setting(key, "")  # refused with the names there are (and the nearest one)
+    stored = repo.settings()
+    keys = [key] if key else list(SETTINGS) + sorted(set(stored) - set(SETTINGS))
+    shown = {}
+    for k in keys:
+        setting = SETTINGS.get(k)
+        value_shown = stored.get(k)
+        if value_shown is not None and k.endswith("secret"):
+            value_shown = "(hidden)"
+        shown[k] = {"value": value_shown, "set": k in stored and stored[k] is not None,
+                    "default": setting.default if setting else None}
+    if as_json:
+        echo_json(shown[key] | {"key": key} if key else shown)
+        return
+    for k, item in shown.items():
+        if item["set"]:
+            click.echo(f"{k} = {item['value']}")
+        else:
+            click.echo(f"{k} is not set (default: {item['default'] or 'none'})")
 
 
 COMMANDS = [init, add, update, import_, show, list_, delete, validate, license_, stats, history, sets, config]

@@ -11,7 +11,7 @@ import click
 
 from ..errors import HarvestError, OerRepoError
 from ..repository import Repository
-from .output import echo_json
+from .output import echo_json, plural
 
 
 class _Bar:
@@ -186,7 +186,7 @@ def sources_list(repo: Repository, as_json) -> None:
             extra.append(row["metadataPrefix"] or row["formatUsed"])
         if row["sets"]:
             extra.append("sets " + ", ".join(row["sets"]))
-        extra.append(f"{row.get('records', 0)} records")
+        extra.append(plural(row.get("records", 0), "record"))
         extra.append(f"next from {row['lastFrom']}" if row["lastFrom"] else "never completed")
         if row["resumable"]:
             extra.append("interrupted: resumes")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..repository import Repository
-from .output import echo_json, progress
+from .output import echo_json, plural, progress
 
 
 @click.command()
@@ -41,7 +41,7 @@ def export(repo: Repository, fmt: str, output: Path | None, set_spec, since, cat
     if as_json:
         click.echo(__import__("json").dumps(stats.to_dict()), err=True)
     elif output:
-        click.echo(f"{stats.resources} resources, {stats.triples} triples written to {output}", err=True)
+        click.echo(f"{plural(stats.resources, 'resource')}, {plural(stats.triples, 'triple')} written to {output}", err=True)
 
 
 COMMANDS = [export]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..repository import Repository
-from .output import echo_json, progress
+from .output import echo_json, plural, progress
 
 
 @click.command("migrate-store")
@@ -35,7 +35,7 @@ def migrate_store(repo: Repository, target: str, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_dict())
         return
-    click.echo(f"Copied {report.source} -> {report.target} ({total} resources, {report.rows} rows)")
+    click.echo(f"Copied {report.source} -> {report.target} ({plural(total, 'resource')}, {plural(report.rows, 'row')})")
     click.echo(f"{'table':<15} {'rows':>9} {'rows copied':>11}  {'checksum':<32}  verified")
     for check in report.tables:
         click.echo(

@@ -32,6 +32,11 @@ def progress(label: str, length: int | None = None) -> Iterator[Callable[[int], 
         yield bar.update
 
 
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """'1 resource', '2 resources': a number with its noun in the right form."""
+    return f"{n} {noun if n == 1 else (many or noun + 's')}"
+
+
 def shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"

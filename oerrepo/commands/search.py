@@ -8,7 +8,7 @@ import re
 import click
 
 from .. import licenses, vocabularies
-from .output import echo_json, progress
+from .output import echo_json, plural, progress
 
 _VOCAB_OF = {
     "sdg": "sdg",
@@ -100,10 +100,10 @@ def search_command(
     if not result.total:
         click.echo("No resources found.")
     elif not result.hits:
-        click.echo(f"{result.total} resources found; page {page} is past the last page ({result.pages}).")
+        click.echo(f"{plural(result.total, 'resource')} found; page {page} is past the last page ({result.pages}).")
     else:
         last = first + len(result.hits) - 1
-        click.echo(f"{result.total} resources found (showing {first}-{last}, page {page} of {result.pages}).")
+        click.echo(f"{plural(result.total, 'resource')} found (showing {first}-{last}, page {page} of {result.pages}).")
     for i, hit in enumerate(result.hits, first):
         lic = _display("license", hit.license) if hit.license else "no licence"
         langs = ", ".join(hit.languages)
@@ -137,7 +137,7 @@ def reindex_command(repo, as_json):
     if as_json:
         echo_json({"indexed": count})
     else:
-        click.echo(f"Indexed {count} resources.")
+        click.echo(f"Indexed {plural(count, 'resource')}.")
 
 
 COMMANDS: list = [search_command, reindex_command]

@@ -344,7 +344,12 @@ class Store:
         """The current state of one resource; ResourceNotFound when absent or deleted."""
         with self._conn(conn) as c:
             row = c.execute(select(t.resources).where(t.resources.c.id == resource_id)).first()
-        if row is None or (row.deleted and not include_deleted):
+        if row is not None and row.deleted and not include_deleted:
+            raise ResourceNotFound(
+                f"the resource {resource_id!r} was deleted on {row.datestamp} (change {row.seq}); "
+                f"'oerrepo history {resource_id}' shows its changes"
+            )
+        if row is None:
             raise ResourceNotFound(f"no resource with id {resource_id!r}; 'oerrepo list' shows the stored ids")
         return self._resource(row)
 
