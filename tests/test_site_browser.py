@@ -201,6 +201,24 @@ def test_keyboard_only(site, page):
     assert focused is not None
 
 
+def test_keyboard_skips_the_facets_to_the_hits(site, page):
+    _, base = site
+    page.goto(base + "/search?q=water")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # skip to content
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#results"
+    page.keyboard.press("Enter")
+    for _ in range(4):  # past the sort control to the first hit, not through the facets
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('ol.hits')"):
+            break
+    first_hit = page.locator("ol.hits h3 a").first.get_attribute("href")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == first_hit
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/resources/**")
+
+
 def test_embedded_search_in_a_partner_page(site, browser):
     _, base = site
     partner_html = f'<!DOCTYPE html><html lang="en"><title>Partner</title><iframe title="search" src="{base}/embed?sdg=6"></iframe>' \
