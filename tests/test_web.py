@@ -413,3 +413,24 @@ def test_partner_pages_show_the_last_harvest_and_its_licence_problems(tmp_path):
         _, review = page(base, "/review")
         assert "Soil kit with an odd licence" in review.text_content()
     repo.close()
+
+
+def test_review_lists_resources_merged_from_several_partners(tmp_path):
+    from oai_server import Partner, Rec, dc
+
+    if not hasattr(Repository, "duplicates"):
+        pytest.skip("this version of Repository reports no duplicates")
+    repo = Repository(tmp_path / "data")
+    same = dict(creators=["Ada Teacher"], rights=["CC-BY-4.0"], identifiers=["https://doi.org/10.5281/zenodo.777"])
+    with Partner([Rec("oai:a.test:1", "2024-01-01T00:00:00Z", dc("Bee hotels for schools", **same))]) as a, \
+            Partner([Rec("oai:b.test:9", "2024-01-01T00:00:00Z", dc("Bee hotels for schools", **same))]) as b:
+        repo.harvest(a.url, source="hub-a", backoff=0.01, retries=1, timeout=2.0)
+        repo.harvest(b.url, source="hub-b", backoff=0.01, retries=1, timeout=2.0)
+    assert repo.count() == 1
+    with running(repo.wsgi_app()) as base:
+        _, doc = page(base, "/review")
+        merged = [li for li in doc.xpath("//h3[contains(., 'Merged')]/following-sibling::ul[1]/li")]
+        assert len(merged) == 1 and "hub-a" in merged[0].text_content() and "hub-b" in merged[0].text_content()
+        linked, _ = page(base, merged[0].cssselect("a")[0].get("href"))
+        assert linked.status_code == 200 and "Bee hotels for schools" in linked.text
+    repo.close()

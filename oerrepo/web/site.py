@@ -56,6 +56,7 @@ CSP = _CSP_BASE + "; frame-ancestors 'none'"
 EMBED_CSP = _CSP_BASE + "; frame-ancestors *"
 _STATIC = {"site.css": "text/css; charset=utf-8", "site.js": "text/javascript; charset=utf-8"}
 _MAX_COMBINE = 20
+_REVIEW_SHOWN = 200  # entries of each review list on the page
 _FACET_SHOWN = 30  # values per facet on a page; the rest are counted, not listed
 _MACHINE_TYPES = ("application/json", "application/ld+json", "text/turtle", "application/rdf+xml",
                   "application/n-triples", "application/xml", "text/xml")
@@ -366,14 +367,19 @@ class Site:
     def review(self, req: Request) -> Response:
         problems = self._license_problems()
         duplicates = None
-        finder = getattr(self.repo, "duplicates", None)
+        finder = getattr(self.repo, "duplicates", None)  # where the repository reports them
         if callable(finder):
-            try:
-                duplicates = list(finder())[:200]
-            except (OerRepoError, TypeError):
-                duplicates = None
-        return self.render(req, "review.html", problems=problems, duplicates=duplicates,
-                           duplicate_view=lambda d: _duplicate_view(req, d))
+            report = finder()
+            found = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+            duplicates = dict(
+                probable=[dict(pair=[(name, _resource_url(req, rid)) for rid, name in zip(p["ids"], p["names"])],
+                               why=p.get("why", "")) for p in found.get("probable", [])[:_REVIEW_SHOWN]],
+                probable_count=found.get("probableCount", len(found.get("probable", []))),
+                merged=[dict(name=c.get("name") or c["id"], url=_resource_url(req, c["id"]),
+                             providers=c.get("providers", [])) for c in found.get("merged", [])[:_REVIEW_SHOWN]],
+                merged_count=found.get("mergedCount", len(found.get("merged", []))),
+            )
+        return self.render(req, "review.html", problems=problems, duplicates=duplicates)
 
     # -- pieces of pages -------------------------------------------------------------
 
@@ -622,14 +628,6 @@ def _concept_label(vocabulary: str, uri: str, lang: str) -> str:
     from .. import vocabularies
 
     return vocabularies.label(vocabulary, uri, lang)
-
-
-def _duplicate_view(req: Request, item: Any) -> dict:
-    """A duplicate group as the review page lists it, whatever shape the repository gives it."""
-    data = item.to_dict() if hasattr(item, "to_dict") else dict(item) if isinstance(item, dict) else {"text": str(item)}
-    ids = [str(i) for i in (data.get("ids") or data.get("resources") or ([data["id"]] if data.get("id") else []))]
-    return dict(ids=[(i, _resource_url(req, i)) for i in ids if isinstance(i, str)],
-                why=str(data.get("why") or data.get("reason") or data.get("text") or ""))
 
 
 def _script_json(document: dict) -> Markup:
