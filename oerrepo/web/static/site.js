@@ -15,7 +15,10 @@
     var lang = new URLSearchParams(location.search).get("lang");
     var q = list.map(function (p) { return "id=" + encodeURIComponent(p.id); });
     if (lang) q.push("lang=" + encodeURIComponent(lang));
-    return "/combine" + (q.length ? "?" + q.join("&") : "");
+    // the site may be mounted below a path: take the page's own link to /combine
+    var nav = document.querySelector("[data-pick-count]");
+    var base = nav && nav.closest("a") ? nav.closest("a").getAttribute("href").split("?")[0] : "/combine";
+    return base + (q.length ? "?" + q.join("&") : "");
   }
   function refresh() {
     var list = load();
