@@ -194,6 +194,7 @@ class Site:
         env.install_gettext_translations(i18n.translations(lang), newstyle=True)
         env.filters["snippet"] = safe_snippet
         env.filters["shorten"] = shorten
+        env.filters["when"] = lambda value: _when(value, lang)
         env.filters["number"] = lambda n: f"{n:,}".replace(",", "\u202f") if lang != "en" else f"{n:,}"
         env.globals["static"] = _static_url
         env.globals["dom_id"] = lambda value: "r" + hashlib.sha1(value.encode()).hexdigest()[:10]
@@ -426,7 +427,10 @@ class Site:
                 selected = stored in chosen
                 short = chosen.get(stored) or url_value(name, stored, self.repo)
                 target = state.removing(name, short) if selected else state.adding(name, short)
-                items.append(dict(label=facet_label(name, stored, req.lang, self.repo), count=count,
+                label = facet_label(name, stored, req.lang, self.repo)
+                if name == "source" and stored == LOCAL_SOURCE:
+                    label = i18n.translations(req.lang).gettext(N_("catalogued here"))
+                items.append(dict(label=label, count=count,
                                   selected=selected, url=req.script_name + target.url(), value=short))
             out.append(dict(name=name, title=FACET_TITLES[name], entries=items, hidden=max(0, len(counts) - limit)))
         if result.facets.get("license"):
@@ -516,7 +520,7 @@ class Site:
         for title, prop in ((N_("Created"), "dateCreated"), (N_("Published"), "datePublished"),
                             (N_("Last changed"), "dateModified")):
             if data.get(prop):
-                facts.append((title, [(data[prop], None)]))
+                facts.append((title, [(_when(data[prop], lang), None)]))
         if "isAccessibleForFree" in data:
             facts.append((N_("Free of charge"), [(N_("Yes") if data["isAccessibleForFree"] else N_("No"), None)]))
         if data.get("sets"):
@@ -577,6 +581,22 @@ class Site:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _when(value: Any, lang: str) -> str:
+    """An ISO date or UTC timestamp as the reader's language writes it; other text as it is."""
+    from datetime import date, datetime
+
+    from babel.dates import format_date, format_datetime
+
+    text = str(value or "")
+    try:
+        if len(text) == 10:
+            return format_date(date.fromisoformat(text), "medium", locale=lang)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return format_datetime(moment, "medium", tzinfo=moment.tzinfo, locale=lang) + (" UTC" if text.endswith("Z") else "")
+    except (ValueError, TypeError):
+        return text
 
 
 def _goal_number(uri: str) -> int:
