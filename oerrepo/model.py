@@ -32,6 +32,7 @@ __all__ = [
     "validate_record",
     "resource_schema",
     "PROPERTIES",
+    "FACETS",
 ]
 
 LEARNING_RESOURCE = "LearningResource"
@@ -40,6 +41,18 @@ _URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$", re.I)
 _ROR_RE = re.compile(r"^(?:https?://ror\.org/)?(0[a-z0-9]{6}\d{2})$", re.I)
 _MAX_TEXT = 100_000  # one field; larger values are almost certainly not a description
+
+# The properties search results count values of (facets), named as in the record; every
+# search backend and its store tables use this one list.
+FACETS: tuple[str, ...] = (
+    "license",
+    "inLanguage",
+    "sdg",
+    "learningResourceType",
+    "educationalLevel",
+    "audience",
+    "source",
+)
 
 
 @lru_cache(maxsize=1)

@@ -1,47 +1,75 @@
-"""Language-aware text analysis: folding, stemming per language, and the Greek fallback.
+"""Language-aware text analysis shared by every search backend.
 
-Every text is *folded* (lower case, accents and ligatures removed, Greek final sigma
+Every word is *folded* (lower case, accents and ligatures removed, Greek final sigma
 made ordinary) so that "educacao" finds "educação" and "ενεργεια" finds "Ενέργεια".
-Texts whose language has a Snowball stemmer are also stemmed in that language; the
-stem is taken from the folded word, so a query typed without accents stems exactly
-like the accented text did. Greek has no stemmer in Whoosh: a small suffix stripper
-stands in. Languages with neither are searched through the folded fields alone.
+A text is analysed in its own language: that language's stop words are dropped (so
+Spanish "las" in a Spanish text does not match Polish "las", forest) and its words
+are stemmed by the language's Snowball stemmer (PyStemmer: compiled Snowball, every
+language we carry records in, Greek and Polish included). The stem is taken from the
+lower-cased word and then folded, which is what the stemmers expect ("mehiläisten"
+and "mehiläiset" meet); a query word is stemmed both as typed and folded, so a word
+typed without its accents finds the accented text.
+
+The analysis produces plain strings; :mod:`.schema` (Whoosh) and
+:mod:`.postgres` (PostgreSQL) store them, so both backends index the same tokens.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 
+import Stemmer
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
-from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
+from whoosh.lang import has_stopwords, stopwords_for_language
 
 __all__ = [
     "fold",
     "folding_analyzer",
     "folded_words",
+    "primary_language",
     "pairs_of",
+    "stem",
     "stems_of",
+    "query_stems",
+    "stopwords",
     "word_pairs",
-    "stem_analyzer",
-    "stems_for_query",
-    "stem_words",
+    "words_of",
+    "is_greek",
     "STEM_LANGUAGES",
+    "COMPOUND_LANGUAGES",
 ]
+
+# BCP 47 primary subtag -> Snowball algorithm (PyStemmer).
+_ALGORITHMS = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
+    "en": "english", "es": "spanish", "et": "estonian", "eu": "basque", "fi": "finnish", "fr": "french",
+    "ga": "irish", "hi": "hindi", "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian",
+    "lt": "lithuanian", "nb": "norwegian", "ne": "nepali", "nl": "dutch", "nn": "norwegian", "no": "norwegian",
+    "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian", "sv": "swedish",
+    "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+STEM_LANGUAGES: tuple[str, ...] = tuple(sorted(lang for lang, alg in _ALGORITHMS.items()
+                                               if alg in Stemmer.algorithms()))
+# Languages that write compounds as one word: their words are looked for inside longer ones.
+COMPOUND_LANGUAGES = frozenset({"de", "nl", "sv", "fi", "el", "da", "no", "nb", "nn"})
 
 # Characters NFKD does not decompose into a base letter plus marks.
 _SPECIAL = str.maketrans(
     {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ς": "σ", "ĳ": "ij"}
 )
-
-# Whoosh's Snowball stemmers, plus our Greek suffix stripper.
-STEM_LANGUAGES: tuple[str, ...] = tuple(sorted({*(lang for lang in ("ar", "da", "de", "en", "es", "fi", "fr", "hu",
-                                                                     "it", "nl", "no", "pt", "ro", "ru", "sv", "tr")
-                                                   if has_stemmer(lang)), "el"}))
-
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
+
+# Whoosh carries no stop words for these; the commonest function words, folded.
+_EXTRA_STOPWORDS = {
+    "el": "και κι ο η το οι τα του τησ των τον την στο στη στην στον στα στουσ στισ σε με για απο ωσ "
+          "που να θα δεν μη μην ειναι ενα ενασ μια μιασ ή αλλα οτι πωσ οπωσ αυτο αυτη αυτοσ τουσ τισ "
+          "εινα ηταν εχει εχουν πολυ πιο κατα μετα προσ χωρισ",
+    "pl": "i w z na do o a że się nie jak to jest od po za przez dla oraz lub czy ale co ich jego jej "
+          "są być ten ta te tym tego tej który która które przy pod nad bez jako też już tak",
+}
 
 
 @lru_cache(maxsize=200_000)
@@ -54,7 +82,109 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_SPECIAL)
 
 
-class FoldFilter(Filter):
+def primary_language(tag: str | None) -> str:
+    """The primary subtag of a BCP 47 tag ('pt-BR' -> 'pt'); '' for none."""
+    return (tag or "").split("-")[0].lower()
+
+
+def is_greek(word: str) -> bool:
+    """True for a word in Greek script."""
+    return any("\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff" for c in word)
+
+
+@cache
+def _stemmer(lang: str):
+    algorithm = _ALGORITHMS.get(lang)
+    return Stemmer.Stemmer(algorithm, 50_000) if algorithm in Stemmer.algorithms() else None
+
+
+@cache
+def stopwords(lang: str) -> frozenset[str]:
+    """The folded stop words of a language (empty when we have none)."""
+    lang = primary_language(lang)
+    words: set[str] = set()
+    if lang in _EXTRA_STOPWORDS:
+        words.update(_EXTRA_STOPWORDS[lang].split())
+    elif has_stopwords(lang):
+        words.update(stopwords_for_language(lang))
+    return frozenset(fold(w) for w in words)
+
+
+def stem(word: str, lang: str) -> str:
+    """The folded stem of a lower-cased word in a language (the folded word when we have no stemmer)."""
+    stemmer = _stemmer(primary_language(lang))
+    if stemmer is None:
+        return fold(word)
+    return fold(stemmer.stemWord(word))
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-cased words of a text, unfolded (stemmers want their accents)."""
+    return [m.group().lower() for m in _WORD.finditer(text)]
+
+
+def folded_words(text: str) -> list[str]:
+    """The folded words of a text, stop words kept: what a phrase or a title is made of."""
+    return [fold(m.group()) for m in _WORD.finditer(text)]
+
+
+def stems_of(words: list[str], lang: str, *, both: bool = False) -> list[str]:
+    """The folded stems of lower-cased words in their language, stop words dropped.
+
+    With ``both``, a word whose stem differs when taken from its folded form gets that
+    stem too (French "électricité" and "electricite" stem apart), so the index meets a
+    query typed without accents.
+    """
+    lang = primary_language(lang)
+    stop = stopwords(lang)
+    stemmer = _stemmer(lang)
+    out = []
+    for word in words:
+        folded = fold(word)
+        if folded in stop:
+            continue
+        if stemmer is None:
+            out.append(folded)
+            continue
+        first = fold(stemmer.stemWord(word))
+        out.append(first)
+        if both and folded != word:
+            second = stemmer.stemWord(folded)
+            if second != first:
+                out.append(second)
+    return out
+
+
+@lru_cache(maxsize=50_000)
+def query_stems(word: str, langs: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every distinct stem a query word may have: in ``langs`` (every stemmed language when
+    empty), from the word as typed and folded, so a word typed without accents still meets
+    the stems of accented text."""
+    lowered = word.lower()
+    folded = fold(word)
+    if not langs:
+        langs = ("el",) if is_greek(word) else tuple(lang for lang in STEM_LANGUAGES if lang != "el")
+    found: dict[str, None] = {}
+    for lang in langs:
+        stemmer = _stemmer(lang)
+        if stemmer is None:
+            continue
+        found[fold(stemmer.stemWord(lowered))] = None
+        found[fold(stemmer.stemWord(folded))] = None
+    return tuple(found)
+
+
+def pairs_of(words: list[str]) -> list[str]:
+    """Each two successive words: ['pond', 'life', 'ponds'] -> ['pond life', 'life ponds']."""
+    return [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def word_pairs(text: str) -> list[str]:
+    """Each two successive folded words of a text: 'Pond life, ponds' -> ['pond life', 'life ponds']."""
+    return pairs_of(folded_words(text))
+
+
+class _FoldFilter(Filter):
     """Fold every token (case, accents, ligatures, final sigma)."""
 
     def __call__(self, tokens: Iterable) -> Iterator:
@@ -63,114 +193,6 @@ class FoldFilter(Filter):
             yield t
 
 
-# Greek inflection endings (folded: no tonos, final sigma as σ), longest first.
-# Stripping one of them brings the forms of a noun or adjective to one stem:
-# ενεργεια / ενεργειασ -> ενεργει, σχολειο / σχολεια / σχολειων -> σχολει.
-_GREEK_ENDINGS = sorted(
-    [
-        "ματων", "ματοσ", "ματα", "ουμε", "ουσε", "ησεισ", "ησεων", "ηση", "ησησ", "εισ", "ουν", "ετε",
-        "ων", "ου", "οσ", "οι", "εσ", "ασ", "ησ", "υσ", "α", "η", "ο", "ι", "ε", "υ",
-    ],
-    key=len,
-    reverse=True,
-)
-
-
-def greek_stem(word: str) -> str:
-    """A light Greek stemmer (suffix stripping on folded words); Whoosh ships none."""
-    for ending in _GREEK_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            return word[: -len(ending)]
-    return word
-
-
-def _is_greek(word: str) -> bool:
-    return any("\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff" for c in word)
-
-
-@cache
-def _stemmer(lang: str) -> Callable[[str], str]:
-    if lang == "el":
-        return lru_cache(maxsize=100_000)(greek_stem)
-    return lru_cache(maxsize=100_000)(stemmer_for_language(lang))
-
-
-@cache
-def _stopwords(lang: str) -> frozenset[str]:
-    if not has_stopwords(lang):
-        return frozenset()
-    return frozenset(fold(w) for w in stopwords_for_language(lang))
-
-
-def primary_language(tag: str | None) -> str:
-    """The primary subtag of a BCP 47 tag ('pt-BR' -> 'pt'); '' for none."""
-    return (tag or "").split("-")[0].lower()
-
-
-def folded_words(text: str) -> list[str]:
-    """The words of a text as the folded fields index them."""
-    return [fold(m.group()) for m in _WORD.finditer(text)]
-
-
-def stems_of(words: list[str], lang: str) -> list[str]:
-    """The stems of folded words in their language (stop words dropped); [] without a stemmer."""
-    lang = primary_language(lang)
-    if lang not in STEM_LANGUAGES:
-        return []
-    stem = _stemmer(lang)
-    stop = _stopwords(lang)
-    return [stem(w) for w in words if w not in stop]
-
-
-def pairs_of(words: list[str]) -> list[str]:
-    """Each two successive words: ['pond', 'life', 'ponds'] -> ['pond life', 'life ponds']."""
-    return [f"{a} {b}" for a, b in zip(words, words[1:])]
-
-
-def stem_words(text: str, lang: str) -> list[str]:
-    """The stems of a text in its language (folded first, stop words dropped); [] without a stemmer."""
-    return stems_of(folded_words(text), lang)
-
-
-def word_pairs(text: str) -> list[str]:
-    """Each two successive folded words of a text: 'Pond life, ponds' -> ['pond life', 'life ponds']."""
-    return pairs_of(folded_words(text))
-
-
-@lru_cache(maxsize=50_000)
-def stems_for_query(word: str) -> tuple[str, ...]:
-    """Every distinct stem a folded query word may have in the languages we stem."""
-    if _is_greek(word):
-        return (greek_stem(word),)
-    found = dict.fromkeys(_stemmer(lang)(word) for lang in STEM_LANGUAGES if lang != "el")
-    return tuple(found)
-
-
-class ExpandStemsFilter(Filter):
-    """At query time, replace a folded word by its stems in every language (same position).
-
-    At index time the field receives stems already (see :func:`stem_words`) and the
-    filter passes them through.
-    """
-
-    def __call__(self, tokens: Iterable) -> Iterator:
-        for t in tokens:
-            if t.mode != "query":
-                yield t
-                continue
-            original = t.text
-            for stem in stems_for_query(original):
-                t.text = stem
-                yield t
-            t.text = original
-
-
 def folding_analyzer():
-    """Words, lower case, accents folded: the analyzer of the cross-language text fields."""
-    return RegexTokenizer() | LowercaseFilter() | FoldFilter()
-
-
-def stem_analyzer():
-    """The analyzer of the stemmed field: stems at index time, every language's stems at query time."""
-    return RegexTokenizer() | LowercaseFilter() | FoldFilter() | ExpandStemsFilter()
-
+    """Words, lower case, accents folded: the analyzer of the Whoosh text fields."""
+    return RegexTokenizer() | LowercaseFilter() | _FoldFilter()

@@ -18,7 +18,7 @@ from ..errors import SearchError, SearchUnavailable
 from ..model import Provenance, Resource
 from .backend import FACETS, IndexEntry, SearchBackend, SearchRequest, SearchResult
 from .document import document_for
-from .whoosh_query import resolve_facet_value
+from .query import resolve_facet_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store

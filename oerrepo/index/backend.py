@@ -23,16 +23,8 @@ __all__ = [
     "SearchBackend",
 ]
 
-# The facetable properties, named as in the record.
-FACETS: tuple[str, ...] = (
-    "license",
-    "inLanguage",
-    "sdg",
-    "learningResourceType",
-    "educationalLevel",
-    "audience",
-    "source",
-)
+from ..model import FACETS  # noqa: E402  (the one definition, shared with the store's search tables)
+
 SORTS: tuple[str, ...] = ("relevance", "date", "name")
 
 
@@ -77,6 +69,7 @@ class SearchRequest:
     page: int = 1
     page_size: int = 10
     facets: bool = True
+    language: str | None = None  # the reader's language, ranked first (None: guessed from the query)
 
 
 @dataclass

@@ -26,8 +26,8 @@ from ..store import Store
 from ..store import postgres_search as sql
 from .analysis import fold, primary_language
 from .backend import Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
+from .query import FIELD_ALIASES, resolve_facet_value
 from .schema import exact_title
-from .whoosh_query import FIELD_ALIASES, _fields_note, _repair, resolve_facet_value
 
 __all__ = ["PostgresBackend", "parse"]
 

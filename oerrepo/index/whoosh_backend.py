@@ -31,17 +31,16 @@ from pathlib import Path
 
 from whoosh import index as windex
 from whoosh.index import LockError
-from whoosh.spelling import Corrector
 
 from .. import licenses
 from ..errors import SearchError
-from .analysis import fold
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
 from .docsets import BitmapFilter, DocSets, ids_of, segment_id
+from .query import exact_title, parse, plan
 from .ranking import score_matches
 from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
-from .whoosh_query import is_concept_word, parse_query
+from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
 
@@ -56,6 +55,10 @@ SEQ_FILE = "oerrepo-index.json"
 REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 128}
 # Incremental writes are small: one in-process writer.
 APPLY_SETTINGS = {"limitmb": 64}
+# A record in the query's language ranks this many times higher (its readers' own first).
+LANGUAGE_BOOST = 2.0
+# An exact title match multiplies the record's score (and ranks it first among equals).
+EXACT_TITLE_BOOST = 3.0
 
 
 class WhooshBackend:
@@ -73,6 +76,7 @@ class WhooshBackend:
         self._sort_keys: dict[str, list] = {}
         self._lengths: dict = {}  # (segment id, field) -> length bytes (see ranking.score_matches)
         self._orders: dict[str, list[int]] = {}
+        self._lexicon_cache: dict = {}  # per generation: see WhooshLexicon
         self._lock = threading.RLock()  # one Repository may serve several threads
 
     # -- state ------------------------------------------------------------------
@@ -233,6 +237,7 @@ class WhooshBackend:
                 del self._lengths[stale]
             self._sort_keys = {}
             self._orders = {}
+            self._lexicon_cache = {}
         return self._searcher
 
     def _forget_searcher(self) -> None:
@@ -242,8 +247,9 @@ class WhooshBackend:
         self._cache_key = None
         self._sets = None
 
-    def _filter_bits(self, prop: str, values: list[str]) -> int:
-        sets = self._sets.values(prop)
+    @staticmethod
+    def _filter_bits(docsets: DocSets, prop: str, values: list[str]) -> int:
+        sets = docsets.values(prop)
         if prop == "inLanguage":
             wanted = [v for v in sets for w in values if v == w or v.startswith(w + "-")]
         else:
@@ -253,58 +259,63 @@ class WhooshBackend:
             out |= sets[v]
         return out
 
+    def _snapshot(self):
+        """The current searcher with its bitmaps and lexicon cache (one lock held only this long)."""
+        with self._lock:
+            searcher = self._current_searcher()
+            return searcher, self._sets, self._lexicon_cache
+
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a query with filters, facets, sorting and paging."""
         check_page(request)
-        with self._lock:
-            searcher = self._current_searcher()
-            sets = self._sets
-            parsed = parse_query(request.query, searcher.schema)
-            if parsed.query is None:
-                base = sets.live
-            else:
-                try:
-                    base = sets.query(parsed.query)
-                except Exception as exc:
-                    raise SearchError(f"cannot run the query {request.query!r}: {exc}") from exc
+        # Searches run side by side: only taking the current searcher is serialised.
+        searcher, sets, lexicon_cache = self._snapshot()
+        parsed = parse(request.query)
+        planned = plan(parsed, WhooshLexicon(searcher, sets, lexicon_cache), language=request.language)
+        try:
+            q = compile_tree(planned.tree) if planned.tree[0] != "all" else None
+            base = sets.live if q is None else sets.query(q)
+        except SearchError:
+            raise
+        except Exception as exc:
+            raise SearchError(f"cannot run the query {request.query!r}: {exc}") from exc
 
-            active: dict[str, int] = {}
-            for prop, values in request.filters.items():
-                if values:
-                    active[prop] = self._filter_bits(prop, values)
-            if request.open_only:
-                opened = [v for v in sets.values("license") if _is_open(v)]
-                open_docs = self._filter_bits("license", opened)
-                active["license"] = (active["license"] & open_docs) if "license" in active else open_docs
+        active: dict[str, int] = {}
+        for prop, values in request.filters.items():
+            if values:
+                active[prop] = self._filter_bits(sets, prop, values)
+        if request.open_only:
+            opened = [v for v in sets.values("license") if _is_open(v)]
+            open_docs = self._filter_bits(sets, "license", opened)
+            active["license"] = (active["license"] & open_docs) if "license" in active else open_docs
 
-            matched = base
-            for docs in active.values():
-                matched &= docs
+        matched = base
+        for docs in active.values():
+            matched &= docs
 
-            facets: dict[str, dict[str, int]] = {}
-            if request.facets:
-                for prop in FACETS:
-                    scope = matched
-                    if prop in active:  # a facet's own filter does not narrow its counts
-                        scope = base
-                        for other, docs in active.items():
-                            if other != prop:
-                                scope &= docs
-                    counts = [(v, (docs & scope).bit_count()) for v, docs in sets.values(prop).items()]
-                    facets[prop] = dict(sorted(((v, n) for v, n in counts if n), key=lambda kv: (-kv[1], kv[0])))
+        facets: dict[str, dict[str, int]] = {}
+        if request.facets:
+            for prop in FACETS:
+                scope = matched
+                if prop in active:  # a facet's own filter does not narrow its counts
+                    scope = base
+                    for other, docs in active.items():
+                        if other != prop:
+                            scope &= docs
+                counts = [(v, (docs & scope).bit_count()) for v, docs in sets.values(prop).items()]
+                facets[prop] = dict(sorted(((v, n) for v, n in counts if n), key=lambda kv: (-kv[1], kv[0])))
 
-            total = matched.bit_count()
-            hits = self._page(searcher, parsed, matched, total, request=request)
-            suggestion = self._suggest(searcher, parsed, total=total)
-            return SearchResult(
-                total=total,
-                hits=hits,
-                facets=facets,
-                suggestion=suggestion,
-                page=request.page,
-                page_size=request.page_size,
-                notes=parsed.notes,
-            )
+        total = matched.bit_count()
+        hits = self._page(searcher, sets, planned, q, matched, total, request=request)
+        return SearchResult(
+            total=total,
+            hits=hits,
+            facets=facets,
+            suggestion=planned.suggestion,
+            page=request.page,
+            page_size=request.page_size,
+            notes=planned.notes,
+        )
 
     # -- ordering a page --------------------------------------------------------
 
@@ -371,47 +382,73 @@ class WhooshBackend:
                     scores[d + offset] = matcher.score()
         return scores
 
-    def _relevance(self, searcher, q, matched: int, total: int, limit: int) -> list[tuple[int, float]]:
-        """The first ``limit`` documents by relevance (to 3 digits), recent first when tied."""
+    def _relevance(self, searcher, sets, planned, matched: int, total: int, limit: int) -> list[tuple[int, float]]:
+        """The first ``limit`` documents by relevance (to 3 digits), recent first when tied.
+
+        Each group of words side by side is scored by BM25F (see :mod:`.ranking`); a record's
+        score is their sum times the square of the share of groups it matches, and times
+        :data:`LANGUAGE_BOOST` when it is in the query's language.
+        """
         dates = self._keys(searcher, "date")
+        groups = coordination_groups(planned.tree)
+        totals: dict[int, float] = {}
+        counts: dict[int, int] = {}
+        for group in groups:
+            scored = score_matches(searcher, sets, compile_tree(group), matched, self._lengths)
+            for d, v in scored.items():
+                totals[d] = totals.get(d, 0.0) + v
+                counts[d] = counts.get(d, 0) + 1
+        n = len(groups)
+        if n > 1:
+            for d in totals:
+                totals[d] *= (counts[d] / n) ** 2
+        if planned.parsed.plain:
+            title = exact_title(planned.parsed.text)
+            for d in ids_of(sets.term("title_exact", title) & matched) if title else ():
+                totals[d] = totals.get(d, 0.0) * EXACT_TITLE_BOOST + 1.0
+        if planned.language:
+            lang_bits = self._filter_bits(sets, "inLanguage", [planned.language]) & matched
+            if lang_bits:
+                lang = lang_bits.to_bytes((lang_bits.bit_length() >> 3) + 1, "little")
+                size = len(lang)
+                for d in totals:
+                    i = d >> 3
+                    if i < size and lang[i] >> (d & 7) & 1:
+                        totals[d] *= LANGUAGE_BOOST
 
         def rank(item):
             docnum, score = item
             return (-_tie(score), dates[docnum])
 
-        scores = score_matches(searcher, self._sets, q, matched, self._lengths)
-        candidates = scores.items()
-        if len(scores) > limit * 4:
+        candidates = totals.items()
+        if len(totals) > limit * 4:
             # Only scores near the limit-th best can tie with it at 3 digits: rank those.
-            kth = heapq.nlargest(limit, scores.values())[-1]
+            kth = heapq.nlargest(limit, totals.values())[-1]
             if kth > 0:
                 floor = kth * 0.99
-                candidates = [item for item in scores.items() if item[1] >= floor]
+                candidates = [item for item in totals.items() if item[1] >= floor]
         best = heapq.nsmallest(limit, candidates, key=rank)
-        if len(best) < limit and len(scores) < total:  # matches no scored term reaches
+        if len(best) < limit and len(totals) < total:  # matches no scored term reaches
             rest = 0
-            for docnum in scores:
+            for docnum in totals:
                 rest |= 1 << docnum
             best += [(d, 0.0) for d in self._sorted_docs(searcher, "date", matched & ~rest, total, limit - len(best))]
         return best
 
-    def _page(self, searcher, parsed, matched: int, total: int, *, request: SearchRequest) -> list[Hit]:
+    def _page(self, searcher, sets, planned, q, matched: int, total: int, *, request: SearchRequest) -> list[Hit]:
         start = (request.page - 1) * request.page_size
         if start >= total:
             return []
         limit = start + request.page_size
-        q = parsed.query
         try:
             if request.sort == "date" or (request.sort == "relevance" and q is None):
                 docs = self._sorted_docs(searcher, "date", matched, total, limit)[start:]
-                scores = self._scores(searcher, q, docs) if q is not None else {}
-                page = [(d, scores.get(d, 0.0)) for d in docs]
+                page = [(d, 0.0) for d in docs]
             elif request.sort == "name":
                 docs = self._sorted_docs(searcher, "name", matched, total, limit)[start:]
-                scores = self._scores(searcher, q, docs) if q is not None else {}
-                page = [(d, scores.get(d, 0.0)) for d in docs]
+                page = [(d, 0.0) for d in docs]
             else:
-                page = self._relevance(searcher, q, matched, total, limit)[start:]
+                page = self._relevance(searcher, sets, planned, matched, total, limit)[start:]
         except SearchError:
             raise
         except Exception as exc:
@@ -419,11 +456,11 @@ class WhooshBackend:
 
         words: set[str] = set()
         if q is not None:
-            words = {str(text) for fieldname, text in q.iter_all_terms() if fieldname == "description"}
+            words = {text for fieldname, text in iter_terms(q) if fieldname == "description"}
         hits = []
         for docnum, score in page:
             stored = searcher.stored_fields(docnum)
-            description = stored.get("description") or ""
+            description = stored.get("description_text") or ""
             marked = snippet(description, words) if words and description else ""
             if not marked:
                 marked = _escape(_first_words(description, 200))
@@ -431,7 +468,7 @@ class WhooshBackend:
                 Hit(
                     id=stored["id"],
                     name=stored.get("name") or stored["id"],
-                    score=float(score) if q is not None else 0.0,
+                    score=float(score),
                     snippet=marked,
                     license=stored.get("license_value"),
                     languages=list(stored.get("languages") or []),
@@ -439,31 +476,6 @@ class WhooshBackend:
                 )
             )
         return hits
-
-    def _suggest(self, searcher, parsed, *, total: int) -> str | None:
-        """'Did you mean': replace words found nowhere by the closest title or keyword word."""
-        if not parsed.words:
-            return None
-        reader = searcher.reader()
-        corrector = None
-        text = parsed.text
-        changed = False
-        for start, end, word in reversed(parsed.words):
-            folded = fold(word)
-            if len(folded) < 3 or folded.isdigit():
-                continue
-            if any(reader.doc_frequency(f, folded) for f in ("title", "keywords", "description", "body")):
-                continue
-            if is_concept_word(folded):
-                continue
-            corrector = corrector or _FieldsCorrector([searcher.corrector(f) for f in ("title", "keywords")])
-            found = corrector.suggest(folded, limit=1, maxdist=1 if len(folded) < 6 else 2)
-            if found and found[0] != folded:
-                text = text[:start] + found[0] + text[end:]
-                changed = True
-        if not changed:
-            return None
-        return text
 
     def close(self) -> None:
         """Close the searcher and the index."""
@@ -475,23 +487,6 @@ class WhooshBackend:
             if self._ix is not None:
                 self._ix.close()
                 self._ix = None
-
-
-class _FieldsCorrector(Corrector):
-    """Suggestions from the words of several fields, as if they were one field.
-
-    (Whoosh's MultiCorrector returns its pairs in the wrong order.)
-    """
-
-    def __init__(self, correctors):
-        self.correctors = correctors
-
-    def _suggestions(self, text, maxdist, prefix):
-        seen: dict[str, float] = {}
-        for corrector in self.correctors:
-            for score, word in corrector._suggestions(text, maxdist, prefix):
-                seen[word] = seen.get(word, 0.0) + score
-        return [(score, word) for word, score in seen.items()]
 
 
 def _tie(score: float) -> float:

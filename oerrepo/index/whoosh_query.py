@@ -1,289 +1,186 @@
-"""From what a person types to a Whoosh query, forgiving the usual mistakes.
-
-The language: words (all must match), ``"phrases"``, ``AND`` / ``OR`` / ``NOT``,
-brackets, ``field:value`` (``title:``, ``keywords:``, ``description:``, ``author:``,
-and the facets ``license:``, ``language:``, ``sdg:``, ``type:``, ``level:``,
-``audience:``, ``source:``, ``id:``), and ``prefix*``. An unbalanced quote or bracket,
-a lone operator or an unknown field is repaired, and a note says how the query was read.
-"""
+"""A planned query (see :mod:`.query`) as a Whoosh query, and the Whoosh index as a :class:`~.query.Lexicon`."""
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+import bisect
+from collections.abc import Iterable
 
-from whoosh import qparser
 from whoosh import query as wq
 
-from .. import licenses, vocabularies
-from ..errors import InvalidResource, SearchError
-from .analysis import fold
-from .schema import PHRASE_FIELDS, TEXT_FIELDS, exact_title
+from .analysis import folded_words, primary_language
+from .query import TEXT_FIELDS, _all_stopwords
+from .schema import BOOSTS, PAIRS_BOOST
 
-__all__ = [
-    "ParsedQuery",
-    "parse_query",
-    "FIELD_ALIASES",
-    "FACET_VOCABULARIES",
-    "resolve_facet_value",
-    "is_concept_word",
-]
+__all__ = ["compile_tree", "coordination_groups", "WhooshLexicon"]
 
-# Names a person may put before ':' -> the index field.
-FIELD_ALIASES: dict[str, str] = {
-    "title": "title",
-    "name": "title",
-    "keyword": "keywords",
-    "keywords": "keywords",
-    "subject": "keywords",
-    "about": "keywords",
-    "description": "description",
-    "author": "body",
-    "creator": "body",
-    "contributor": "body",
-    "publisher": "body",
-    "funder": "body",
-    "license": "license",
-    "licence": "license",
-    "language": "inLanguage",
-    "lang": "inLanguage",
-    "inlanguage": "inLanguage",
-    "sdg": "sdg",
-    "type": "learningResourceType",
-    "learningresourcetype": "learningResourceType",
-    "level": "educationalLevel",
-    "educationallevel": "educationalLevel",
-    "audience": "audience",
-    "source": "source",
-    "id": "id",
-}
-
-FACET_VOCABULARIES = {
-    "sdg": "sdg",
-    "learningResourceType": "learningResourceType",
-    "educationalLevel": "educationalLevel",
-    "audience": "audience",
-}
-_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
-_FIELD_RE = re.compile(r"(?<![\w:/])([A-Za-z_][\w]*):(?=\S)")
-_WORD_RE = re.compile(r"[^\W_](?:[\w.'’-]*[^\W_])?\*?")
+_KIND_FIELDS = {"word": ("title", "keywords", "description", "body"), "stem": ("stems",), "topic": ("topics",),
+                "part": ("parts",)}
+_FACET_PROPS = ("license", "sdg", "learningResourceType", "educationalLevel", "audience", "inLanguage", "source")
 
 
-@dataclass
-class ParsedQuery:
-    """A parsed query plus what we noticed while reading it."""
-
-    query: wq.Query | None  # None: no words at all (every resource matches)
-    words: list[tuple[int, int, str]] = field(default_factory=list)  # free words: (start, end, text)
-    text: str = ""
-    notes: list[str] = field(default_factory=list)
-
-
-def resolve_facet_value(prop: str, value: str) -> list[str]:
-    """The stored values a filter value stands for ('13' -> the SDG 13 URI); SearchError if unknown."""
-    value = value.strip()
-    try:
-        if prop == "license":
-            return [licenses.normalize(value).url]
-        if prop == "inLanguage":
-            from ..model import normalize_language
-
-            return [normalize_language(value)]
-        if prop in FACET_VOCABULARIES:
-            return [vocabularies.resolve(FACET_VOCABULARIES[prop], value)]
-    except InvalidResource as exc:
-        raise SearchError(f"cannot filter by {prop} {value!r}: {exc}") from exc
-    return [value]
+def _alt(alt: tuple, field_name: str | None) -> wq.Query:
+    kind = alt[0]
+    if kind == "word":
+        fields = (alt[1],) if alt[1] else (field_name,) if field_name else TEXT_FIELDS
+        terms = [wq.Term(f, alt[2], boost=BOOSTS[f] * alt[3]) for f in fields]
+        return terms[0] if len(terms) == 1 else wq.Or(terms)
+    if kind == "stem":
+        return wq.Term("stems", alt[1], boost=BOOSTS["stems"] * alt[2])
+    if kind in ("topic", "part"):
+        return wq.Term(kind + "s", alt[1], boost=BOOSTS[kind + "s"] * alt[2])
+    if kind == "concept":
+        return wq.ConstantScoreQuery(wq.Term(alt[1], alt[2]), alt[3])
+    if kind == "split":
+        parts = [wq.Or([_alt(a, None) for a in part]) if part else wq.NullQuery for part in alt[2]]
+        return wq.And(parts, boost=alt[1])
+    raise ValueError(f"unknown alternative {alt!r}")
 
 
-def _repair(text: str, notes: list[str]) -> str:
-    """Even out quotes and brackets and drop dangling operators, saying so."""
-    if text.count('"') % 2:
-        i = text.rfind('"')
-        text = text[:i] + text[i + 1 :]
-        notes.append("an unbalanced quote was ignored")
-    depth, out = 0, []
-    dropped = False
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            if depth == 0:
-                dropped = True
-                continue
-            depth -= 1
-        out.append(ch)
-    text = "".join(out)
-    if depth:
-        text += ")" * depth
-        dropped = True
-    if dropped:
-        notes.append("unbalanced brackets were evened out")
-    tokens = text.split()
-    # An operator needs a word on each side (NOT only on its right).
-    cleaned: list[str] = []
-    for i, tok in enumerate(tokens):
-        if tok in _OPERATORS:
-            prev_ok = bool(cleaned) and cleaned[-1] not in _OPERATORS and not cleaned[-1].endswith("(")
-            next_ok = i + 1 < len(tokens) and tokens[i + 1] not in _OPERATORS - {"NOT"} and tokens[i + 1] != ")"
-            if (tok == "NOT" and next_ok) or (prev_ok and next_ok):
-                cleaned.append(tok)
-                continue
-            notes.append(f"the operator {tok} had nothing to join and was ignored")
-            continue
-        cleaned.append(tok)
-    return " ".join(cleaned)
-
-
-def _fields_note(text: str, notes: list[str]) -> str:
-    def fix(match: re.Match) -> str:
-        name = match.group(1)
-        if name.lower() in FIELD_ALIASES:
-            return FIELD_ALIASES[name.lower()] + ":"
-        notes.append(
-            f"there is no field {name!r}; searched for the words after it everywhere "
-            f"(fields: {', '.join(sorted(set(FIELD_ALIASES) - {'inlanguage', 'learningresourcetype', 'educationallevel'}))})"
-        )
-        return ""
-
-    return _FIELD_RE.sub(fix, text)
-
-
-def _parser(schema) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema, group=qparser.AndGroup)
-    # Apostrophes ("l'énergie") and square brackets are text, not syntax, for our users.
-    parser.remove_plugin_class(qparser.SingleQuotePlugin)
-    parser.remove_plugin_class(qparser.RangePlugin)
-    return parser
-
-
-# A record matched only through a concept label ranks below one that holds the word.
-CONCEPT_SCORE = 0.5
-_LABEL_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the words the folding analyzer sees
-
-
-@lru_cache(maxsize=1)
-def _concept_labels() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """(facet property, concept URI, folded label words) for every label of every concept."""
-    out = []
-    for prop, vocab in FACET_VOCABULARIES.items():
-        for concept in vocabularies.concepts(vocab):
-            for text in dict.fromkeys(vocabularies.labels(vocab, concept.uri).values()):
-                out.append((prop, concept.uri, tuple(fold(w) for w in _LABEL_WORD.findall(text))))
-    return tuple(out)
-
-
-@lru_cache(maxsize=4096)
-def _concepts_with(kind: str, pattern: tuple[str, ...] | str) -> tuple[tuple[str, str], ...]:
-    """The (property, URI) pairs whose labels hold a word, a phrase, a prefix or a wildcard."""
-    found: dict[tuple[str, str], None] = {}
-    for prop, uri, words in _concept_labels():
-        if kind == "word":
-            hit = pattern in words
-        elif kind == "prefix":
-            hit = any(w.startswith(pattern) for w in words)
-        elif kind == "wildcard":
-            hit = any(fnmatch.fnmatchcase(w, pattern) for w in words)
-        else:  # phrase
-            n = len(pattern)
-            hit = any(words[i : i + n] == pattern for i in range(len(words) - n + 1))
-        if hit:
-            found[(prop, uri)] = None
-    return tuple(found)
-
-
-def is_concept_word(word: str) -> bool:
-    """True when a folded word occurs in a concept label (so it is no misspelling)."""
-    return bool(_concepts_with("word", word))
-
-
-def _concept_query(q: wq.Query) -> wq.Query:
-    """A query on the (never filled) ``concepts`` field as the facet terms of the matching concepts."""
-    if isinstance(q, wq.Term):
-        found = _concepts_with("word", str(q.text))
-    elif isinstance(q, wq.Phrase):
-        found = _concepts_with("phrase", tuple(str(w) for w in q.words))
-    elif isinstance(q, wq.Prefix):
-        found = _concepts_with("prefix", str(q.text))
-    elif isinstance(q, wq.Wildcard):
-        found = _concepts_with("wildcard", str(q.text))
-    else:
-        return wq.NullQuery
-    if not found:
-        return wq.NullQuery
-    return wq.ConstantScoreQuery(wq.Or([wq.Term(prop, uri) for prop, uri in found]), CONCEPT_SCORE)
-
-
-def _phrase_query(q: wq.Phrase) -> wq.Query:
-    """A phrase as its words in the field asked plus its successive word pairs (see schema)."""
-    words = [str(w) for w in q.words]
+def _phrase(field_name: str | None, text: str) -> wq.Query:
+    words = folded_words(text)
     if not words:
         return wq.NullQuery
-    parts: list[wq.Query] = [wq.Term(q.fieldname, w, boost=q.boost) for w in dict.fromkeys(words)]
-    if q.slop <= 1:  # a looser phrase ("..."~3) keeps only its words
-        parts += [wq.Term("pairs", f"{a} {b}", boost=q.boost) for a, b in dict.fromkeys(zip(words, words[1:]))]
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    stop = _all_stopwords()
+    content = [w for w in dict.fromkeys(words) if w not in stop] or list(dict.fromkeys(words))
+    pairs = [wq.Term("pairs", f"{a} {b}", boost=PAIRS_BOOST) for a, b in dict.fromkeys(zip(words, words[1:]))]
+    fields = (field_name,) if field_name else ("title", "keywords", "description", "body")
+    per_field = []
+    for f in fields:
+        terms = [wq.Term(f, w, boost=BOOSTS[f]) for w in content if w not in stop or len(content) == len(words)]
+        per_field.append(wq.And(terms) if len(terms) > 1 else terms[0] if terms else wq.Every())
+    any_field = per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+    return wq.And([any_field, *pairs]) if pairs else any_field
 
 
-def _resolve_facets(q: wq.Query) -> wq.Query:
-    """Replace facet terms typed in the query by the stored values they stand for."""
-    if getattr(q, "fieldname", None) == "concepts":
-        return _concept_query(q)
-    if isinstance(q, wq.Term) and q.fieldname in ("license", "sdg", "learningResourceType", "educationalLevel",
-                                                    "audience", "inLanguage", "source"):
-        values = resolve_facet_value(q.fieldname, str(q.text))
-        if q.fieldname == "inLanguage":
-            return wq.Or([wq.Term("inLanguage", values[0]), wq.Prefix("inLanguage", values[0] + "-")])
-        return wq.Term(q.fieldname, values[0])
-    if isinstance(q, wq.Phrase) and q.fieldname == "stems":
-        return wq.NullQuery  # stems keep no positions; the folded fields answer phrases
-    if isinstance(q, wq.Phrase) and q.fieldname in PHRASE_FIELDS:
-        return _phrase_query(q)
-    if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname in FACET_VOCABULARIES:
-        raise SearchError(f"{q.fieldname} values cannot end with '*'; give a whole value such as 'sdg:13'")
-    if q.is_leaf():
-        return q
-    return q.apply(_resolve_facets)
+def compile_tree(tree: tuple) -> wq.Query:
+    """The Whoosh query of a planned tree (see :class:`~.query.Plan`)."""
+    kind = tree[0]
+    if kind == "all":
+        return wq.Every()
+    if kind in ("and", "or", "should"):
+        parts = [compile_tree(sub) for sub in tree[1]]
+        parts = [p for p in parts if p is not wq.NullQuery]
+        if kind == "and":
+            return wq.And(parts) if parts else wq.NullQuery
+        return wq.Or(parts) if parts else wq.NullQuery
+    if kind == "not":
+        return wq.Not(compile_tree(tree[1]))
+    if kind == "match":
+        alts = [_alt(a, None) for a in tree[2]]
+        if not alts:
+            return wq.NullQuery
+        return alts[0] if len(alts) == 1 else wq.Or(alts)
+    if kind == "word":  # a field's word (planned words arrive as "match")
+        return wq.Term(tree[1], folded_words(tree[2])[0] if folded_words(tree[2]) else tree[2])
+    if kind == "phrase":
+        return _phrase(tree[1], tree[2])
+    if kind == "prefix":
+        fields = (tree[1],) if tree[1] else ("title", "keywords", "description", "body")
+        parts = [wq.Prefix(f, tree[2], boost=BOOSTS[f]) for f in fields]
+        return parts[0] if len(parts) == 1 else wq.Or(parts)
+    if kind == "facet":
+        prop, values = tree[1], tree[2]
+        if prop == "inLanguage":
+            parts = [q for v in values for q in (wq.Term(prop, v), wq.Prefix(prop, v + "-"))]
+        else:
+            parts = [wq.Term(prop, v) for v in values]
+        return wq.ConstantScoreQuery(parts[0] if len(parts) == 1 else wq.Or(parts), 0.0)
+    if kind == "id":
+        return wq.Term("id", tree[1])
+    raise ValueError(f"cannot search for {tree!r}")
 
 
-def parse_query(text: str, schema) -> ParsedQuery:
-    """Parse a query as typed (see the module docstring); SearchError for what cannot be repaired."""
-    notes: list[str] = []
-    raw = (text or "").strip()
-    if not raw:
-        return ParsedQuery(None, text="", notes=notes)
-    fixed = _fields_note(_repair(raw, notes), notes)
-    # Facet values contain ':' and '/' (licence URLs): quote them so the parser keeps them whole.
-    fixed = re.sub(
-        r'\b(license|inLanguage|sdg|learningResourceType|educationalLevel|audience|source|id):(?!")(\S+)',
-        lambda m: f'{m.group(1)}:"{m.group(2)}"' if re.search(r"[:/()]", m.group(2)) else m.group(0),
-        fixed,
-    )
-    try:
-        parsed = _parser(schema).parse(fixed)
-    except Exception as exc:  # Whoosh raises assorted errors on odd input
-        raise SearchError(f"cannot read the query {raw!r}: {exc}; check quotes, brackets and field names") from exc
-    parsed = _resolve_facets(parsed).normalize()
-    if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
-        notes.append("the query holds no searchable words; showing every resource")
-        return ParsedQuery(None, text=raw, notes=notes)
+def coordination_groups(tree: tuple) -> list[tuple]:
+    """The parts of a query whose share a record holds raises its rank: the words side by side."""
+    if tree[0] == "should":
+        return list(tree[1])
+    if tree[0] == "and" and tree[1] and tree[1][0][0] == "should":
+        return list(tree[1][0][1])
+    return [tree]
 
-    words = []
-    for m in _WORD_RE.finditer(fixed):
-        before = fixed[: m.start()]
-        if m.group() in _OPERATORS or m.group().endswith("*"):
-            continue
-        if re.search(r'(\w+):"?$', before):  # a field value: not spelling-checked
-            continue
-        if before.count('"') % 2:  # inside a phrase: still a word
-            pass
-        words.append((m.start(), m.end(), m.group()))
 
-    # An exact title match ranks first: a bonus for it, never a condition.
-    plain = not re.search(r'["():*]|\b(?:AND|OR|NOT)\b', fixed)
-    if plain and words:
-        title = exact_title(fixed)
-        parsed = wq.AndMaybe(parsed, wq.Term("title_exact", title, boost=50.0))
-    return ParsedQuery(parsed, words=words, text=fixed, notes=notes)
+class WhooshLexicon:
+    """What the query planner asks of one searcher generation (see :class:`~.query.Lexicon`)."""
+
+    def __init__(self, searcher, sets, cache: dict):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.sets = sets
+        self._cache = cache  # per generation: the joined word list for compound look-ups
+
+    def frequencies(self, tokens: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        out = {}
+        for kind, text in tokens:
+            n = 0
+            for f in _KIND_FIELDS[kind]:
+                try:
+                    n += self.reader.doc_frequency(f, text)
+                except Exception:  # a token the field cannot hold
+                    continue
+            if n:
+                out[(kind, text)] = n
+        return out
+
+    def languages(self, tokens: list[tuple[str, str]]) -> dict[str, int]:
+        bits = 0
+        for kind, text in tokens:
+            for f in _KIND_FIELDS[kind]:
+                bits |= self.sets.term(f, text)
+        if not bits:
+            return {}
+        out: dict[str, int] = {}
+        for tag, docs in self.sets.values("inLanguage").items():
+            n = (docs & bits).bit_count()
+            if n:
+                lang = primary_language(tag)
+                out[lang] = out.get(lang, 0) + n
+        return out
+
+    def _words(self) -> tuple[str, list[int], list[str]]:
+        joined = self._cache.get("words")
+        if joined is None:
+            words: set[str] = set()
+            for f in ("title", "keywords", "description"):
+                words.update(w.decode("utf-8") if isinstance(w, bytes) else w for w in self.reader.lexicon(f))
+            ordered = sorted(words)
+            starts, pos = [], 0
+            for w in ordered:
+                starts.append(pos)
+                pos += len(w) + 1
+            joined = self._cache["words"] = ("\n".join(ordered) + "\n", starts, ordered)
+        return joined
+
+    def compounds(self, word: str, limit: int) -> list[str]:
+        text, starts, ordered = self._words()
+        found: dict[str, None] = {}
+        i = text.find(word)
+        scanned = 0
+        while i != -1 and scanned < 5000:
+            scanned += 1
+            k = bisect.bisect_right(starts, i) - 1
+            candidate = ordered[k]
+            offset = i - starts[k]
+            rest = len(candidate) - offset - len(word)
+            # Head of a compound (remainder >= 3) or its tail (what precedes >= 3, an ending of <= 3 after).
+            if (offset == 0 and rest >= 3) or (offset >= 3 and rest <= 3):
+                found[candidate] = None
+            i = text.find(word, i + 1)
+        if not found:
+            return []
+        freq = self.frequencies([("word", w) for w in found])
+        return sorted(found, key=lambda w: -freq.get(("word", w), 0))[:limit]
+
+    def near(self, word: str, maxdist: int) -> list[tuple[str, int]]:
+        found: dict[str, int] = {}
+        for f in ("title", "keywords", "description"):
+            for candidate in self.reader.terms_within(f, word, maxdist):
+                candidate = candidate.decode("utf-8") if isinstance(candidate, bytes) else candidate
+                found[candidate] = 0
+        freq = self.frequencies([("word", w) for w in found])
+        return [(w, freq.get(("word", w), 0)) for w in found]
+
+
+def iter_terms(q: wq.Query) -> Iterable[tuple[str, str]]:
+    """The (field, text) of every term a compiled query holds (for snippets)."""
+    for fieldname, text in q.iter_all_terms():
+        yield fieldname, text.decode("utf-8") if isinstance(text, bytes) else text

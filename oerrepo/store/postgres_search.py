@@ -51,7 +51,8 @@ __all__ = [
 SCHEMA_VERSION = "2"
 
 # The facet properties; a property's place here is its slot in a facet code.
-FACETS = ("license", "inLanguage", "sdg", "learningResourceType", "educationalLevel", "audience", "source")
+from ..model import FACETS  # noqa: E402  (the one list every backend uses)
+
 _SLOT = {prop: i for i, prop in enumerate(FACETS)}
 _SLOTS = 8  # code = _SLOTS * n + slot
 

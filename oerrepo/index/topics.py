@@ -1,0 +1,158 @@
+"""Cross-language topics: the multilingual topic vocabulary, found in texts and in queries.
+
+``oerrepo/schemas/topics.json`` lists the topics Open Schooling resources are about
+(the SDGs' themes, school science subjects, common activities), each with labels in
+the languages we carry records in (see its ``sources``). A text is tagged with the
+topics whose label it holds, in the text's own language: the label's words, stemmed
+and without stop words, within a few words of each other ("Qualität des Wassers"
+holds "Wasserqualität"'s other label "Qualität Wasser"), or, in the languages that
+write compounds as one word, as the head or tail of a compound ("Klimawandel" holds
+"Klima"). A query is tagged the same way in every language, so ``κλίμα``,
+``Klimawandel`` and ``climate change`` meet at the topics they name.
+
+The index stores a document's topic ids as tokens (``topic`` kind); the query planner
+adds a query word's topics as alternatives of the word.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from .analysis import COMPOUND_LANGUAGES, fold, primary_language, stem, stems_of, stopwords, words_of
+
+__all__ = ["Topic", "topics", "tag_text", "tag_words", "vocabulary_version"]
+
+# A compound's part must leave at least this many letters to the other part.
+_MIN_PART = 3
+# A label word shorter than this is never looked for inside a compound ("ar", "sol").
+_MIN_COMPOUND_LABEL = 4
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic: its id and its labels by language (the first label is the preferred one)."""
+
+    id: str
+    labels: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    by_stem: dict[str, tuple[tuple[tuple[str, ...], str], ...]]  # stem -> (label stems, topic id)
+    parts: dict[str, frozenset[str]]  # folded label word or its stem -> topic ids (one-word labels)
+
+
+@cache
+def _data() -> dict:
+    return json.loads(files("oerrepo.schemas").joinpath("topics.json").read_text(encoding="utf-8"))
+
+
+@cache
+def vocabulary_version() -> str:
+    """A short fingerprint of the topic vocabulary: an index tagged with another one is rebuilt."""
+    import hashlib
+
+    text = files("oerrepo.schemas").joinpath("topics.json").read_bytes()
+    return hashlib.sha1(text).hexdigest()[:10]
+
+
+@cache
+def topics() -> tuple[Topic, ...]:
+    """Every topic of the vocabulary, in its order."""
+    out = []
+    for entry in _data()["topics"]:
+        labels = {
+            lang: tuple(label.strip() for label in value.split("|") if label.strip())
+            for lang, value in entry.items()
+            if lang != "id"
+        }
+        out.append(Topic(entry["id"], labels))
+    return tuple(out)
+
+
+@cache
+def _matcher(lang: str) -> _Matcher:
+    by_stem: dict[str, list] = {}
+    parts: dict[str, set[str]] = {}
+    for topic in topics():
+        for label in topic.labels.get(lang, ()):
+            words = words_of(label)
+            stems = tuple(stems_of([fold(w) for w in words], lang))
+            if not stems:
+                continue
+            for s in dict.fromkeys(stems):
+                by_stem.setdefault(s, []).append((stems, topic.id))
+            if len(words) == 1 and lang in COMPOUND_LANGUAGES and len(fold(words[0])) >= _MIN_COMPOUND_LABEL:
+                parts.setdefault(fold(words[0]), set()).add(topic.id)
+                if len(stems[0]) >= _MIN_COMPOUND_LABEL:
+                    parts.setdefault(stems[0], set()).add(topic.id)
+    return _Matcher(
+        {s: tuple(v) for s, v in by_stem.items()},
+        {w: frozenset(v) for w, v in parts.items()},
+    )
+
+
+def _compound_topics(word: str, lang: str, parts: dict[str, frozenset[str]]) -> set[str]:
+    """Topics named by the head or the tail of a compound word ('sonnenenergie': sun, energy)."""
+    found: set[str] = set()
+    n = len(word)
+    for k in range(_MIN_PART, n - _MIN_PART + 1):
+        head, tail = word[:k], word[k:]
+        if len(tail) >= _MIN_COMPOUND_LABEL:
+            hit = parts.get(tail) or parts.get(stem(tail, lang))
+            if hit:
+                found |= hit
+        if len(head) >= _MIN_COMPOUND_LABEL:
+            hit = parts.get(head) or parts.get(stem(head, lang))
+            if hit:
+                found |= hit
+    return found
+
+
+def tag_words(words: list[str], lang: str) -> list[tuple[str, int, int, bool]]:
+    """(topic id, first word, last word + 1, whole) for each topic named in lower-cased words of
+    one language; ``whole`` is False where a label is only part of a compound word."""
+    lang = primary_language(lang)
+    matcher = _matcher(lang)
+    if not matcher.by_stem:
+        return []
+    # Stems keep the places of their words, stop words left out.
+    stop = stopwords(lang)
+    places = [i for i, w in enumerate(words) if fold(w) not in stop]
+    stems = stems_of([fold(words[i]) for i in places], lang)
+    found: dict[tuple[str, int, int, bool], None] = {}
+    for j, s in enumerate(stems):
+        for label, topic_id in matcher.by_stem.get(s, ()):
+            n = len(label)
+            if n == 1:
+                found[(topic_id, places[j], places[j] + 1, True)] = None
+                continue
+            window = stems[max(0, j - n) : j + n + 1]
+            if all(x in window for x in label):
+                lo = max(0, j - n)
+                used = [lo + window.index(x) for x in label]
+                found[(topic_id, places[min(used)], places[max(used)] + 1, True)] = None
+    if lang in COMPOUND_LANGUAGES and matcher.parts:
+        whole = {(t, s) for t, s, _, _ in found}
+        for i in places:
+            word = fold(words[i])
+            if len(word) >= _MIN_COMPOUND_LABEL + _MIN_PART:
+                for topic_id in _compound_topics(word, lang, matcher.parts):
+                    if (topic_id, i) not in whole:
+                        found[(topic_id, i, i + 1, False)] = None
+    return list(found)
+
+
+def tag_text(texts: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The topic ids of (language, text) pairs, each text read in its own language, once per
+    mention: (topics named by a whole label, topics named only inside a compound word)."""
+    whole: list[str] = []
+    parts: list[str] = []
+    for lang, text in texts:
+        for topic_id, _, _, is_whole in tag_words(words_of(text), lang):
+            (whole if is_whole else parts).append(topic_id)
+    return whole, parts
