@@ -1,12 +1,12 @@
 """The PostgreSQL implementation of :class:`SearchBackend`: search inside the database.
 
 Used when the store is on PostgreSQL, so every web worker searches the same index without
-a shared disk. Each text is analysed in its own language's configuration (unaccent plus
-that language's Snowball stemmer) and once more, unstemmed, in a cross-language one; a
-query word is looked up through every language's analysis, so "aerogeneradores" finds
-"aerogenerador" and "energia" finds "Energía" whatever the record's language. Facets are
-text arrays under GIN indexes; "did you mean" uses trigram similarity (pg_trgm) over the
-words of titles and keywords.
+a shared disk. The documents are analysed in Python by the same code as the Whoosh
+index (:mod:`.tokens`) and stored as tsvectors; queries are read and planned by the same
+code too (:mod:`.query`), with the search tables answering the planner's questions
+(:class:`PostgresLexicon`). So both backends find the same records for the same words.
+Facets are integer codes under a GIN index; "did you mean" uses trigram similarity
+(pg_trgm) over the indexed words.
 
 The index follows the store's change sequence like the Whoosh one, but more strictly:
 documents and the last applied seq are written in one transaction, so the two can never
@@ -16,7 +16,6 @@ changes at once.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable
 
@@ -24,18 +23,54 @@ from .. import licenses
 from ..errors import SearchError
 from ..store import Store
 from ..store import postgres_search as sql
-from .analysis import fold, primary_language
+from .analysis import fold, folded_words, primary_language
 from .backend import Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
-from .query import FIELD_ALIASES, resolve_facet_value
-from .schema import exact_title
+from .query import _all_stopwords, exact_title, parse, plan
+from .schema import SCHEMA_VERSION
+from .snippets import snippet
+from .tokens import tokens_of
+from .whoosh_query import coordination_groups
 
-__all__ = ["PostgresBackend", "parse"]
+__all__ = ["PostgresBackend", "PostgresLexicon"]
 
 _BATCH = 500
-_TEXT_FIELDS = {"title", "keywords", "description", "body"}
-_FACET_FIELDS = {"license", "inLanguage", "sdg", "learningResourceType", "educationalLevel", "audience", "source"}
-_TOKEN = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|([A-Za-z_]\w*):(?:"([^"]*)"|([^\s()]+))|([^\s()"]+))')
-_WORD = re.compile(r"\w+", re.UNICODE)
+_MARKS = sql.MARKS
+
+
+def _marked(kind: str, token: str) -> str:
+    return _MARKS[kind] + token
+
+
+class PostgresLexicon:
+    """The search tables as the query planner's :class:`~.query.Lexicon`."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def frequencies(self, tokens: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        marked = {_marked(kind, text): (kind, text) for kind, text in tokens}
+        found = sql.token_frequencies(self.store, list(marked))
+        return {marked[m]: n for m, n in found.items()}
+
+    def languages(self, tokens: list[tuple[str, str]]) -> dict[str, int]:
+        return sql.token_languages(self.store, [_marked(kind, text) for kind, text in tokens])
+
+    def compounds(self, word: str, limit: int) -> list[str]:
+        out = []
+        for candidate, _n in sql.words_containing(self.store, word):
+            offset = candidate.find(word)
+            while offset != -1:
+                rest = len(candidate) - offset - len(word)
+                if (offset == 0 and rest >= 3) or (offset >= 3 and rest <= 3):
+                    out.append(candidate)
+                    break
+                offset = candidate.find(word, offset + 1)
+            if len(out) >= limit:
+                break
+        return out
+
+    def near(self, word: str, maxdist: int) -> list[tuple[str, int]]:
+        return [(w, n) for w, n in sql.closest_words(self.store, word) if _distance(w, word) <= maxdist]
 
 
 class PostgresBackend:
@@ -45,24 +80,18 @@ class PostgresBackend:
         if not store.is_postgres:
             raise SearchError("the PostgreSQL search backend needs a store on PostgreSQL")
         self.store = store
-        self._configs: list[str] | None = None
-        self._lock = threading.Lock()
+        self._installed = False
+        self._lock = threading.Lock()  # guards the one-time installation only
 
     # -- bookkeeping -------------------------------------------------------------------
 
-    def _ensure(self) -> list[str]:
+    def _ensure(self) -> None:
+        if self._installed:
+            return
         with self._lock:
-            if self._configs is None:
-                configs = sql.install(self.store)
-                with self.store.transaction() as conn:
-                    sql.install_functions(conn)
-                self._configs = configs
-            return self._configs
-
-    def _config_for(self, lang: str) -> str:
-        base = sql.LANGUAGE_CONFIGS.get(primary_language(lang))
-        name = f"oerrepo_{base}" if base else sql.SIMPLE
-        return name if name in self._ensure() else sql.SIMPLE
+            if not self._installed:
+                sql.install(self.store, SCHEMA_VERSION)
+                self._installed = True
 
     def last_seq(self) -> int:
         """The last store change applied (0 for a new index)."""
@@ -70,25 +99,21 @@ class PostgresBackend:
 
     def needs_rebuild(self) -> bool:
         """True when the search tables are missing or of another version."""
-        return sql.state(self.store).get("schema") != sql.SCHEMA_VERSION
+        return sql.state(self.store).get("schema") != SCHEMA_VERSION
 
     # -- writing -----------------------------------------------------------------------
 
     def _row(self, doc: IndexDocument) -> sql.Row:
-        cfgs, texts, weights = [], [], []
-        for part, items in (("title", doc.titles), ("keywords", doc.keywords), ("description", doc.descriptions)):
-            for lang, value in items:
-                if value:
-                    own = self._config_for(lang)
-                    if own != sql.SIMPLE:
-                        cfgs.append(own), texts.append(value), weights.append(sql._WEIGHTS[part])
-                    cfgs.append(sql.SIMPLE), texts.append(value), weights.append(sql._WEIGHTS[part])
-        for value in doc.concepts:
-            cfgs.append(sql.SIMPLE), texts.append(value), weights.append("B")
-        for value in doc.body:
-            cfgs.append(sql.SIMPLE), texts.append(value), weights.append("D")
-        words = sorted({fold(w) for _, t in (*doc.titles, *doc.keywords) for w in _WORD.findall(t) if len(w) > 2})
-        main = doc.languages[0] if doc.languages else (doc.titles[0][0] if doc.titles else "und")
+        tokens = tokens_of(doc)
+        weighted: list[tuple[str, str]] = []
+        for name in ("title", "keywords", "description", "body"):
+            weight = sql._WEIGHTS[name]
+            weighted += [(w, weight) for w in getattr(tokens, name)]
+        weighted += [(_marked("stem", s), "C") for s in tokens.stems]
+        weighted += [(_marked("topic", t), "B") for t in tokens.topics]
+        weighted += [(_marked("part", t), "D") for t in tokens.parts]
+        weighted += [(_marked("pair", p), "C") for p in tokens.pairs]
+        words = sorted({*tokens.words(), *tokens.body, *(t for t, _ in weighted if t[:1] in "~#%")})
         return sql.Row(
             id=doc.id,
             name=doc.name or doc.id,
@@ -97,12 +122,10 @@ class PostgresBackend:
             date=doc.date or "",
             license=doc.license,
             languages=list(doc.languages),
-            cfg=self._config_for(main),
-            description=next((t for _, t in doc.descriptions if t), ""),
+            langs=list(dict.fromkeys(primary_language(lang) for lang in doc.languages)),
+            description="\n".join(t for _, t in doc.descriptions if t),
             words=words,
-            cfgs=cfgs,
-            texts=texts,
-            weights=weights,
+            tsv=sql.tsvector_literal(weighted),
             facets=doc.facets,
         )
 
@@ -135,7 +158,7 @@ class PostgresBackend:
                     flush()
             flush()
             if last != start:
-                sql.finish_apply(conn, last)
+                sql.finish_apply(conn, last, SCHEMA_VERSION)
                 sql.vacuum_words(conn)
             return last
 
@@ -158,7 +181,7 @@ class PostgresBackend:
                     sql.put_documents(conn, batch)
                     batch = []
             sql.put_documents(conn, batch)
-            sql.finish_apply(conn, last_seq)
+            sql.finish_apply(conn, last_seq, SCHEMA_VERSION)
             sql.vacuum_words(conn)
         return count
 
@@ -167,8 +190,10 @@ class PostgresBackend:
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a query with filters, facets, sorting and paging (see SearchBackend)."""
         check_page(request)
-        configs = self._ensure()
-        tree, words, notes, plain = parse(request.query)
+        self._ensure()
+        parsed = parse(request.query)
+        planned = plan(parsed, PostgresLexicon(self.store), language=request.language)
+        tree = _for_sql(planned.tree)
         filters = {k: list(v) for k, v in request.filters.items() if v}
         if request.open_only:
             opened = [v for v in sql.distinct_licenses(self.store) if _is_open(v)]
@@ -177,189 +202,79 @@ class PostgresBackend:
         found = sql.search(
             self.store,
             tree,
-            configs=configs,
+            groups=[_for_sql(g) for g in coordination_groups(planned.tree)],
+            language=planned.language,
             filters=filters,
             sort=request.sort,
-            exact_title=exact_title(request.query) if plain and words else None,
+            exact_title=exact_title(parsed.text) if parsed.plain and parsed.words else None,
             offset=(request.page - 1) * request.page_size,
             limit=request.page_size,
             with_facets=request.facets,
         )
         scored = tree[0] != "all"
+        words = _snippet_words(planned.tree)
         hits = [
             Hit(
                 id=row["id"],
                 name=row["name"],
                 score=float(row["rank"] or 0.0) if scored else 0.0,
-                snippet=_snippet(row),
+                snippet=_snippet(row.get("description") or "", words),
                 license=row["license"],
                 languages=list(row["languages"] or []),
                 date=row["date"] or "",
             )
             for row in found.rows
         ]
-        suggestion = self._suggest(request.query, words, configs) if words else None
         return SearchResult(
             total=found.total,
             hits=hits,
             facets=found.facets,
-            suggestion=suggestion,
+            suggestion=planned.suggestion,
             page=request.page,
             page_size=request.page_size,
-            notes=notes,
+            notes=planned.notes,
         )
-
-    def _suggest(self, typed: str, words: list[tuple[int, int, str]], configs: list[str]) -> str | None:
-        text = _normalised(typed)
-        changed = False
-        for start, end, word in reversed(words):
-            folded = fold(word)
-            if len(folded) < 3 or folded.isdigit():
-                continue
-            if sql.matches_anywhere(self.store, folded, configs):
-                continue
-            limit = 1 if len(folded) < 6 else 2  # edits allowed, as Whoosh's corrector does
-            close = next((w for w in sql.closest_words(self.store, folded) if _distance(w, folded) <= limit), None)
-            if close and close != folded:
-                text = text[:start] + close + text[end:]
-                changed = True
-        return text if changed else None
 
     def close(self) -> None:
         """Nothing to release: the store owns the connections."""
 
 
-# -- the query language -------------------------------------------------------------------
+def _for_sql(tree: tuple) -> tuple:
+    """Phrases as their content words and word pairs, as the search tables hold them."""
+    kind = tree[0]
+    if kind in ("and", "or", "should"):
+        return (kind, [_for_sql(sub) for sub in tree[1]])
+    if kind == "not":
+        return ("not", _for_sql(tree[1]))
+    if kind == "phrase":
+        words = folded_words(tree[2])
+        stop = _all_stopwords()
+        content = [w for w in dict.fromkeys(words) if w not in stop] or list(dict.fromkeys(words))
+        pairs = [f"{a} {b}" for a, b in dict.fromkeys(zip(words, words[1:]))]
+        return ("phrase", tree[1], content, pairs)
+    if kind == "word":  # a field's word
+        return ("match", tree[2], (("word", tree[1], fold(tree[2]), 1.0),))
+    return tree
 
 
-def _normalised(typed: str) -> str:
-    notes: list[str] = []
-    return _fields_note(_repair((typed or "").strip(), notes), notes)
+def _snippet_words(tree: tuple) -> set[str]:
+    kind = tree[0]
+    if kind in ("and", "or", "should"):
+        return {w for sub in tree[1] for w in _snippet_words(sub)}
+    if kind == "match":
+        return {a[2] for a in tree[2] if a[0] == "word"}
+    if kind == "phrase":
+        return set(folded_words(tree[2]))
+    return set()
 
 
-def parse(typed: str) -> tuple[tuple, list[tuple[int, int, str]], list[str], bool]:
-    """(query tree, free words with their places, notes, plain) for what a person typed.
-
-    The same repairs as the Whoosh backend (unbalanced quotes and brackets, lone
-    operators, unknown fields) with the same notes, so both backends read a query alike.
-    """
-    notes: list[str] = []
-    raw = (typed or "").strip()
-    if not raw:
-        return ("all",), [], notes, False
-    fixed = _fields_note(_repair(raw, notes), notes)
-    tokens: list[tuple] = []
-    words: list[tuple[int, int, str]] = []
-    for m in _TOKEN.finditer(fixed):
-        if m.group(1):
-            tokens.append(("(",))
-        elif m.group(2):
-            tokens.append((")",))
-        elif m.group(3) is not None:
-            if _WORD.search(m.group(3)):
-                tokens.append(("phrase", None, m.group(3)))
-        elif m.group(4):
-            tokens.append(_field_term(m.group(4), m.group(5) if m.group(5) is not None else m.group(6)))
-        elif m.group(7):
-            tok = m.group(7)
-            if tok in ("AND", "OR", "NOT"):
-                tokens.append((tok,))
-            elif tok.endswith("*") and _WORD.search(tok):
-                tokens.append(("prefix", None, fold(tok.rstrip("*"))))
-            elif _WORD.search(tok):
-                tokens.append(("word", None, tok))
-                start = m.start(7)
-                for w in _WORD.finditer(tok):
-                    words.append((start + w.start(), start + w.end(), w.group()))
-    tokens = [t for t in tokens if t is not None]
-    if not tokens:
-        notes.append("the query holds no searchable words; showing every resource")
-        return ("all",), [], notes, False
-    tree = _Parser(tokens).parse()
-    plain = not re.search(r'["():*]|\b(?:AND|OR|NOT)\b', fixed)
-    return tree, words, notes, plain
-
-
-def _field_term(name: str, value: str) -> tuple | None:
-    field = FIELD_ALIASES.get(name.lower(), name)
-    value = value.strip()
-    if not value:
-        return None
-    if field == "id":
-        return ("id", value)
-    if field in _FACET_FIELDS:
-        if value.endswith("*"):
-            raise SearchError(f"{field} values cannot end with '*'; give a whole value such as 'sdg:13'")
-        return ("facet", field, resolve_facet_value(field, value))
-    if field in _TEXT_FIELDS:
-        if value.endswith("*"):
-            return ("prefix", field, fold(value.rstrip("*")))
-        return ("phrase" if " " in value else "word", field, value)
-    return ("word", None, value)
-
-
-class _Parser:
-    """OR binds loosest, then AND (also implicit between terms), then NOT."""
-
-    def __init__(self, tokens: list[tuple]):
-        self.tokens = tokens
-        self.i = 0
-
-    def _peek(self) -> tuple | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def parse(self) -> tuple:
-        tree = self._or()
-        while self._peek() is not None:  # stray ')' left by nothing: read on
-            self.i += 1
-            tree = ("and", [tree, self._or()])
-        return tree
-
-    def _or(self) -> tuple:
-        parts = [self._and()]
-        while self._peek() == ("OR",):
-            self.i += 1
-            parts.append(self._and())
-        return parts[0] if len(parts) == 1 else ("or", parts)
-
-    def _and(self) -> tuple:
-        parts = [self._not()]
-        while (tok := self._peek()) is not None and tok not in (("OR",), (")",)):
-            if tok == ("AND",):
-                self.i += 1
-            parts.append(self._not())
-        return parts[0] if len(parts) == 1 else ("and", parts)
-
-    def _not(self) -> tuple:
-        if self._peek() == ("NOT",):
-            self.i += 1
-            return ("not", self._not())
-        return self._atom()
-
-    def _atom(self) -> tuple:
-        tok = self._peek()
-        if tok is None:
-            return ("all",)
-        self.i += 1
-        if tok == ("(",):
-            inner = self._or()
-            if self._peek() == (")",):
-                self.i += 1
-            return inner
-        if tok in (("AND",), ("OR",), (")",)):
-            return ("all",)
-        return tok
-
-
-def _snippet(row: dict) -> str:
+def _snippet(description: str, words: set[str]) -> str:
     import html
 
-    snippet = row.get("snippet")
-    if snippet and "<mark>" in snippet:
-        # ts_headline does not escape: escape everything, then bring our marks back.
-        escaped = html.escape(snippet, quote=False)
-        return escaped.replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
-    description = " ".join((row.get("description") or "").split())
+    marked = snippet(description, words) if words and description else ""
+    if marked:
+        return marked
+    description = " ".join(description.split())
     if len(description) > 200:
         description = description[:200].rsplit(" ", 1)[0] + " …"
     return html.escape(description, quote=False)

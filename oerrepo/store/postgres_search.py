@@ -2,22 +2,24 @@
 
 Every web worker searches the same tables, so no index folder has to be shared.
 
-- ``search_docs``: one row per live resource. ``tsv`` holds each text twice: analysed in
-  its own language's text search configuration (unaccent, then that language's Snowball
-  stemmer) and in ``oerrepo_simple`` (unaccent, no stemming), the cross-language copy.
-  Weights: A titles, B keywords and concept labels, C descriptions, D people and
-  organisations. ``codes`` holds the document's facet values as small integers (one GIN
-  index serves every facet filter).
+- ``search_docs``: one row per live resource. ``tsv`` holds the tokens the index
+  analysis (:mod:`oerrepo.index.tokens`, shared with the Whoosh index) made of the
+  record, written as a tsvector literal: folded words with their field's weight (A
+  titles, B keywords, C descriptions, D people and organisations), stems (``~``),
+  topics (``#``), topics named inside compounds (``%``) and word pairs (``=``). No
+  PostgreSQL text search configuration analyses anything, so both backends find alike.
+  ``codes`` holds the document's facet values as small integers (one GIN index serves
+  every facet filter); ``langs`` the primary language subtags.
 - ``search_facet_values``: (property, value) -> code. A code is ``8 * n + slot``, the slot
   naming the property, so a query can tell a code's property without a join.
-- ``search_words``: the folded words of titles, keywords and concept labels with their
-  document counts, under a trigram index (pg_trgm) for "did you mean".
+- ``search_words``: every token with its document count, under a trigram index
+  (pg_trgm): what the query planner asks (frequencies, compounds, "did you mean").
 - ``search_state``: the last store change applied and the schema version, written in
   the same transaction as the documents, so the index never runs ahead of itself.
 
-A query arrives as a small tree of tuples (see :class:`_Compiler`) and leaves as one
-SQL condition with bound parameters; no user text is ever spliced into SQL. A search is
-one statement: the match set is computed once and gives the page, the total and every
+A planned query arrives as a small tree of tuples (see :class:`_Compiler`) and leaves as
+one SQL condition with bound parameters; no user text is ever spliced into SQL. A search
+is one statement: the match set is computed once and gives the page, the total and every
 facet's counts.
 """
 
@@ -35,9 +37,7 @@ from ..errors import SearchError
 from . import Store, postgres
 
 __all__ = [
-    "SCHEMA_VERSION",
     "FACETS",
-    "LANGUAGE_CONFIGS",
     "install",
     "state",
     "put_documents",
@@ -47,8 +47,6 @@ __all__ = [
     "Row",
 ]
 
-# Version 2: facet values as integer codes (version 1 kept text arrays, one column each).
-SCHEMA_VERSION = "2"
 
 # The facet properties; a property's place here is its slot in a facet code.
 from ..model import FACETS  # noqa: E402  (the one list every backend uses)
@@ -56,18 +54,14 @@ from ..model import FACETS  # noqa: E402  (the one list every backend uses)
 _SLOT = {prop: i for i, prop in enumerate(FACETS)}
 _SLOTS = 8  # code = _SLOTS * n + slot
 
-# BCP 47 primary subtag -> PostgreSQL's built-in Snowball configuration (those present
-# on the server are used; a language without one is searched through oerrepo_simple).
-LANGUAGE_CONFIGS = {
-    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek", "en": "english",
-    "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish", "hu": "hungarian",
-    "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian", "nb": "norwegian",
-    "ne": "nepali", "nl": "dutch", "nn": "norwegian", "no": "norwegian", "pt": "portuguese",
-    "ro": "romanian", "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish",
-    "yi": "yiddish", "hi": "hindi",
-}
-SIMPLE = "oerrepo_simple"
-_WEIGHTS = {"title": "A", "keywords": "B", "concepts": "B", "description": "C", "body": "D"}
+# As in the Whoosh index: a record in the query's language ranks this many times higher,
+# an exact title match multiplies the score.
+LANGUAGE_BOOST = 2.0
+EXACT_TITLE_BOOST = 3.0
+
+_WEIGHTS = {"title": "A", "keywords": "B", "description": "C", "body": "D"}
+# Token kinds in the tsvector (a folded word has no mark).
+MARKS = {"word": "", "stem": "~", "topic": "#", "part": "%", "pair": "="}
 
 _LOCK = "oerrepo:search:apply"
 
@@ -86,14 +80,15 @@ def _exists(conn: Connection, regclass: str) -> bool:
 
 def extensions_missing(conn: Connection) -> list[str]:
     have = {r[0] for r in conn.execute(text("SELECT extname FROM pg_extension"))}
-    return [e for e in ("unaccent", "pg_trgm") if e not in have]
+    return [e for e in ("pg_trgm",) if e not in have]
 
 
-def install(store: Store) -> list[str]:
-    """Create the search tables, configurations and indexes where missing; returns the configs in use.
+def install(store: Store, version: str) -> None:
+    """Create the search tables and indexes where missing (of another ``version``: drop them,
+    so the caller sees needs_rebuild and rebuilds).
 
-    Needs the extensions unaccent and pg_trgm: they are created when the user may
-    (a superuser or, from PostgreSQL 13, a database owner for these trusted extensions).
+    Needs the extension pg_trgm: it is created when the user may (a superuser or, from
+    PostgreSQL 13, a database owner for this trusted extension).
     """
     with store.transaction() as conn:
         _lock(conn, wait=True)
@@ -106,69 +101,28 @@ def install(store: Store) -> list[str]:
                     f"PostgreSQL search needs the extension {ext}, which this user may not create "
                     f"({postgres._first_line(str(exc.orig))}); ask the database owner to run: CREATE EXTENSION {ext};"
                 ) from exc
-        available = {r[0] for r in conn.execute(text("SELECT cfgname FROM pg_ts_config WHERE pg_ts_config_is_visible(oid)"))}
-        configs = {SIMPLE}
-        if SIMPLE not in available:
-            _create_config(conn, SIMPLE, "simple", None)
-        for _lang, base in sorted(LANGUAGE_CONFIGS.items()):
-            name = f"oerrepo_{base}"
-            if name in available or name in configs:
-                configs.add(name)
-                continue
-            if base in available:
-                _create_config(conn, name, base, f"{base}_stem")
-                configs.add(name)
-                available.add(name)
-        conn.execute(text(_FUNCTION))
-        if _exists(conn, "search_docs") and _outdated(conn):
-            # Tables of another layout: drop them; the caller sees needs_rebuild and rebuilds.
+        if _exists(conn, "search_docs") and _outdated(conn, version):
             for table in ("search_docs", "search_words", "search_facet_values", "search_state"):
                 conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         if not _exists(conn, "search_docs"):
             for statement in _TABLES:
                 conn.execute(text(statement))
-    return sorted(configs)
 
 
-def _outdated(conn: Connection) -> bool:
+def _outdated(conn: Connection, version: str) -> bool:
     stored = (
         conn.execute(text("SELECT value FROM search_state WHERE key = 'schema'")).scalar()
         if _exists(conn, "search_state")
         else None
     )
-    has_codes = conn.execute(
+    has_langs = conn.execute(
         text(
             "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = CAST('search_docs' AS regclass) "
-            "AND attname = 'codes' AND NOT attisdropped)"
+            "AND attname = 'langs' AND NOT attisdropped)"
         )
     ).scalar()
-    return not has_codes or stored not in (None, SCHEMA_VERSION)
+    return not has_langs or stored not in (None, version)
 
-
-def _create_config(conn: Connection, name: str, copy: str, stemmer: str | None) -> None:
-    conn.execute(text(f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = pg_catalog.{copy})"))
-    dictionaries = f"unaccent, {stemmer}" if stemmer else "unaccent, simple"
-    conn.execute(
-        text(
-            f"ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR "
-            f"hword, hword_part, word, asciiword, asciihword, hword_asciipart WITH {dictionaries}"
-        )
-    )
-
-
-# Several texts, each in its own configuration and weight, make one tsvector.
-_FUNCTION = """
-CREATE OR REPLACE FUNCTION oerrepo_tsv(cfgs text[], texts text[], weights text[]) RETURNS tsvector
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    v tsvector := '';
-BEGIN
-    FOR i IN 1 .. coalesce(array_length(texts, 1), 0) LOOP
-        v := v || setweight(to_tsvector(cfgs[i]::regconfig, texts[i]), weights[i]::"char");
-    END LOOP;
-    RETURN v;
-END $$
-"""
 
 _TABLES = [
     """CREATE TABLE search_docs (
@@ -179,7 +133,7 @@ _TABLES = [
         date text NOT NULL,
         license text,
         languages text[] NOT NULL,
-        cfg text NOT NULL,
+        langs text[] NOT NULL,
         description text NOT NULL,
         words text[] NOT NULL,
         tsv tsvector NOT NULL,
@@ -227,24 +181,32 @@ class Row:
     date: str
     license: str | None
     languages: list[str]
-    cfg: str
+    langs: list[str]
     description: str
-    words: list[str]
-    cfgs: list[str]
-    texts: list[str]
-    weights: list[str]
+    words: list[str]  # its distinct tokens (marked), for search_words
+    tsv: str  # a tsvector literal
     facets: dict[str, list[str]]
+
+
+def tsvector_literal(weighted: Sequence[tuple[str, str]]) -> str:
+    """A tsvector literal of (token, weight letter) in order: each occurrence its own position."""
+    places: dict[str, list[str]] = {}
+    for position, (token, weight) in enumerate(weighted, 1):
+        places.setdefault(token, []).append(f"{min(position, 16383)}{weight}")
+    return " ".join(
+        "'" + token.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256]) for token, p in places.items()
+    )
 
 
 _UPSERT = text(
     """
-    INSERT INTO search_docs (id, name, sortname, title_exact, date, license, languages, cfg, description, words, tsv,
+    INSERT INTO search_docs (id, name, sortname, title_exact, date, license, languages, langs, description, words, tsv,
                              codes)
-    VALUES (:id, :name, :sortname, :title_exact, :date, :license, :languages, :cfg, :description, :words,
-            oerrepo_tsv(:cfgs, :texts, :weights), :codes)
+    VALUES (:id, :name, :sortname, :title_exact, :date, :license, :languages, :langs, :description, :words,
+            CAST(:tsv AS tsvector), :codes)
     ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, sortname = EXCLUDED.sortname, title_exact = EXCLUDED.title_exact,
-        date = EXCLUDED.date, license = EXCLUDED.license, languages = EXCLUDED.languages, cfg = EXCLUDED.cfg,
+        date = EXCLUDED.date, license = EXCLUDED.license, languages = EXCLUDED.languages, langs = EXCLUDED.langs,
         description = EXCLUDED.description, words = EXCLUDED.words, tsv = EXCLUDED.tsv, codes = EXCLUDED.codes
     """
 )
@@ -324,7 +286,7 @@ def _codes(conn: Connection, rows: Sequence[Row]) -> dict[tuple[str, str], int]:
 
 def _params(row: Row, codes: dict[tuple[str, str], int]) -> dict[str, Any]:
     values = {k: getattr(row, k) for k in ("id", "name", "sortname", "title_exact", "date", "license", "languages",
-                                            "cfg", "description", "words", "cfgs", "texts", "weights")}
+                                            "langs", "description", "words", "tsv")}
     # A set: a value listed twice still counts the document once, as in the Whoosh index.
     values["codes"] = sorted({codes[pair] for pair in _facet_pairs(row)})
     return values
@@ -355,9 +317,9 @@ def delete_documents(conn: Connection, ids: Sequence[str]) -> None:
     conn.execute(text("DELETE FROM search_docs WHERE id = ANY(:ids)"), {"ids": list(ids)})
 
 
-def finish_apply(conn: Connection, seq: int) -> None:
+def finish_apply(conn: Connection, seq: int, version: str) -> None:
     _put_state(conn, "seq", str(seq))
-    _put_state(conn, "schema", SCHEMA_VERSION)
+    _put_state(conn, "schema", version)
 
 
 def clear(conn: Connection) -> None:
@@ -374,65 +336,115 @@ def vacuum_words(conn: Connection) -> None:
 # -- queries ---------------------------------------------------------------------------------
 
 
-class _Compiler:
-    """Turns a query tree into a SQL condition on search_docs ``d`` with bound parameters.
+def _quote(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
-    Nodes: ("and", [nodes]), ("or", [nodes]), ("not", node), ("word", field, text),
-    ("phrase", field, text), ("prefix", field, text), ("facet", prop, [values]), ("id", value),
-    ("all",). ``field`` is None (every text) or title / keywords / description / body.
+
+def _alt_tsquery(alt: tuple) -> str:
+    """One planned alternative as tsquery text ('' for one the tsvector cannot answer)."""
+    kind = alt[0]
+    if kind == "word":
+        label = _WEIGHTS.get(alt[1] or "", "")
+        return _quote(alt[2]) + (f":{label}" if label else "")
+    if kind in ("stem", "topic", "part"):
+        return _quote(MARKS[kind] + alt[1])
+    if kind == "split":
+        parts = ["(" + " | ".join(filter(None, (_alt_tsquery(a) for a in part))) + ")" for part in alt[2] if part]
+        return "(" + " & ".join(parts) + ")" if len(parts) == len(alt[2]) and parts else ""
+    return ""
+
+
+class _Compiler:
+    """Turns a planned query tree into a SQL condition on search_docs ``d`` with bound parameters.
+
+    Nodes: ("and", [nodes]), ("or", [nodes]), ("should", [nodes]), ("not", node),
+    ("match", word, alternatives) (see oerrepo.index.query.Plan), ("phrase", field, [words],
+    [pairs]), ("prefix", field, text), ("facet", prop, [values]), ("id", value), ("all",).
     """
 
-    def __init__(self, configs: Sequence[str]):
-        self.configs = list(configs)
+    def __init__(self):
         self.params: dict[str, Any] = {}
-        self.rank_parts: list[str] = []
 
     def _param(self, value: Any) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
 
-    def tsquery(self, kind: str, field: str | None, value: str) -> str:
+    def tsquery(self, node: tuple, *, primary: bool | None = None) -> str:
+        """The tsquery text of a match (its word and stems only, or the rest, or all), '' for none."""
+        kind = node[0]
+        if kind == "match":
+            alts = node[2]
+            if primary is not None:
+                alts = [a for a in alts if (a[0] in ("word", "stem") and a[-1] >= 0.8) == primary]
+            return " | ".join(filter(None, (_alt_tsquery(a) for a in alts)))
+        if kind == "phrase":
+            label = _WEIGHTS.get(node[1] or "", "")
+            words = [_quote(w) + (f":{label}" if label else "") for w in node[2]]
+            pairs = [_quote(MARKS["pair"] + p) for p in node[3]]
+            return " & ".join(words + pairs)
         if kind == "prefix":
-            word = re.sub(r"[^\w]", "", value)
+            word = re.sub(r"[^\w]", "", node[2])
             if not word:
-                return "''::tsquery"
-            label = _WEIGHTS.get(field or "", "")
-            p = self._param(f"{word}:*{label}")
-            return f"to_tsquery('{SIMPLE}', {p})"
-        p = self._param(value)
-        fn = "phraseto_tsquery" if kind == "phrase" else "plainto_tsquery"
-        parts = ", ".join(f"{fn}('{cfg}', {p})" for cfg in self.configs)
-        # Most languages analyse a word alike: OR the distinct analyses only, once per query
-        # (an uncorrelated subquery), which keeps ranking cheap.
-        query = (
-            f"(SELECT coalesce(string_agg(DISTINCT '(' || x::text || ')', ' | ')::tsquery, ''::tsquery) "
-            f"FROM unnest(ARRAY[{parts}]) AS x WHERE x::text <> '')"
-        )
-        if field in _WEIGHTS:
-            # A named field matches its words as written (folded, unstemmed), as in the Whoosh
-            # index, and only in that field's weight.
-            query = f"oerrepo_weighted({fn}('{SIMPLE}', {p}), '{_WEIGHTS[field]}')"
-        return query
+                return ""
+            label = _WEIGHTS.get(node[1] or "", "")
+            return _quote(word) + ":*" + label
+        return ""
+
+    def ts(self, query: str) -> str:
+        return f"CAST({self._param(query)} AS tsquery)"
 
     def condition(self, node: tuple) -> str:
         kind = node[0]
         if kind == "all":
             return "TRUE"
-        if kind in ("and", "or"):
+        if kind in ("and", "or", "should"):
             parts = [self.condition(n) for n in node[1]]
-            return "(" + f" {kind.upper()} ".join(parts) + ")" if parts else "TRUE"
+            joiner = " AND " if kind == "and" else " OR "
+            return "(" + joiner.join(parts) + ")" if parts else "TRUE"
         if kind == "not":
             return f"NOT {self.condition(node[1])}"
-        if kind in ("word", "phrase", "prefix"):
-            q = self.tsquery(kind, node[1], node[2])
-            self.rank_parts.append(q)
-            return f"d.tsv @@ {q}"
+        if kind in ("match", "phrase", "prefix"):
+            parts = []
+            query = self.tsquery(node)
+            if query:
+                parts.append(f"d.tsv @@ {self.ts(query)}")
+            if kind == "match":
+                for alt in node[2]:
+                    if alt[0] == "concept":
+                        parts.append(facet_condition(alt[1], [alt[2]], self._param))
+            return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
         if kind == "facet":
             return facet_condition(node[1], node[2], self._param)
         if kind == "id":
             return f"d.id = {self._param(node[1])}"
         raise SearchError(f"cannot search for {node!r}")
+
+    def score(self, node: tuple) -> str:
+        """A node's relevance: ts_rank of its word and stems, half that of its topics and
+        compounds, and a small constant for a vocabulary concept."""
+        kind = node[0]
+        weights = "'{0.1, 0.2, 0.4, 1.0}'"
+        if kind == "match":
+            parts = []
+            primary = self.tsquery(node, primary=True)
+            rest = self.tsquery(node, primary=False)
+            if primary:
+                parts.append(f"ts_rank({weights}, d.tsv, {self.ts(primary)}, 1)")
+            if rest:
+                parts.append(f"0.5 * ts_rank({weights}, d.tsv, {self.ts(rest)}, 1)")
+            for alt in node[2]:
+                if alt[0] == "concept":
+                    cond = facet_condition(alt[1], [alt[2]], self._param)
+                    parts.append(f"CASE WHEN {cond} THEN 0.02 ELSE 0 END")
+            return "(" + " + ".join(parts) + ")" if parts else "0"
+        if kind in ("phrase", "prefix"):
+            query = self.tsquery(node)
+            return f"ts_rank({weights}, d.tsv, {self.ts(query)}, 1)" if query else "0"
+        if kind in ("and", "or", "should"):
+            parts = [self.score(n) for n in node[1]]
+            return "(" + " + ".join(parts) + ")" if parts else "0"
+        return "0"
 
 
 def facet_condition(prop: str, values: Sequence[str], param) -> str:
@@ -451,20 +463,6 @@ def facet_condition(prop: str, values: Sequence[str], param) -> str:
     )
 
 
-_WEIGHTED = """
-CREATE OR REPLACE FUNCTION oerrepo_weighted(q tsquery, label text) RETURNS tsquery
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT coalesce(
-        nullif(regexp_replace(q::text, '''((?:[^'']|'''')*)''(?::(\\*))?', '''\\1'':\\2' || label, 'g'), '')::tsquery,
-        q)
-$$
-"""
-
-
-def install_functions(conn: Connection) -> None:
-    conn.execute(text(_WEIGHTED))
-
-
 @dataclass
 class Found:
     total: int
@@ -476,7 +474,8 @@ def search(
     store: Store,
     tree: tuple,
     *,
-    configs: Sequence[str],
+    groups: Sequence[tuple],
+    language: str | None,
     filters: dict[str, list[str]],
     sort: str,
     exact_title: str | None,
@@ -491,13 +490,14 @@ def search(
     ``m`` also keeps the rows that fail exactly one filter, marked with that filter's slot
     (``fail``): such a row counts in that facet only. A row failing two filters counts
     nowhere and is never read into ``m``.
+
+    Relevance, as in the Whoosh index: the sum of the ``groups``' scores (words side by
+    side), times the square of the share of groups a row matches, times
+    :data:`LANGUAGE_BOOST` for a row in the query's ``language``.
     """
-    comp = _Compiler(configs)
+    comp = _Compiler()
     base = comp.condition(tree)
-    rank_query = None
-    if comp.rank_parts:
-        # One uncorrelated subquery: the parts are joined once per statement, not once per row.
-        rank_query = comp.rank_parts[0] if len(comp.rank_parts) == 1 else f"(SELECT {' || '.join(comp.rank_parts)})"
+    scored = tree[0] != "all" and any(_has_text(g) for g in groups)
     active = [(_SLOT[prop], facet_condition(prop, values, comp._param)) for prop, values in filters.items() if values]
     conditions = [cond for _, cond in active]
     if not active:
@@ -513,13 +513,18 @@ def search(
             ) + ")"
         )
         fail = "CASE " + " ".join(f"WHEN NOT {cond} THEN {slot}" for slot, cond in active) + " END"
-    if rank_query:
-        rank = f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, {rank_query}, 1)"
+    if scored:
+        rank = "(" + " + ".join(comp.score(g) for g in groups) + ")"
+        if len(groups) > 1:
+            share = " + ".join(f"(CASE WHEN {comp.condition(g)} THEN 1 ELSE 0 END)" for g in groups)
+            rank = f"{rank} * power(({share}) / {float(len(groups))}, 2)"
         if exact_title:
-            rank += f" + CASE WHEN {comp._param(exact_title)} = ANY(d.title_exact) THEN 10 ELSE 0 END"
+            rank = f"({rank}) * (CASE WHEN {comp._param(exact_title)} = ANY(d.title_exact) THEN {EXACT_TITLE_BOOST} ELSE 1 END)"
+        if language:
+            rank = f"({rank}) * (CASE WHEN {comp._param(language)} = ANY(d.langs) THEN {LANGUAGE_BOOST} ELSE 1 END)"
     else:
         rank = "CAST(0 AS real)"
-    by_rank = sort not in ("date", "name") and rank_query is not None
+    by_rank = sort not in ("date", "name") and scored
     order = {
         "date": "date DESC, sortname, id",
         "name": "sortname, date DESC, id",
@@ -528,12 +533,6 @@ def search(
     # otherwise only for the page's rows.
     rank_in_match = f"CASE WHEN {fail} IS NULL THEN {rank} END" if by_rank else "CAST(NULL AS real)"
     rank_on_page = "p.rank" if by_rank else rank
-    headline = (
-        f"ts_headline(d.cfg::regconfig, d.description, {rank_query}, 'StartSel=<mark>, StopSel=</mark>, "
-        "MaxFragments=2, MaxWords=28, MinWords=8, FragmentDelimiter=\" … \"')"
-        if rank_query
-        else "NULL"
-    )
     # Documents share few distinct sets of facet values: count the sets, then unnest each
     # set once (in the select list, which needs no tuplestore per row as FROM would).
     counted = f"fail IS NULL OR fail = code % {_SLOTS}" if active else "TRUE"
@@ -563,7 +562,7 @@ def search(
             SELECT id, rank, row_number() OVER (ORDER BY {order}) AS place FROM page
         )
         SELECT 0 AS kind, p.place, d.id, d.name, d.license, d.languages, d.date, d.description,
-               {rank_on_page} AS rank, CASE WHEN d.description <> '' THEN {headline} END AS snippet,
+               {rank_on_page} AS rank, CAST(NULL AS text) AS snippet,
                CAST(NULL AS text) AS prop, CAST(NULL AS text) AS value, CAST(NULL AS bigint) AS n
         FROM placed p JOIN search_docs d ON d.id = p.id
         UNION ALL
@@ -593,26 +592,70 @@ def search(
 _HIT_COLUMNS = ("id", "name", "license", "languages", "date", "description", "rank", "snippet")
 
 
-def matches_anywhere(store: Store, word: str, configs: Sequence[str]) -> bool:
-    comp = _Compiler(configs)
-    cond = comp.condition(("word", None, word))
+def _has_text(node: tuple) -> bool:
+    if node[0] in ("match", "phrase", "prefix"):
+        return True
+    if node[0] in ("and", "or", "should"):
+        return any(_has_text(n) for n in node[1])
+    return False
+
+
+def token_frequencies(store: Store, tokens: Sequence[str]) -> dict[str, int]:
+    """The document count of each (marked) token the index holds."""
+    if not tokens:
+        return {}
     with store.reading() as conn:
-        return bool(conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM search_docs d WHERE {cond})"), comp.params).scalar())
+        rows = conn.execute(
+            text("SELECT word, ndoc FROM search_words WHERE word = ANY(CAST(:w AS text[])) AND ndoc > 0"),
+            {"w": list(tokens)},
+        ).all()
+    return {r[0]: r[1] for r in rows}
 
 
-def closest_words(store: Store, word: str, *, limit: int = 20) -> list[str]:
-    """Vocabulary words most like ``word`` by trigram similarity, best first (pg_trgm's GIN index)."""
+def token_languages(store: Store, tokens: Sequence[str], *, sample: int = 2000) -> dict[str, int]:
+    """Documents holding any of the tokens by first language (counted over at most ``sample`` of them)."""
+    if not tokens:
+        return {}
+    query = " | ".join(_quote(t) for t in tokens)
+    with store.reading() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT l, count(*) FROM (SELECT d.langs[1] AS l FROM search_docs d "
+                "WHERE d.tsv @@ CAST(:q AS tsquery) LIMIT :n) s WHERE l IS NOT NULL GROUP BY l"
+            ),
+            {"q": query, "n": sample},
+        ).all()
+    return {r[0]: r[1] for r in rows}
+
+
+def words_containing(store: Store, word: str, *, limit: int = 2000) -> list[tuple[str, int]]:
+    """Folded words (unmarked tokens) holding ``word``, with their counts (pg_trgm's index answers LIKE)."""
+    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with store.reading() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT word, ndoc FROM search_words WHERE word LIKE :p AND ndoc > 0 "
+                "AND left(word, 1) NOT IN ('~', '#', '%', '=') ORDER BY ndoc DESC LIMIT :n"
+            ),
+            {"p": pattern, "n": limit},
+        ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def closest_words(store: Store, word: str, *, limit: int = 30) -> list[tuple[str, int]]:
+    """Folded words most like ``word`` by trigram similarity, best first, with their counts."""
     with store.reading() as conn:
         # A short misspelt word shares few trigrams with the right one ("kyte"/"kite": 0.25).
         conn.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.2"))
         rows = conn.execute(
             text(
-                "SELECT word FROM search_words WHERE ndoc > 0 AND word % :w "
+                "SELECT word, ndoc FROM search_words WHERE ndoc > 0 AND word % :w "
+                "AND left(word, 1) NOT IN ('~', '#', '%', '=') "
                 "ORDER BY similarity(word, :w) DESC, ndoc DESC, word LIMIT :n"
             ),
             {"w": word, "n": limit},
         ).all()
-    return [r[0] for r in rows]
+    return [(r[0], r[1]) for r in rows]
 
 
 def distinct_licenses(store: Store) -> list[str]:
