@@ -90,6 +90,7 @@ class SearchService:
         page: int = 1,
         page_size: int = 10,
         facets: bool = True,
+        prefer_language: str | None = None,
     ) -> SearchResult:
         """Search the resources: words, "phrases", AND/OR/NOT, field:value and prefix*.
 
@@ -98,6 +99,8 @@ class SearchService:
         ``sdg`` (13), ``type`` ('lesson_plan'), ``level`` ('ISCED-2'), ``audience``
         ('teacher'), ``source`` (a harvest source name, or 'local'). ``open_only`` keeps
         openly licensed resources (no NC/ND). ``sort`` is ``relevance``, ``date`` or ``name``.
+        Records in ``prefer_language`` (the reader's language, e.g. 'pt') rank first, then
+        the same topics in other languages; without it, the query's language is guessed.
 
         >>> result = repo.search("energia solar", sdg=7, language="pt")   # doctest: +SKIP
         >>> result.total, [h.id for h in result.hits], result.facets["license"]   # doctest: +SKIP
@@ -123,6 +126,7 @@ class SearchService:
             page=page,
             page_size=page_size,
             facets=facets,
+            language=prefer_language.split("-")[0].lower() if prefer_language else None,
         )
         backend = self.backend()
         # Pick up what other processes committed but could not index yet; never wait for a writer.

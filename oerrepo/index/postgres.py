@@ -204,6 +204,7 @@ class PostgresBackend:
             tree,
             groups=[_for_sql(g) for g in coordination_groups(planned.tree)],
             language=planned.language,
+            language_boost=planned.language_boost,
             filters=filters,
             sort=request.sort,
             exact_title=exact_title(parsed.text) if parsed.plain and parsed.words else None,

@@ -60,6 +60,10 @@ __all__ = [
 ]
 
 MAX_WORDS = 32
+# A record in the query's language ranks this many times higher: twice when the language
+# is guessed from the query's words, always first when the reader names it.
+LANGUAGE_BOOST = 2.0
+STRICT_LANGUAGE_BOOST = 1000.0
 MAX_CORRECTIONS = 4
 MAX_COMPOUNDS = 12
 
@@ -376,8 +380,14 @@ class Plan:
     tree: tuple
     parsed: Parsed
     language: str | None = None
+    language_given: bool = False  # the reader said it: her language's records come first
     suggestion: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def language_boost(self) -> float:
+        """How many times a record in :attr:`language` outranks one in another."""
+        return STRICT_LANGUAGE_BOOST if self.language_given else LANGUAGE_BOOST
 
 
 def _word_nodes(tree: tuple) -> list[tuple]:
@@ -431,11 +441,27 @@ def _concept_labels() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _distinctive_label_words() -> dict[str, tuple[str, str]]:
+    """Label words of six letters or more that name one concept only in their vocabulary
+    ('klimaschutz' -> SDG 13; not 'education', which every level's label holds)."""
+    owners: dict[tuple[str, str], set[str]] = {}
+    for prop, uri, label in _concept_labels():
+        for word in label:
+            if len(word) >= 6:
+                owners.setdefault((prop, word), set()).add(uri)
+    return {word: (prop, next(iter(uris))) for (prop, word), uris in owners.items() if len(uris) == 1}
+
+
 def _concepts_in(words: list[str]) -> dict[int, list[tuple[str, str]]]:
-    """Vocabulary concepts (SDGs, types, levels, audiences) whose whole label the query words
-    hold, by word position ('Klimaschutz', 'lesson plan')."""
+    """Vocabulary concepts (SDGs, types, levels, audiences) named by the query words, by word
+    position: a whole label ('lesson plan') or a word only that concept's labels hold ('Klimaschutz')."""
     folded = [fold(w) for w in words]
     found: dict[int, list[tuple[str, str]]] = {}
+    distinctive = _distinctive_label_words()
+    for i, word in enumerate(folded):
+        if word in distinctive:
+            found.setdefault(i, []).append(distinctive[word])
     for prop, uri, label in _concept_labels():
         n = len(label)
         if not n or label[0] not in folded:
@@ -495,7 +521,8 @@ def best_correction(word: str, lexicon: Lexicon) -> str | None:
         return None
     maxdist = 1 if len(folded) < 6 else 2
     best, best_score = None, None
-    for candidate, docs in lexicon.near(folded, maxdist):
+    # Two swapped letters are two plain edits but one slip: ask for one edit more.
+    for candidate, docs in lexicon.near(folded, min(maxdist + 1, 2)):
         if candidate == folded or docs <= 0:
             continue
         cost = _typo_cost(folded, candidate)
@@ -514,6 +541,7 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
     result = Plan(parsed.tree, parsed, notes=list(parsed.notes))
     if not nodes:
         result.language = language
+        result.language_given = bool(language)
         return result
 
     # One round trip: how often the index holds each word, stem and compound part.
@@ -595,6 +623,7 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
         result.notes.append(f"no resource holds {', '.join(repr(nodes[i][2]) for i in corrections)}; "
                             f"showing results for {text!r}")
     result.language = language or _guess_language(alts_by_node, nodes, lexicon)
+    result.language_given = bool(language)
     return result
 
 

@@ -55,8 +55,6 @@ SEQ_FILE = "oerrepo-index.json"
 REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 128}
 # Incremental writes are small: one in-process writer.
 APPLY_SETTINGS = {"limitmb": 64}
-# A record in the query's language ranks this many times higher (its readers' own first).
-LANGUAGE_BOOST = 2.0
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0
 
@@ -387,7 +385,7 @@ class WhooshBackend:
 
         Each group of words side by side is scored by BM25F (see :mod:`.ranking`); a record's
         score is their sum times the square of the share of groups it matches, and times
-        :data:`LANGUAGE_BOOST` when it is in the query's language.
+        :attr:`~.query.Plan.language_boost` when it is in the query's language.
         """
         dates = self._keys(searcher, "date")
         groups = coordination_groups(planned.tree)
@@ -414,7 +412,7 @@ class WhooshBackend:
                 for d in totals:
                     i = d >> 3
                     if i < size and lang[i] >> (d & 7) & 1:
-                        totals[d] *= LANGUAGE_BOOST
+                        totals[d] *= planned.language_boost
 
         def rank(item):
             docnum, score = item

@@ -54,9 +54,7 @@ from ..model import FACETS  # noqa: E402  (the one list every backend uses)
 _SLOT = {prop: i for i, prop in enumerate(FACETS)}
 _SLOTS = 8  # code = _SLOTS * n + slot
 
-# As in the Whoosh index: a record in the query's language ranks this many times higher,
-# an exact title match multiplies the score.
-LANGUAGE_BOOST = 2.0
+# As in the Whoosh index: an exact title match multiplies the score.
 EXACT_TITLE_BOOST = 3.0
 
 _WEIGHTS = {"title": "A", "keywords": "B", "description": "C", "body": "D"}
@@ -476,6 +474,7 @@ def search(
     *,
     groups: Sequence[tuple],
     language: str | None,
+    language_boost: float = 2.0,
     filters: dict[str, list[str]],
     sort: str,
     exact_title: str | None,
@@ -493,7 +492,7 @@ def search(
 
     Relevance, as in the Whoosh index: the sum of the ``groups``' scores (words side by
     side), times the square of the share of groups a row matches, times
-    :data:`LANGUAGE_BOOST` for a row in the query's ``language``.
+    ``language_boost`` for a row in the query's ``language``.
     """
     comp = _Compiler()
     base = comp.condition(tree)
@@ -521,7 +520,7 @@ def search(
         if exact_title:
             rank = f"({rank}) * (CASE WHEN {comp._param(exact_title)} = ANY(d.title_exact) THEN {EXACT_TITLE_BOOST} ELSE 1 END)"
         if language:
-            rank = f"({rank}) * (CASE WHEN {comp._param(language)} = ANY(d.langs) THEN {LANGUAGE_BOOST} ELSE 1 END)"
+            rank = f"({rank}) * (CASE WHEN {comp._param(language)} = ANY(d.langs) THEN {float(language_boost)} ELSE 1 END)"
     else:
         rank = "CAST(0 AS real)"
     by_rank = sort not in ("date", "name") and scored
