@@ -301,19 +301,23 @@ def _field_term(name: str, value: str) -> tuple | None:
 class _Parser:
     """OR binds loosest, then AND (words side by side: 'should'), then NOT."""
 
+    _MAX_DEPTH = 16  # brackets deeper than this are read as plain grouping of the words inside
+
     def __init__(self, tokens: list[tuple]):
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
 
     def _peek(self) -> tuple | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
     def parse(self) -> tuple:
-        tree = self._or()
+        parts = [self._or()]
         while self._peek() is not None:  # a stray ')': read on
             self.i += 1
-            tree = ("and", [tree, self._or()])
-        return tree
+            parts.append(self._or())
+        parts = [p for p in parts if p != ("all",)] or [("all",)]
+        return parts[0] if len(parts) == 1 else ("and", parts)
 
     def _or(self) -> tuple:
         parts = [self._and()]
@@ -343,10 +347,12 @@ class _Parser:
         return ("and", [optional[0] if len(optional) == 1 else ("should", optional), *required])
 
     def _not(self) -> tuple:
-        if self._peek() == ("NOT",):
+        negations = 0
+        while self._peek() == ("NOT",):  # a loop, not recursion: "NOT NOT ..." may be long
             self.i += 1
-            return ("not", self._not())
-        return self._atom()
+            negations += 1
+        atom = self._atom()
+        return ("not", atom) if negations % 2 else atom
 
     def _atom(self) -> tuple:
         tok = self._peek()
@@ -354,7 +360,13 @@ class _Parser:
             return ("all",)
         self.i += 1
         if tok == ("(",):
+            if self.depth >= self._MAX_DEPTH:
+                while self._peek() == ("(",):  # a loop, not recursion
+                    self.i += 1
+                return self._atom()
+            self.depth += 1
             inner = self._or()
+            self.depth -= 1
             if self._peek() == (")",):
                 self.i += 1
             return inner

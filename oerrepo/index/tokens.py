@@ -34,6 +34,10 @@ class DocumentTokens:
         return {*self.title, *self.keywords, *self.description}
 
 
+# A longer "word" is no word anybody searches for (and PostgreSQL refuses lexemes of 2 KB).
+MAX_WORD = 100
+
+
 def _content_words(words: list[str], lang: str) -> list[str]:
     stop = stopwords(lang)
     return [w for w in (fold(x) for x in words) if w not in stop]
@@ -46,7 +50,7 @@ def tokens_of(doc: IndexDocument) -> DocumentTokens:
         bucket = getattr(out, target)
         for lang, text in items:
             lang = primary_language(lang)
-            words = words_of(text)
+            words = [w for w in words_of(text) if len(w) <= MAX_WORD]
             bucket += _content_words(words, lang)
             out.stems += stems_of(words, lang, both=True)
             out.pairs += pairs_of([fold(w) for w in words])  # within one text, never across two
@@ -54,7 +58,7 @@ def tokens_of(doc: IndexDocument) -> DocumentTokens:
                                                                                  *doc.descriptions)])
     out.topics, out.parts = whole, parts
     for text in doc.body:
-        words = folded_words(text)
+        words = [w for w in folded_words(text) if len(w) <= MAX_WORD]
         out.body += words
         out.pairs += pairs_of(words)
     return out

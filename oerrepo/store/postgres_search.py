@@ -187,13 +187,22 @@ class Row:
 
 
 def tsvector_literal(weighted: Sequence[tuple[str, str]]) -> str:
-    """A tsvector literal of (token, weight letter) in order: each occurrence its own position."""
+    """A tsvector literal of (token, weight letter) in order: each occurrence its own position.
+
+    Within PostgreSQL's limits: no lexeme over 2 KB, at most 256 places each, under 1 MB in all.
+    """
     places: dict[str, list[str]] = {}
     for position, (token, weight) in enumerate(weighted, 1):
-        places.setdefault(token, []).append(f"{min(position, 16383)}{weight}")
-    return " ".join(
-        "'" + token.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256]) for token, p in places.items()
-    )
+        if len(token.encode("utf-8")) <= 2000:
+            places.setdefault(token, []).append(f"{min(position, 16383)}{weight}")
+    out, size = [], 0
+    for token, p in places.items():
+        item = "'" + token.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256])
+        size += len(item.encode("utf-8")) + 1
+        if size > 900_000:
+            break
+        out.append(item)
+    return " ".join(out)
 
 
 _UPSERT = text(
