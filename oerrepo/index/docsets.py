@@ -17,10 +17,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.idsets import DocIdSet
-from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import TermNotFound
+
+from .whoosh_internals import posting_ids
 
 __all__ = ["DocSets", "BitmapFilter", "bitmap_of", "ids_of", "segment_id"]
 
@@ -72,25 +71,6 @@ class BitmapFilter(DocIdSet):
         return ids_of(int.from_bytes(self._bytes, "little"))
 
 
-def _posting_ids(reader, fieldname: str, btext: bytes) -> Iterable[int]:
-    """Every document number in a segment's postings of one term, deleted ones included."""
-    try:
-        matcher = reader.postings(fieldname, btext)
-    except TermNotFound:
-        return ()
-    if isinstance(matcher, FilterMatcher):  # deletions: masked by DocSets.live instead
-        matcher = matcher.child
-    if type(matcher) is not W3LeafMatcher:
-        return list(matcher.all_ids())
-    # Whole blocks at a time rather than one id per Python call.
-    out: list[int] = []
-    while matcher.is_active():
-        matcher._read_ids()
-        out.extend(matcher._ids)
-        matcher._next_block()
-    return out
-
-
 class _SegmentSets:
     """Term bitmaps of one immutable segment, in its own document numbers."""
 
@@ -102,7 +82,7 @@ class _SegmentSets:
         key = (fieldname, btext)
         bits = self.terms.get(key)
         if bits is None:
-            bits = bitmap_of(_posting_ids(reader, fieldname, btext), self.size)
+            bits = bitmap_of(posting_ids(reader, fieldname, btext), self.size)
             self.terms[key] = bits
             if len(self.terms) > _TERM_CACHE:
                 self.terms.popitem(last=False)

@@ -15,58 +15,17 @@ their constant.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .docsets import ids_of, segment_id
+from .whoosh_internals import field_b, length_bytes, posting_blocks
 
 __all__ = ["score_matches"]
 
 # A prefix standing for more words than this is scored by its most frequent ones.
 _EXPAND_LIMIT = 32
-
-
-def _length_bytes(reader, fieldname: str) -> bytes:
-    """A segment's length byte of one field for every document (b"" when unknown)."""
-    perdoc = getattr(reader, "_perdoc", None)
-    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
-        return b""
-    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-    if column is None:
-        return b""
-    try:  # one byte per document, stored contiguously
-        return column._dbfile.get(column._basepos, column._count)
-    except AttributeError:
-        return bytes(column[i] for i in range(reader.doc_count_all()))
-
-
-def _postings(reader, fieldname: str, btext: bytes) -> Iterator[tuple[tuple, tuple]]:
-    """(ids, weights) block by block of one term in one segment, deleted documents included."""
-    try:
-        matcher = reader.postings(fieldname, btext)
-    except TermNotFound:
-        return
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    if type(matcher) is not W3LeafMatcher:
-        ids, weights = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        yield ids, weights
-        return
-    while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        yield matcher._ids, matcher._weights
-        matcher._next_block()
 
 
 def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict) -> dict[int, float]:
@@ -95,7 +54,7 @@ def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict
             return
         idf = searcher.idf(fieldname, btext)
         avgfl = searcher.avg_field_length(fieldname) or 1.0
-        b = weighting._field_B.get(fieldname, weighting.B)
+        b = field_b(weighting, fieldname)
         # K1 * (1 - B + B * dl / avgdl) for each possible length byte.
         norms = [k1 * ((1 - b) + b * byte_to_length(i) / avgfl) for i in range(256)]
         factor = idf * (k1 + 1) * boost
@@ -109,11 +68,11 @@ def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict
             key = (segment_id(reader), fieldname)
             lbytes = lengths_cache.get(key)
             if lbytes is None:
-                lbytes = lengths_cache[key] = _length_bytes(reader, fieldname)
+                lbytes = lengths_cache[key] = length_bytes(reader, fieldname)
             if len(lbytes) < reader.doc_count_all():  # no length column: average length
                 lbytes = lengths_cache[key] = bytes([length_to_byte(round(avgfl))]) * reader.doc_count_all()
             if everywhere and not reader.has_deletions():
-                for ids, weights in _postings(reader, fieldname, btext):
+                for ids, weights in posting_blocks(reader, fieldname, btext):
                     for d, w in zip(ids, weights):
                         g = d + offset
                         scores[g] = get(g, 0.0) + factor * w / (w + norms[lbytes[d]])
@@ -121,7 +80,7 @@ def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict
             if everywhere:  # deleted documents still sit in the postings
                 wbytes = sets.live.to_bytes((sets.live.bit_length() >> 3) + 1, "little")
                 nbytes = len(wbytes)
-            for ids, weights in _postings(reader, fieldname, btext):
+            for ids, weights in posting_blocks(reader, fieldname, btext):
                 for d, w in zip(ids, weights):
                     g = d + offset
                     i = g >> 3

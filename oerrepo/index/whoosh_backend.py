@@ -40,11 +40,13 @@ from .query import exact_title, parse, plan
 from .ranking import score_matches
 from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
+from .whoosh_internals import self_check
 from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
 
 SEQ_FILE = "oerrepo-index.json"
+CHECK_FILE = "oerrepo-whoosh-checked"
 
 # Full rebuild: two worker processes, each writing its own segment (multisegment skips
 # the final merge of the two; searching reads segments side by side at no measurable
@@ -120,6 +122,7 @@ class WhooshBackend:
 
     def _index(self) -> windex.Index:
         if self._ix is None:
+            self._check_whoosh()
             if self.needs_rebuild():
                 raise SearchError(f"the search index at {self.path} is missing or outdated; run 'oerrepo reindex'")
             try:
@@ -129,6 +132,25 @@ class WhooshBackend:
                     f"the search index at {self.path} cannot be opened ({exc}); run 'oerrepo reindex'"
                 ) from exc
         return self._ix
+
+    def _check_whoosh(self) -> None:
+        """Run :func:`~.whoosh_internals.self_check` once per Whoosh version and index folder
+        (a marker file remembers it: a cold ``oerrepo search`` need not build a test index)."""
+        import whoosh
+
+        version = ".".join(map(str, whoosh.__version__))
+        marker = self.path / CHECK_FILE
+        try:
+            if marker.read_text(encoding="utf-8") == version:
+                return
+        except OSError:
+            pass
+        self_check()
+        try:
+            if self.path.is_dir():
+                marker.write_text(version, encoding="utf-8")
+        except OSError:
+            pass  # a read-only index: checked again next time
 
     def _writer(self, wait: bool, **settings):
         ix = self._index()
