@@ -34,9 +34,21 @@ def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict
     ``sets`` is the generation's :class:`~.docsets.DocSets`; ``lengths_cache`` keeps the
     length bytes of each (segment, field) across generations.
     """
+    return score_parts(searcher, sets, q, matched, lengths_cache)[0]
+
+
+def score_parts(
+    searcher, sets, q: wq.Query, matched: int, lengths_cache: dict, *, common: int | None = None
+) -> tuple[dict[int, float], list[tuple[int, float]]]:
+    """Like :func:`score_matches`, but a term (or constant part) matching more than ``common``
+    documents is not read posting by posting: it comes back as (bitmap, constant), the
+    constant being its BM25F score for one occurrence in a document of average length
+    (``idf * boost``). Ranking 100,000 records then costs bitmap operations, not a Python
+    step per posting, while rare terms, which decide the order, are scored exactly."""
     weighting = searcher.weighting if isinstance(searcher.weighting, BM25F) else BM25F()
     k1 = weighting.K1
     scores: dict[int, float] = {}
+    constants: list[tuple[int, float]] = []
     get = scores.get
     schema = searcher.schema
     leaves = list(searcher.leaf_searchers())
@@ -53,6 +65,11 @@ def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict
         if not searcher.doc_frequency(fieldname, btext):
             return
         idf = searcher.idf(fieldname, btext)
+        if common is not None:
+            bits = sets.term(fieldname, btext) & within
+            if bits.bit_count() > common:
+                constants.append((bits, idf * boost))
+                return
         avgfl = searcher.avg_field_length(fieldname) or 1.0
         b = field_b(weighting, fieldname)
         # K1 * (1 - B + B * dl / avgdl) for each possible length byte.
@@ -88,7 +105,11 @@ def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict
                         scores[g] = get(g, 0.0) + factor * w / (w + norms[lbytes[d]])
 
     def add_constant(q: wq.Query, score: float, within: int) -> None:
-        for docnum in ids_of(sets.query(q) & within):
+        bits = sets.query(q) & within
+        if common is not None and bits.bit_count() > common:
+            constants.append((bits, score))
+            return
+        for docnum in ids_of(bits):
             scores[docnum] = get(docnum, 0.0) + score
 
     def walk(q: wq.Query, boost: float, within: int) -> None:
@@ -132,4 +153,4 @@ def score_matches(searcher, sets, q: wq.Query, matched: int, lengths_cache: dict
             add_constant(q, boost, within)
 
     walk(q, 1.0, matched)
-    return scores
+    return scores, constants

@@ -35,9 +35,9 @@ from whoosh.index import LockError
 from .. import licenses
 from ..errors import SearchError
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
-from .docsets import BitmapFilter, DocSets, ids_of, segment_id
+from .docsets import BitmapFilter, DocSets, bitmap_of, ids_of, segment_id
 from .query import exact_title, parse, plan
-from .ranking import score_matches
+from .ranking import score_parts
 from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
 from .whoosh_internals import self_check
@@ -59,6 +59,10 @@ REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, 
 APPLY_SETTINGS = {"limitmb": 64}
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0
+# A term found in more records than this adds a constant instead of its exact BM25F score
+# (see ranking.score_parts); below it (every collection of a few thousand records) all is exact.
+COMMON = 2000
+_MAX_CLASSES = 512
 
 
 class WhooshBackend:
@@ -406,35 +410,49 @@ class WhooshBackend:
         """The first ``limit`` documents by relevance (to 3 digits), recent first when tied.
 
         Each group of words side by side is scored by BM25F (see :mod:`.ranking`); a record's
-        score is their sum times the square of the share of groups it matches, and times
-        :attr:`~.query.Plan.language_boost` when it is in the query's language.
+        score is their sum times the square of the share of groups it matches, times
+        :attr:`~.query.Plan.language_boost` when it is in the query's language, times
+        :data:`EXACT_TITLE_BOOST` (plus one) for an exact title match.
+
+        Terms found in more than :data:`COMMON` records add a constant (see
+        :func:`~.ranking.score_parts`). The records only such terms reach fall into a few
+        classes of equal score, told apart by bitmaps; each class gives its most recent
+        records, so no step is taken per matching record.
         """
         dates = self._keys(searcher, "date")
         groups = coordination_groups(planned.tree)
-        totals: dict[int, float] = {}
-        counts: dict[int, int] = {}
-        for group in groups:
-            scored = score_matches(searcher, sets, compile_tree(group), matched, self._lengths)
-            for d, v in scored.items():
-                totals[d] = totals.get(d, 0.0) + v
-                counts[d] = counts.get(d, 0) + 1
         n = len(groups)
+        parts = [score_parts(searcher, sets, compile_tree(g), matched, self._lengths, common=COMMON) for g in groups]
+        title_bits = 0
+        if planned.parsed.plain:
+            title = exact_title(planned.parsed.text)
+            title_bits = sets.term("title_exact", title) & matched if title else 0
+        lang_bits = self._filter_bits(sets, "inLanguage", [planned.language]) & matched if planned.language else 0
+        boost = planned.language_boost
+
+        # Records some exactly scored term reaches (and exact titles): scored one by one,
+        # the constant terms added through bitmaps.
+        exact: set[int] = set(ids_of(title_bits))
+        for scores, _ in parts:
+            exact.update(scores)
+        exact_bits = bitmap_of(exact, sets.size) if exact else 0
+        totals: dict[int, float] = dict.fromkeys(exact, 0.0)
+        counts: dict[int, int] = dict.fromkeys(exact, 0)
+        for scores, constants in parts:
+            group = dict(scores)
+            for bits, c in constants:
+                for d in ids_of(bits & exact_bits):
+                    group[d] = group.get(d, 0.0) + c
+            for d, v in group.items():
+                totals[d] += v
+                counts[d] += 1
         if n > 1:
             for d in totals:
                 totals[d] *= (counts[d] / n) ** 2
-        if planned.parsed.plain:
-            title = exact_title(planned.parsed.text)
-            for d in ids_of(sets.term("title_exact", title) & matched) if title else ():
-                totals[d] = totals.get(d, 0.0) * EXACT_TITLE_BOOST + 1.0
-        if planned.language:
-            lang_bits = self._filter_bits(sets, "inLanguage", [planned.language]) & matched
-            if lang_bits:
-                lang = lang_bits.to_bytes((lang_bits.bit_length() >> 3) + 1, "little")
-                size = len(lang)
-                for d in totals:
-                    i = d >> 3
-                    if i < size and lang[i] >> (d & 7) & 1:
-                        totals[d] *= planned.language_boost
+        for d in ids_of(title_bits):
+            totals[d] = totals[d] * EXACT_TITLE_BOOST + 1.0
+        for d in ids_of(lang_bits & exact_bits):
+            totals[d] *= boost
 
         def rank(item):
             docnum, score = item
@@ -445,14 +463,50 @@ class WhooshBackend:
             # Only scores near the limit-th best can tie with it at 3 digits: rank those.
             kth = heapq.nlargest(limit, totals.values())[-1]
             if kth > 0:
-                floor = kth * 0.99
-                candidates = [item for item in totals.items() if item[1] >= floor]
+                candidates = [item for item in totals.items() if item[1] >= kth * 0.99]
         best = heapq.nsmallest(limit, candidates, key=rank)
-        if len(best) < limit and len(totals) < total:  # matches no scored term reaches
-            rest = 0
-            for docnum in totals:
-                rest |= 1 << docnum
-            best += [(d, 0.0) for d in self._sorted_docs(searcher, "date", matched & ~rest, total, limit - len(best))]
+
+        # The other records: classes of equal score by which constant terms (and language) they hold.
+        rest = matched & ~exact_bits
+        if not rest:
+            return best
+        features = [(g, c, bits) for g, (_, constants) in enumerate(parts) for bits, c in constants]
+        classes: list[tuple[int, tuple[int, ...]]] = [(rest, ())]
+        for i, (_, _, bits) in enumerate(features):
+            if len(classes) > _MAX_CLASSES:
+                break
+            refined = []
+            for members, signature in classes:
+                inside = members & bits
+                if inside:
+                    refined.append((inside, (*signature, i)))
+                outside = members & ~bits
+                if outside:
+                    refined.append((outside, signature))
+            classes = refined
+        valued = []
+        for members, signature in classes:
+            per_group = [0.0] * n
+            present = [False] * n
+            for i in signature:
+                g, c, _ = features[i]
+                per_group[g] += c
+                present[g] = True
+            value = sum(per_group) * ((sum(present) / n) ** 2 if n > 1 else 1.0)
+            if not lang_bits:
+                valued.append((value, members))
+                continue
+            inside, outside = members & lang_bits, members & ~lang_bits
+            if inside:
+                valued.append((value * boost, inside))
+            if outside:
+                valued.append((value, outside))
+        valued.sort(key=lambda vm: -vm[0])
+        for value, members in valued:
+            if len(best) >= limit and _tie(value) < _tie(best[-1][1]):
+                break
+            docs = self._sorted_docs(searcher, "date", members, members.bit_count(), limit)
+            best = heapq.nsmallest(limit, best + [(d, value) for d in docs], key=rank)
         return best
 
     def _page(self, searcher, sets, planned, q, matched: int, total: int, *, request: SearchRequest) -> list[Hit]:

@@ -93,12 +93,18 @@ def field_b(weighting, fieldname: str) -> float:
 @cache
 def self_check() -> None:
     """Compare the private reads above with Whoosh's public API on a small index; SearchError if they differ."""
+    import shutil
+    import tempfile
+
     from whoosh import fields
-    from whoosh.filedb.filestore import RamStorage
+    from whoosh import index as windex
     from whoosh.util.numeric import length_to_byte
 
     schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT(phrase=False))
-    ix = RamStorage().create_index(schema)
+    # A folder of its own (Whoosh's in-memory storage spills to one temporary folder shared
+    # by every process, so two processes starting at once would trip over each other).
+    folder = tempfile.mkdtemp(prefix="oerrepo-whoosh-check-")
+    ix = windex.create_in(folder, schema)
     writer = ix.writer()
     # More postings than one block holds (128), and lengths that differ.
     for i in range(130):
@@ -132,3 +138,6 @@ def self_check() -> None:
             f"this Whoosh ({'.'.join(map(str, whoosh.__version__))}) stores postings or lengths in a way oerrepo "
             f"cannot read ({exc}); install the version pyproject.toml names (whoosh-reloaded 2.7.x)"
         ) from exc
+    finally:
+        ix.close()
+        shutil.rmtree(folder, ignore_errors=True)
