@@ -253,7 +253,7 @@ def test_embedded_search_in_a_partner_page(site, browser):
 
 @pytest.mark.parametrize("path", ["/", "/search?q=water&sdg=6", "/resources/water-quality-kit-river",
                                   "/partners", "/partners/museum-oai", "/combine?id=water-quality-kit-river&id=bee-hotel-engineering-challenge",
-                                  "/resources/no-such-kit", "/embed?sdg=6"])
+                                  "/resources/no-such-kit", "/embed?sdg=6", "/review"])
 @pytest.mark.parametrize("lang", ["en", "el"])
 def test_axe_finds_no_serious_violations(site, browser, path, lang):
     _, base = site
