@@ -171,30 +171,28 @@ def test_amb_validator_is_strict(amb_validator):
     assert all(not amb_validator.is_valid(json.loads(p.read_text())) for p in invalid.glob("*.json"))
 
 
-# AMB's constraints on values, not on our mapping: `about` only from the KIM subject
-# vocabularies, `type` only from its list of CreativeWork subclasses (not CreativeWork itself).
-_AMB_VALUE_RULES = {"about", "type"}
+def test_samples_are_valid_amb_where_amb_can_express_them(amb_validator, samples):
+    """Every sample validates against AMB as we export it, except where AMB cannot say it.
 
-
-def test_amb_eligible_samples_validate(amb_validator, samples):
-    """Our samples use Wikidata subjects, which AMB's `about` does not accept.
-
-    Every sample validates once its values fit AMB's rules (subjects left out, types
-    AMB lists); and as it is, nothing but those two properties breaks the profile.
+    AMB wants each subject as a concept with an id (and one from the KIM subject
+    vocabularies); a subject given only as a label, which our records allow, has no place
+    there, so those few records break the profile in `about` and nowhere else.
     """
+    valid = 0
     for record in samples:
-        eligible = {k: v for k, v in record.items() if k != "about"}
-        eligible["type"] = [t for t in record["type"] if t != "CreativeWork"]
-        errors = [e.message for e in amb_validator.iter_errors(describe(Resource(eligible), BASE))]
-        assert not errors, (record["id"], errors)
-        full = describe(Resource(record), BASE)
-        paths = {e.absolute_path[0] if e.absolute_path else e.validator for e in amb_validator.iter_errors(full)}
-        assert paths <= _AMB_VALUE_RULES, (record["id"], paths)
+        errors = list(amb_validator.iter_errors(describe(Resource(record), BASE)))
+        if any("id" not in subject for subject in record.get("about", [])):
+            assert {e.absolute_path[0] for e in errors if e.absolute_path} <= {"about"}, (record["id"], errors)
+            assert all(e.absolute_path for e in errors), record["id"]
+        else:
+            assert not errors, (record["id"], [e.message for e in errors])
+            valid += 1
+    assert valid >= len(samples) - 5
 
 
 def test_amb_subjects_validate(amb_validator, samples):
     record = copy.deepcopy(samples[0])
-    record["about"] = [{"id": "http://w3id.org/kim/schulfaecher/s1003", "prefLabel": {"de": "Chemie"}}]
+    record["about"] = [{"id": "http://w3id.org/kim/schulfaecher/s1002", "prefLabel": {"de": "Chemie"}}]
     assert amb_validator.is_valid(describe(Resource(record), BASE))
 
 
@@ -240,6 +238,46 @@ def test_our_jsonld_imports_back_to_the_same_record(repo, samples, tmp_path):
         for prop in ("name", "license", "sdg", "learningResourceType", "educationalLevel", "audience", "creator"):
             assert back.get(prop) == record.get(prop), (record["id"], prop)
     other.close()
+
+
+def test_export_then_import_gives_back_the_same_records(tmp_path):
+    """Our own JSON-LD export read back: every property, every language, funding and sets."""
+    runner = CliRunner()
+    source, target, dump = tmp_path / "a", tmp_path / "b", tmp_path / "catalogue.jsonld"
+    assert runner.invoke(cli, ["--data", str(source), "init", "--samples"]).exit_code == 0
+    with Repository(source) as repo:
+        repo.set_setting("base_url", "https://oer.example.org")  # the importing side has another
+        repo.add_set("bees", "Bees")
+        repo.add({"id": "bees-everywhere", "name": {"en": "Bees", "de": "Bienen", "pt": "Abelhas"},
+                  "description": {"en": "About bees", "de": "Über Bienen"}, "inLanguage": ["de", "en", "pt"],
+                  "license": "CC BY-SA 4.0", "sets": ["bees"], "type": ["LearningResource", "CreativeWork"],
+                  "funding": [{"name": "Bee project", "identifier": "101000001",
+                               "funder": {"type": "Organization", "name": "European Commission",
+                                          "id": "https://ror.org/00k4n6c32"}}]})
+        expected = {res.id: res.data for res in repo}
+    result = runner.invoke(cli, ["--data", str(source), "export", "--format", "jsonld", "--output", str(dump)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--data", str(target), "import", str(dump)])
+    assert result.exit_code == 0, result.output
+    with Repository(target) as other:
+        back = {res.id: res.data for res in other}
+    assert set(back) == set(expected)
+    for rid, data in expected.items():
+        assert back[rid] == data, rid
+
+
+def test_several_licences_in_jsonld_keep_the_most_restrictive(tmp_path):
+    from oerrepo.linked.jsonld_import import map_jsonld
+    from oerrepo.model import normalize_record
+
+    record = {"@context": [AMB_CONTEXT_URL, {"@language": "en"}], "id": "https://example.org/x",
+              "type": ["LearningResource"], "name": "Two licences",
+              "license": [{"id": "https://creativecommons.org/licenses/by/4.0/"},
+                          {"id": "https://creativecommons.org/licenses/by-nc/4.0/"}]}
+    notes: list[str] = []
+    stored = normalize_record(map_jsonld(record), notes=notes)
+    assert stored["license"] == "https://creativecommons.org/licenses/by-nc/4.0/"
+    assert any("licence problem" in note for note in notes)
 
 
 # -- SHACL and DCAT ---------------------------------------------------------------

@@ -197,7 +197,8 @@ def test_sets_types_and_encodings_vary(samples):
     sets = {s for record in samples for s in record.get("sets", [])}
     assert {"toolkits", "lesson-plans", "museums", "oshub:portugal", "podcasts", "games"} <= sets
     types = {t for record in samples for t in record["type"]}
-    assert {"LearningResource", "Course", "CreativeWork"} <= types
+    assert {"LearningResource", "Course", "Report"} <= types
+    assert "CreativeWork" not in types  # not among the types AMB lists
     formats = {e["encodingFormat"] for record in samples for e in record.get("encoding", [])}
     assert {"application/pdf", "audio/mpeg", "application/zip"} <= formats
     assert any("id" in subject for record in samples for subject in record["about"])

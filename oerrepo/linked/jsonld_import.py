@@ -14,7 +14,6 @@ from typing import Any
 from .. import vocabularies
 from ..errors import InvalidResource
 
-_TEXT_PROPS = ("name", "description")
 _KEEP = {
     "id", "type", "inLanguage", "keywords", "about", "learningResourceType", "educationalLevel", "audience",
     "typicalAgeRange", "license", "conditionsOfAccess", "isAccessibleForFree", "creator", "contributor",
@@ -171,10 +170,15 @@ def map_jsonld(record: Mapping[str, Any]) -> dict:
     out: dict[str, Any] = {}
     if "id" in flat and isinstance(flat["id"], str):
         out["id"] = flat["id"]
+    if isinstance(flat.get("dct:identifier"), str) and flat["dct:identifier"].strip():
+        out["id"] = flat["dct:identifier"]  # our own export: the record's id, whatever base URL served it
     types = [t for t in _as_list(flat.get("type")) if isinstance(t, str)]
-    out["type"] = [_plain_key(t) for t in types if _plain_key(t) not in ("CreativeWork", "Thing")] or ["LearningResource"]
-    for prop in _TEXT_PROPS:
-        if prop in flat:
+    out["type"] = [_plain_key(t) for t in types if _plain_key(t) != "Thing"] or ["LearningResource"]
+    for prop, every_language in (("name", "dct:title"), ("description", "dct:description")):
+        if isinstance(flat.get(every_language), Mapping) and flat[every_language]:
+            # our export gives AMB one language in `name` and every language in dct:title
+            out[prop] = dict(flat[every_language])
+        elif prop in flat:
             out[prop] = _text_value(flat[prop], lang)
     if "inLanguage" in flat:
         out["inLanguage"] = [v.get("@value") if isinstance(v, Mapping) else v for v in _as_list(flat["inLanguage"])]
@@ -199,8 +203,9 @@ def map_jsonld(record: Mapping[str, Any]) -> dict:
         if found:
             out["conditionsOfAccess"] = found[0]
     if "license" in flat:
+        # every licence statement goes on: several are read together, never the first alone
         lic = flat["license"]
-        out["license"] = (lic[0] if isinstance(lic, list) and lic else lic)
+        out["license"] = lic[0] if isinstance(lic, list) and len(lic) == 1 else lic
     for prop in ("creator", "contributor", "publisher", "funder"):
         if prop in flat:
             out[prop] = _agents(flat[prop])
@@ -225,14 +230,17 @@ def map_jsonld(record: Mapping[str, Any]) -> dict:
             value = value[0] if value else None
         if isinstance(value, str):
             out[prop] = value
+    own = {flat.get("id"), out.get("id")}
     for prop in ("identifier", "sameAs"):
         values = []
         for v in _as_list(flat.get(prop)):
             v = v.get("id") or v.get("@id") or v.get("value") if isinstance(v, Mapping) else v
-            if isinstance(v, str):
+            if isinstance(v, str) and not (prop == "sameAs" and v in own):  # our export adds the record's own IRI
                 values.append(v)
         if values:
             out[prop] = values
+    if "sets" in flat:
+        out["sets"] = [s for s in _as_list(flat["sets"]) if isinstance(s, str)]
     return {k: v for k, v in out.items() if v not in (None, [], {}, "")}
 
 
