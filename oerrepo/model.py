@@ -241,11 +241,22 @@ def _as_list(value: Any) -> list:
     return [value]
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str):
         # the published schema wants text here; 42 stored as "42" would hide a column mix-up
         shown = {bool: "true/false", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
         raise InvalidResource(f"expected text for {what}, got {shown} {value!r:.60}; write it in quotes as text")
+    bad = _UNSTORABLE.search(value)
+    if bad:
+        # a lone surrogate (half an emoji cut by some tool) cannot be written as UTF-8, and
+        # PostgreSQL refuses NUL: say where it is rather than fail at the database
+        raise InvalidResource(
+            f"{what} holds the character U+{ord(bad.group()):04X} at position {bad.start() + 1}, which cannot be "
+            f"stored ({value[max(0, bad.start() - 20):bad.start()]!r} comes before it); remove it or fix the text"
+        )
     value = value.strip()
     if len(value) > _MAX_TEXT:
         raise InvalidResource(f"{what} is {len(value)} characters long; at most {_MAX_TEXT} are accepted")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from importlib.resources import files
 
 import jsonschema
@@ -152,3 +153,14 @@ def test_input_the_published_schema_refuses_is_refused_naming_the_field(prop, va
     with pytest.raises(InvalidResource, match=rf"{prop}: expected text") as info:
         normalize_record(record)
     assert "missing" not in str(info.value)
+
+
+@pytest.mark.parametrize("text, code", [("Broken \ud83d emoji", "U+D83D"), ("Nul\x00byte", "U+0000")])
+def test_text_that_cannot_be_stored_is_refused_naming_the_field(tmp_path, text, code):
+    from oerrepo import Repository
+    from oerrepo.errors import InvalidResource
+
+    with Repository(tmp_path / "d") as repo:
+        with pytest.raises(InvalidResource, match=re.escape(f"description: description holds the character {code}")):
+            repo.add({"name": "Bees", "description": text, "license": "CC0-1.0"})
+        assert len(repo) == 0
