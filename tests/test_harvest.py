@@ -326,6 +326,19 @@ def test_duplicates_across_sources_become_one_record_with_two_provenances(repo):
         assert "oai:a:1" not in repo
 
 
+def test_a_duplicate_under_other_licence_conditions_is_flagged(repo):
+    a = [Rec("oai:a:1", "2024-01-01T00:00:00Z",
+             dc("Bee hotels", creators=["Maria Silva"], rights=["CC-BY-4.0"], identifiers=["https://doi.org/10.1234/bee"]))]
+    b = [Rec("oai:b:9", "2024-01-01T00:00:00Z",
+             dc("Bee hotels", creators=["Maria Silva"], rights=["CC-BY-NC-4.0"], identifiers=["10.1234/bee"]))]
+    with Partner(a) as pa, Partner(b) as pb:
+        repo.harvest(pa.url, source="a")
+        src = repo.harvest(pb.url, source="b").sources[0]
+    assert src.merged.total == 1
+    [(oai_id, problem, kept)] = list(src.license_problems)
+    assert oai_id == "oai:b:9" and "CC BY-NC 4.0" in problem and "'oai:a:1'" in problem
+
+
 def test_sets_are_harvested_one_after_the_other(repo):
     recs = simple_records(6)
     for i, r in enumerate(recs):

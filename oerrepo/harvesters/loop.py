@@ -493,6 +493,7 @@ class SourceHarvest:
                 rid, key = match
                 role = "duplicate"
                 report.merged.append((oai_id, rid, describe_key(key)))
+                self._compare_licences(batch, oai_id, rid, data)
             else:
                 rid = self._new_id(batch, oai_id)
                 data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
@@ -504,6 +505,16 @@ class SourceHarvest:
         )
         batch.put_keys(rid, keys)
         return sql.ProvenanceRow(resource_id=rid, role=role, deleted=False, source=self.name, oai_identifier=oai_id)
+
+    def _compare_licences(self, batch: sql.HarvestPage, oai_id: str, rid: str, data: dict) -> None:
+        """Flag a duplicate whose partner states other licence conditions than the stored record."""
+        mine, stored = data.get("license"), batch.resources.data(rid).get("license")
+        if mine and stored and mine != stored:
+            problem = licenses.read_rights([stored, mine]).problem
+            if problem:
+                self.report.license_problems.append(
+                    (oai_id, f"the same work is stored as {rid!r} under {stored}; this partner gives {mine}: {problem}",
+                     True))
 
     def _match(self, batch: sql.HarvestPage, keys: list[str], data: dict) -> tuple[str, str] | None:
         found = batch.find_by_keys(keys)
