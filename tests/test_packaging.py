@@ -81,6 +81,33 @@ def test_the_installed_command_runs_the_main_job(installed):
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ") and "Traceback" not in bad.stderr
 
 
+_SITE_PROBE = """
+import io, sys
+from oerrepo import Repository
+repo = Repository(sys.argv[1])
+repo.load_samples()
+app = repo.wsgi_app()
+for path, query in (("/", "lang=de"), ("/search", "q=water&lang=el"), ("/static/site.css", ""), ("/static/site.js", "")):
+    seen = {}
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+           "SERVER_PORT": "8000", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+           "HTTP_ACCEPT": "text/html"}
+    body = b"".join(app(env, lambda status, headers: seen.update(status=status)))
+    print(path, seen["status"].split()[0], len(body), "Suche" in body.decode() or "Αναζήτηση" in body.decode())
+"""
+
+
+def test_the_installed_site_serves_its_templates_translations_and_static_files(installed):
+    bindir, work = installed
+    probe = subprocess.run([str(bindir / "python"), "-c", _SITE_PROBE, str(work / "site-data")],
+                           cwd=work, env=_clean_env(), capture_output=True, text=True, timeout=300)
+    assert probe.returncode == 0, probe.stderr
+    lines = dict(line.split(" ", 1) for line in probe.stdout.splitlines())
+    assert lines["/"].split()[0] == "200" and lines["/"].endswith("True")  # German from the wheel's catalogue
+    assert lines["/search"].split()[0] == "200" and lines["/search"].endswith("True")  # Greek
+    assert all(lines[f"/static/{name}"].split()[0] == "200" for name in ("site.css", "site.js"))
+
+
 # The release of url-normalize in which each name oerrepo imports first appeared (read
 # from the published wheels). harvesters/dedup.py runs its steps one by one, so the
 # declared lower bound must be at least the newest of them, or a fresh install that
