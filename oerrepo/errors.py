@@ -6,6 +6,37 @@ what went wrong, the offending value and what to do next.
 
 from __future__ import annotations
 
+from typing import Any
+
+__all__ = [
+    "OerRepoError",
+    "InvalidResource",
+    "UnknownLicense",
+    "LicenseRejected",
+    "DuplicateResource",
+    "ResourceNotFound",
+    "ImportFailed",
+    "StoreError",
+    "SearchError",
+    "SearchUnavailable",
+    "HarvestError",
+    "InvalidSource",
+    "DuplicateSource",
+    "SourceNotFound",
+    "OAIError",
+    "BadVerb",
+    "BadArgument",
+    "BadResumptionToken",
+    "CannotDisseminateFormat",
+    "IdDoesNotExist",
+    "NoRecordsMatch",
+    "NoMetadataFormats",
+    "NoSetHierarchy",
+    "ExportError",
+    "InvalidSetting",
+    "ServeError",
+]
+
 
 class OerRepoError(Exception):
     """Base for every error oerrepo raises on purpose."""
@@ -58,12 +89,28 @@ class SearchUnavailable(SearchError):
 class HarvestError(OerRepoError):
     """Harvesting a partner repository failed.
 
-    ``code`` carries the OAI-PMH error code when the partner sent one.
+    ``code`` carries the OAI-PMH error code when the partner sent one; ``report`` what was
+    harvested before the failure (a ``HarvestReport``), when there was a harvest.
     """
 
-    def __init__(self, message: str, *, code: str | None = None):
+    report: Any
+
+    def __init__(self, message: str, *, code: str | None = None, report: Any = None):
         self.code = code
+        self.report = report
         super().__init__(message)
+
+
+class InvalidSource(HarvestError):
+    """A partner source's name, URL or settings cannot be used."""
+
+
+class DuplicateSource(InvalidSource):
+    """A source of this name is already registered."""
+
+
+class SourceNotFound(HarvestError):
+    """No source is registered under this name (and it is no URL to harvest either)."""
 
 
 class OAIError(OerRepoError):
@@ -110,3 +157,7 @@ class ExportError(OerRepoError):
 
 class InvalidSetting(OerRepoError):
     """A repository setting that does not exist, or a value it cannot take."""
+
+
+class ServeError(OerRepoError):
+    """The web service cannot start (the address is in use or cannot be bound)."""

@@ -15,14 +15,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
-
-import fastjsonschema
-import jsonschema
-import langcodes
+from typing import TYPE_CHECKING, Any
 
 from . import licenses, vocabularies
 from .errors import InvalidResource, UnknownLicense
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
+
+# jsonschema, fastjsonschema and langcodes are imported where first used: together they
+# cost more to import than a short command takes to run (``oerrepo search``).
 
 __all__ = [
     "Resource",
@@ -64,6 +66,8 @@ def resource_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(resource_schema())
 
 
@@ -76,6 +80,8 @@ def _fast_check(require_id: bool, require_license: bool) -> Callable[[dict], Any
     record is valid; when it is not, the published schema's own validator (jsonschema)
     says exactly what is wrong, so every message comes from there.
     """
+    import fastjsonschema
+
     schema = copy.deepcopy(resource_schema())
     optional = {name for name, needed in (("id", require_id), ("license", require_license)) if not needed}
     schema["required"] = [name for name in schema["required"] if name not in optional]
@@ -271,6 +277,8 @@ def normalize_language(value: Any) -> str:
 @lru_cache(maxsize=4096)
 def _language_tag(text: str) -> str:
     # A harvest meets the same few language codes thousands of times: look each up once.
+    import langcodes
+
     try:
         tag = langcodes.standardize_tag(text.replace("_", "-"))
     except (ValueError, LookupError):
@@ -713,11 +721,13 @@ def validate_record(
     data: Mapping[str, Any], *, where: str | None = None, require_id: bool = True, require_license: bool = True
 ) -> None:
     """Check a stored-form record against the published JSON Schema; raise InvalidResource."""
+    from fastjsonschema import JsonSchemaException
+
     record = data if isinstance(data, dict) else dict(data)
     try:
         _fast_check(require_id, require_license)(record)
         return
-    except fastjsonschema.JsonSchemaException:
+    except JsonSchemaException:
         pass  # invalid: the full validator below names every problem
     errors = []
     for err in sorted(_validator().iter_errors(record), key=lambda e: list(e.absolute_path)):

@@ -11,21 +11,25 @@ import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import licenses
 from .errors import ImportFailed, InvalidResource, OAIError, OerRepoError, StoreError
-from .model import Resource, Revision, merge_records, normalize_record
-from .records_io import SourceRecord, _BadRow, _Note, read_records
 
+# Modules are imported where first needed, so that a command imports only what it uses
+# (``oerrepo search`` on a current index needs neither the store nor the record model).
 if TYPE_CHECKING:  # pragma: no cover
-    from .harvesters.api import Harvester, ProvenanceReader
+    from . import licenses
+    from .harvesters.api import Harvester
+    from .harvesters.provenance import ProvenanceReader
     from .harvesters.report import HarvestReport
     from .index.api import SearchService
     from .index.backend import SearchResult
     from .linked.api import ExportStats, LinkedData
+    from .model import Resource, Revision
     from .oai.api import FeedService
+    from .records_io import SourceRecord
     from .store import Store
 
 __all__ = ["Repository", "ImportReport", "DB_FILE"]
@@ -60,16 +64,64 @@ class ImportReport:
         }
 
 
-@dataclass
 class _Parts:
-    """The parts of an opened repository (see :meth:`Repository._compose`)."""
+    """The parts of an opened repository, and what each one is given.
 
-    store: Store
-    provenance: ProvenanceReader
-    search: SearchService
-    harvests: Harvester
-    feed: FeedService
-    linked: LinkedData
+    This is the one place the repository is put together. Each part receives the few
+    collaborators it needs, and none of them knows the facade. Each is built (and its
+    module imported) on first use, so a search never loads the harvester or the feed.
+    """
+
+    def __init__(self, store: Store, index_dir: Path, *, changed: Callable[[], None]):
+        self.store = store  # the records, their changes and the settings (SQL)
+        self.index_dir = index_dir
+        self._changed = changed  # the facade's "a write was committed": derived data follows
+
+    @cached_property
+    def provenance(self) -> ProvenanceReader:
+        """Where harvested records came from (a search facet; shown with records and in linked data)."""
+        from .harvesters.provenance import ProvenanceReader
+
+        return ProvenanceReader(self.store)
+
+    @cached_property
+    def search(self) -> SearchService:
+        """The full-text index following the store; a second process follows it during long jobs."""
+        from .index.api import SearchService
+        from .index.background import BackgroundIndexer
+
+        follower = partial(_IndexFollower, self.store.url, str(self.index_dir))
+        return SearchService(self.store, self.index_dir, provenance=self.provenance.many,
+                             background=partial(BackgroundIndexer, follower))
+
+    @cached_property
+    def harvests(self) -> Harvester:
+        """Partner sources and their harvests; the index follows what they store."""
+        from .harvesters.api import Harvester
+
+        return Harvester(self.store, follow=self._changed, aside=self.search, setting=self.store.get_setting)
+
+    @cached_property
+    def feed(self) -> FeedService:
+        """The OAI-PMH feed as XML bytes (wsgi.py owns HTTP)."""
+        from .oai.api import FeedService
+
+        return FeedService(self.store)
+
+    @cached_property
+    def linked(self) -> LinkedData:
+        """Linked data: export, content negotiation, JSON-LD input."""
+        from .linked.api import LinkedData
+
+        return LinkedData(self.store, setting=self.store.get_setting, with_provenance=self.provenance.attach)
+
+    def close(self) -> None:
+        """Close the parts that were built, then the store."""
+        built = vars(self)  # cached_property keeps a built part here
+        for name in ("search", "feed"):
+            if name in built:
+                built[name].close()
+        self.store.close()
 
 
 class _IndexFollower:
@@ -77,7 +129,7 @@ class _IndexFollower:
     write jobs (index/background.py): a store, the provenance it indexes, and the search service."""
 
     def __init__(self, url: str, index_dir: str):
-        from .harvesters.api import ProvenanceReader
+        from .harvesters.provenance import ProvenanceReader
         from .index.api import SearchService
         from .store import Store
 
@@ -135,28 +187,8 @@ class Repository:
         return self._composed
 
     def _compose(self, store: Store) -> _Parts:
-        """Every part of the repository and what it depends on, in one place.
-
-        Each part gets the few collaborators it needs; none of them knows this facade.
-        """
-        from functools import partial
-
-        from .harvesters.api import Harvester, ProvenanceReader
-        from .index.api import SearchService
-        from .index.background import BackgroundIndexer
-        from .linked.api import LinkedData
-        from .oai.api import FeedService
-
-        index_dir = self.path / INDEX_FOLDER
-        provenance = ProvenanceReader(store)  # harvest sources: a search facet, shown in linked data
-        search = SearchService(
-            store, index_dir, provenance=provenance.many,
-            background=partial(BackgroundIndexer, partial(_IndexFollower, store.url, str(index_dir))),
-        )
-        harvests = Harvester(store, follow=self._changed, aside=search, setting=store.get_setting)
-        feed = FeedService(store)  # XML bytes; wsgi.py owns HTTP
-        linked = LinkedData(store, setting=store.get_setting, with_provenance=self._with_provenance)
-        return _Parts(store, provenance, search, harvests, feed, linked)
+        """The parts of this repository over an opened store (see :class:`_Parts`)."""
+        return _Parts(store, self.path / INDEX_FOLDER, changed=self._changed)
 
     def _prepare_folder(self) -> str:
         path = self.path
@@ -194,9 +226,7 @@ class Repository:
         """Release the database connections (and the index)."""
         parts, self._composed = self._composed, None
         if parts is not None:
-            parts.search.close()
-            parts.feed.close()
-            parts.store.close()
+            parts.close()
 
     # -- settings -------------------------------------------------------------
 
@@ -245,6 +275,8 @@ class Repository:
     @property
     def license_policy(self) -> licenses.LicensePolicy:
         """The licence policy records must pass (default ``any``)."""
+        from . import licenses
+
         return licenses.LicensePolicy(self.setting("license_policy", "any"))
 
     # -- records ----------------------------------------------------------------
@@ -255,6 +287,8 @@ class Repository:
 
         How doubtful values were read ("CC BY" without a version) is appended to ``notes``.
         """
+        from .model import Resource, normalize_record
+
         if isinstance(record, Resource):
             record = record.data
         return normalize_record(self._from_linked_data(record), policy=self.license_policy, where=where, notes=notes)
@@ -300,6 +334,8 @@ class Repository:
         self, resource_id: str, record: Mapping[str, Any] | Resource, *, merge: bool = False, origin: str = "api"
     ) -> Resource:
         """Replace a stored resource (or, with ``merge``, change only the given properties)."""
+        from .model import Resource, merge_records
+
         if isinstance(record, Resource):
             record = record.data
         record = dict(self._from_linked_data(record))
@@ -355,8 +391,7 @@ class Repository:
         return out
 
     def _with_provenance(self, resource: Resource) -> Resource:
-        resource.provenance = tuple(self._parts.provenance.of(resource.id))
-        return resource
+        return self._parts.provenance.attach(resource)
 
     def __contains__(self, resource_id: object) -> bool:
         return isinstance(resource_id, str) and self.store.exists(resource_id)
@@ -381,7 +416,7 @@ class Repository:
         include_deleted: bool = False,
     ) -> Iterator[Resource]:
         """Stream stored resources by id, filtered (filters take short forms: ``sdg=13``)."""
-        from . import vocabularies
+        from . import licenses, vocabularies
 
         license_url = licenses.normalize(license).url if license else None
         wanted: list[tuple[str, str]] = []
@@ -439,6 +474,8 @@ class Repository:
         if not simple:
             return self.store.count()
         if set(simple) <= {"set_spec", "license"}:
+            from . import licenses
+
             url = licenses.normalize(simple["license"]).url if "license" in simple else None
             return self.store.count(set_spec=simple.get("set_spec"), license_url=url)
         return sum(1 for _ in self.iter(**simple))
@@ -482,6 +519,9 @@ class Repository:
         ``skip_invalid``, which stores the valid ones and reports each skipped record.
         ``upsert`` updates records whose id exists instead of refusing them.
         """
+        from .model import normalize_record
+        from .records_io import SourceRecord, _BadRow, _Note, read_records
+
         if isinstance(source, (str, os.PathLike)):
             items: Iterable[SourceRecord] = read_records(source, fmt)
             origin = origin or f"import:{Path(source).name}"
@@ -555,6 +595,10 @@ class Repository:
 
     def validate_file(self, source: str | os.PathLike, *, fmt: str | None = None) -> ImportReport:
         """Check every record of a file without storing anything; problems are in ``skipped``."""
+        from . import licenses
+        from .model import normalize_record
+        from .records_io import _BadRow, _Note, read_records
+
         report = ImportReport()
         policy = self.license_policy if self._composed is not None or (self.path / DB_FILE).exists() else licenses.LicensePolicy("any")
         for item in read_records(source, fmt):
@@ -586,11 +630,15 @@ class Repository:
     @staticmethod
     def license(text: str) -> licenses.License:
         """Normalise a licence string to its SPDX id and canonical URL (UnknownLicense if unknown)."""
+        from . import licenses
+
         return licenses.normalize(text)
 
     @staticmethod
     def combine_licenses(*values: str | licenses.License) -> licenses.Compatibility:
         """May works under these licences be combined, and under which licences may the result be shared?"""
+        from . import licenses
+
         return licenses.combine(*values)
 
     def attribution(self, resource_id: str, fmt: str = "text") -> str:
@@ -602,6 +650,8 @@ class Repository:
     def stats(self) -> dict[str, Any]:
         """Counts by licence, openness, language, SDG and resource type, plus store facts."""
         from collections import Counter
+
+        from . import licenses
 
         by_lang: Counter = Counter()
         by_sdg: Counter = Counter()
@@ -642,11 +692,23 @@ class Repository:
         ``sdg`` (13), ``type`` ('lesson_plan'), ``level`` ('ISCED-2'), ``audience``
         ('teacher'), ``source`` (a harvest source name, or 'local'). ``open_only`` keeps
         openly licensed resources (no NC/ND). ``sort`` is ``relevance``, ``date`` or ``name``;
-        ``page``, ``page_size`` and ``facets`` (False: no counts) shape the result.
+        ``page``, ``page_size`` and ``facets`` (False: no counts) shape the result. Records in
+        ``prefer_language`` (the reader's language, e.g. 'pt') rank first, then the same topics
+        in other languages; without it, the query's language is guessed.
 
         >>> result = repo.search("energia solar", sdg=7, language="pt")   # doctest: +SKIP
         >>> result.total, [h.id for h in result.hits], result.facets["license"]   # doctest: +SKIP
         """
+        if self._composed is None and self._db_url is None:
+            # A search in a current index needs no store: answer without opening one.
+            from .index.api import search_current_index
+            from .store_probe import sqlite_last_change
+
+            last = sqlite_last_change(self.path / DB_FILE)
+            if last is not None:
+                found = search_current_index(self.path / INDEX_FOLDER, last, query, **options)
+                if found is not None:
+                    return found
         return self._parts.search.search(query, **options)
 
     def reindex(self, *, progress: Progress | None = None) -> int:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 from urllib.parse import parse_qsl
 
-from .errors import BadResumptionToken, ExportError, OerRepoError, SearchError, SearchUnavailable
+from .errors import BadResumptionToken, ExportError, OerRepoError, SearchError, SearchUnavailable, ServeError
 
 __all__ = ["WebApp", "serve"]
 
@@ -280,7 +280,7 @@ def serve(
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="oerrepo",
                                         **getattr(app, "server_options", {}))
     except OSError as exc:
-        raise OerRepoError(
+        raise ServeError(
             f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port or --host"
         ) from exc
     bound_port = server.effective_port if hasattr(server, "effective_port") else port

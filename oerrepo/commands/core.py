@@ -10,7 +10,6 @@ import click
 
 from .. import licenses
 from ..errors import ImportFailed
-from ..records_io import _Note, read_records
 from ..repository import Repository
 from .output import echo_json, plural, progress, shorten
 
@@ -129,6 +128,8 @@ def add(repo: Repository, files: tuple[Path, ...], skip_invalid: bool, as_json: 
 
     Example: oerrepo add lesson.json kit.json
     """
+    from ..records_io import read_records
+
     items = itertools.chain.from_iterable(read_records(f) for f in files)
     report = repo.import_records(items, origin="cli:add", skip_invalid=skip_invalid)
     _print_report(report, as_json)
@@ -145,6 +146,8 @@ def update(repo: Repository, resource_id: str, file: Path, merge: bool, as_json:
 
     Example: oerrepo update water-quality-kit changed.json
     """
+    from ..records_io import _Note, read_records
+
     items = [item for item in read_records(file) if not isinstance(item.data, _Note)]
     if len(items) != 1:
         raise ImportFailed(f"{file.name}: expected exactly one record, found {len(items)}")

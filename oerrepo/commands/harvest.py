@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import click
 
-from ..errors import HarvestError, OerRepoError
+from ..errors import HarvestError
 from ..repository import Repository
 from .output import echo_json, plural
 
@@ -117,7 +117,8 @@ def harvest(repo: Repository, target, all_sources, metadata_prefix, set_specs, s
     _print(report, as_json)
     if not report.ok:
         failed = ", ".join(s.source for s in report.sources if s.error)
-        raise OerRepoError(f"harvesting {failed} failed; the records harvested before the failure are kept")
+        raise HarvestError(f"harvesting {failed} failed; the records harvested before the failure are kept",
+                           report=report)
 
 
 def _print(report, as_json: bool) -> None:

@@ -1,18 +1,16 @@
-"""Harvesting partner sources into a store: the harvest part of :class:`oerrepo.Repository`,
-and the provenance reader other parts use to say where a record came from."""
+"""Harvesting partner sources into a store: the harvest part of :class:`oerrepo.Repository`."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..errors import HarvestError, OerRepoError
-from ..model import Provenance
+from ..errors import HarvestError, InvalidSource, SourceNotFound
 from ..store import harvest as sql
 from .loop import LICENSE_POLICIES, IndexAside, Progress, Setting, SourceHarvest
+from .provenance import HarvestProvenance, ProvenanceReader
 from .report import HarvestReport, SourceReport
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,36 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Harvester", "ProvenanceReader", "HarvestProvenance"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-@dataclass(frozen=True)
-class HarvestProvenance(Provenance):
-    """Provenance of a harvested record, with the harvest's flags on it (licence problems, fields left out)."""
-
-    deleted: bool = False
-    role: str | None = None  # "primary": this source's data is the record; "duplicate": merged into it
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        out = super().to_dict()
-        out.update(deleted=self.deleted, role=self.role, notes=list(self.notes))
-        return out
-
-
-class ProvenanceReader:
-    """Where stored records came from: one entry per source and OAI identifier (live ones first)."""
-
-    def __init__(self, store: Store):
-        self.store = store
-
-    def of(self, resource_id: str) -> list[Provenance]:
-        """The provenance of one record."""
-        return [_provenance(row) for row in sql.provenance_of(self.store, resource_id)]
-
-    def many(self, resource_ids: Iterable[str]) -> dict[str, list[Provenance]]:
-        """Provenance of many records at once (one query per 500 ids), for listings."""
-        found = sql.provenance_for(self.store, list(resource_ids))
-        return {rid: [_provenance(r) for r in rows] for rid, rows in found.items()}
 
 
 class Harvester:
@@ -102,18 +70,18 @@ class Harvester:
         >>> repo.add_source("zenodo-oer", "https://zenodo.org/oai2d", set_specs=["user-oer"])  # doctest: +SKIP
         """
         if not _NAME.match(name or ""):
-            raise OerRepoError(
+            raise InvalidSource(
                 f"source name {name!r} may hold only letters, digits, '.', '_' and '-' (at most 100)"
             )
         url = _check_url(url)
         if on_missing_license not in LICENSE_POLICIES:
-            raise OerRepoError(f"on_missing_license {on_missing_license!r} must be 'keep' or 'skip'")
+            raise InvalidSource(f"on_missing_license {on_missing_license!r} must be 'keep' or 'skip'")
         settings: dict[str, Any] = {"on_missing_license": on_missing_license}
         for key, value, kind in (("delay", delay, float), ("retries", retries, int), ("timeout", timeout, float),
                                  ("backoff", backoff, float)):
             if value is not None:
                 if kind(value) < 0:
-                    raise OerRepoError(f"{key} must not be negative, got {value!r}")
+                    raise InvalidSource(f"{key} must not be negative, got {value!r}")
                 settings[key] = kind(value)
         specs = [s.strip() for s in set_specs if s and s.strip()]
         if verify:
@@ -161,7 +129,7 @@ class Harvester:
     def remove_source(self, name: str) -> None:
         """Forget a source; its records stay (with their provenance)."""
         if not sql.delete_source(self.store, name):
-            raise OerRepoError(f"no source named {name!r}; 'oerrepo sources list' shows them")
+            raise SourceNotFound(f"no source named {name!r}; 'oerrepo sources list' shows them")
 
     # -- harvesting -----------------------------------------------------------------
 
@@ -206,24 +174,21 @@ class Harvester:
         report.sources.append(job.report)
         with self._claim_source(row["name"]) as mine:
             if not mine:
-                exc = HarvestError(
+                raise HarvestError(
                     f"source {row['name']!r} is being harvested by another process right now; "
-                    "run again when that harvest has finished"
+                    "run again when that harvest has finished",
+                    report=report,
                 )
-                exc.report = report  # type: ignore[attr-defined]
-                raise exc
             try:
                 job.run()
             except HarvestError as exc:
-                exc.report = report  # type: ignore[attr-defined]
+                exc.report = report  # the whole harvest's report, not only this source's
                 if not (created and not job.transport.answered):
                     raise
                 # A URL that never answered is most likely mistyped: keep no source for it.
                 sql.delete_source(self.store, row["name"])
                 job.report.error = f"{exc}; {row['url']} was not registered as a source"
-                unregistered = HarvestError(job.report.error, code=exc.code)
-                unregistered.report = report  # type: ignore[attr-defined]
-                raise unregistered from exc
+                raise HarvestError(job.report.error, code=exc.code, report=report) from exc
             finally:
                 if job.transport.answered and not row["settings"].get("verified", True):
                     self._mark_verified(row)
@@ -302,7 +267,7 @@ class Harvester:
         chosen = {k: v for k, v in options.items() if v is not None}
         existing = sql.get_source(self.store, target) if _NAME.match(target) else None
         if existing is None and not target.lower().startswith(("http://", "https://")):
-            raise HarvestError(
+            raise SourceNotFound(
                 f"{target!r} is neither a registered source nor an http(s) URL; "
                 "'oerrepo sources list' shows the sources"
             )
@@ -332,20 +297,6 @@ class Harvester:
             )
             return sql.get_source(self.store, existing["name"]), False  # type: ignore[return-value]
         return existing, False
-
-
-def _provenance(row: dict) -> HarvestProvenance:
-    return HarvestProvenance(
-        source=row["source"],
-        oai_identifier=row["oai_identifier"],
-        datestamp=row["datestamp"],
-        set_specs=tuple(row["set_specs"]),
-        metadata_prefix=row["metadata_prefix"],
-        harvested_at=row["harvested_at"],
-        deleted=row["deleted"],
-        role=row["role"],
-        notes=tuple(row["notes"]),
-    )
 
 
 def _public(row: dict) -> dict:
@@ -387,9 +338,9 @@ def _check_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise HarvestError(f"{url!r} is not an http(s) URL; give the partner's OAI-PMH base URL")
+        raise InvalidSource(f"{url!r} is not an http(s) URL; give the partner's OAI-PMH base URL")
     if parts.query:
-        raise HarvestError(f"{url!r} carries a query; give the OAI-PMH base URL without '?verb=...'")
+        raise InvalidSource(f"{url!r} carries a query; give the OAI-PMH base URL without '?verb=...'")
     return url
 
 

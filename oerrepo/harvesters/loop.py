@@ -136,7 +136,7 @@ class SourceHarvest:
         except HarvestError as exc:
             self.report.error = str(exc)
             self.report.error_code = exc.code
-            exc.report = self.report  # type: ignore[attr-defined]
+            exc.report = self.report
             interrupted = exc.code == "interrupted"
             raise
         except Exception:

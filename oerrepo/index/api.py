@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SearchError, SearchUnavailable
-from ..model import Provenance, Resource
 from .backend import FACETS, IndexEntry, SearchBackend, SearchRequest, SearchResult
-from .document import document_for
 from .query import resolve_facet_value
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Provenance, Resource
     from ..store import Store
     from .background import BackgroundIndexer
 
-__all__ = ["SearchService"]
+__all__ = ["SearchService", "search_request", "search_current_index"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +40,68 @@ def _values(value: FilterValue) -> list[str]:
     if isinstance(value, (str, int)):
         return [str(value)]
     return [str(v) for v in value if v not in (None, "")]
+
+
+def search_request(
+    query: str = "",
+    *,
+    license: FilterValue = None,
+    language: FilterValue = None,
+    sdg: FilterValue = None,
+    type: FilterValue = None,
+    level: FilterValue = None,
+    audience: FilterValue = None,
+    source: FilterValue = None,
+    open_only: bool = False,
+    sort: str = "relevance",
+    page: int = 1,
+    page_size: int = 10,
+    facets: bool = True,
+    prefer_language: str | None = None,
+) -> SearchRequest:
+    """The backend-neutral request for a search, its filters resolved to stored values
+    (see :meth:`SearchService.search`)."""
+    filters: dict[str, list[str]] = {}
+    for prop, given in (
+        ("license", license),
+        ("inLanguage", language),
+        ("sdg", sdg),
+        ("learningResourceType", type),
+        ("educationalLevel", level),
+        ("audience", audience),
+        ("source", source),
+    ):
+        resolved = [uri for v in _values(given) for uri in resolve_facet_value(prop, v)]
+        if resolved:
+            filters[prop] = resolved
+    return SearchRequest(
+        query=query or "",
+        filters=filters,
+        open_only=open_only,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+        facets=facets,
+        language=prefer_language.split("-")[0].lower() if prefer_language else None,
+    )
+
+
+def search_current_index(index_dir: Path, last_seq: int, query: str = "", **options) -> SearchResult | None:
+    """Search the Whoosh index in ``index_dir`` without opening its store, when the index has
+    applied every change up to ``last_seq``; None when it has not (the store must catch it up).
+
+    Opening the store costs more than a search in a current index takes: a command that only
+    searches asks the store for its last change (``store.probe``) and comes here.
+    """
+    from .whoosh_backend import WhooshBackend
+
+    backend = WhooshBackend(index_dir)
+    try:
+        if backend.needs_rebuild() or backend.last_seq() < last_seq:
+            return None
+        return backend.search(search_request(query, **options))
+    finally:
+        backend.close()
 
 
 class SearchService:
@@ -105,28 +166,10 @@ class SearchService:
         >>> result = repo.search("energia solar", sdg=7, language="pt")   # doctest: +SKIP
         >>> result.total, [h.id for h in result.hits], result.facets["license"]   # doctest: +SKIP
         """
-        filters: dict[str, list[str]] = {}
-        for prop, given in (
-            ("license", license),
-            ("inLanguage", language),
-            ("sdg", sdg),
-            ("learningResourceType", type),
-            ("educationalLevel", level),
-            ("audience", audience),
-            ("source", source),
-        ):
-            resolved = [uri for v in _values(given) for uri in resolve_facet_value(prop, v)]
-            if resolved:
-                filters[prop] = resolved
-        request = SearchRequest(
-            query=query or "",
-            filters=filters,
-            open_only=open_only,
-            sort=sort,
-            page=page,
-            page_size=page_size,
-            facets=facets,
-            language=prefer_language.split("-")[0].lower() if prefer_language else None,
+        request = search_request(
+            query, license=license, language=language, sdg=sdg, type=type, level=level, audience=audience,
+            source=source, open_only=open_only, sort=sort, page=page, page_size=page_size, facets=facets,
+            prefer_language=prefer_language,
         )
         backend = self.backend()
         # Pick up what other processes committed but could not index yet; never wait for a writer.
@@ -167,6 +210,8 @@ class SearchService:
     def _documents(self, resources: Iterable[Resource]) -> Iterator:
         """Index documents of resources, their provenance read in one query per batch
         (one query per resource would cost more than analysing it)."""
+        from .document import document_for
+
         it = iter(resources)
         while chunk := list(islice(it, _PROVENANCE_BATCH)):
             found = self._provenance([res.id for res in chunk])
@@ -176,6 +221,8 @@ class SearchService:
 
     def _index_entries(self, seq: int) -> Iterator[IndexEntry]:
         """The store's changes after ``seq`` as index entries (only a resource's latest per batch)."""
+        from ..model import Resource
+
         while True:
             revisions = self.store.changes_since(seq, limit=_BATCH)
             if not revisions:

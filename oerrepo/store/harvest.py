@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
-from ..errors import OerRepoError
+from ..errors import DuplicateSource
 from . import Store, utc_now
 from . import tables as t
 
@@ -67,7 +67,7 @@ def put_source(
                 values["state"] = "{}"
             conn.execute(t.sources.update().where(t.sources.c.name == name).values(**values))
         else:
-            raise OerRepoError(
+            raise DuplicateSource(
                 f"a source named {name!r} already exists (url {row.url}); choose another name or remove it first"
             )
         return _source(conn.execute(select(t.sources).where(t.sources.c.name == name)).one())

@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from ..store_probe import CONFIG_FILE  # a data folder may name its database instead of holding repo.db
+
 __all__ = [
     "CONFIG_FILE",
     "folder_db_url",
@@ -34,9 +36,6 @@ __all__ = [
     "explain",
     "display_url",
 ]
-
-# A data folder may name its database instead of holding repo.db (see folder_db_url).
-CONFIG_FILE = "oerrepo.toml"
 
 # Advisory lock keys share one 64-bit space per database; ours all derive from names
 # under "oerrepo:" so they do not collide with an operator's own.
