@@ -13,38 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .errors import (  # noqa: E402
-    BadArgument,
-    BadResumptionToken,
-    BadVerb,
-    CannotDisseminateFormat,
-    DuplicateResource,
-    DuplicateSource,
-    ExportError,
-    HarvestError,
-    IdDoesNotExist,
-    ImportFailed,
-    InvalidResource,
-    InvalidSetting,
-    InvalidSource,
-    LicenseRejected,
-    NoMetadataFormats,
-    NoRecordsMatch,
-    NoSetHierarchy,
-    OAIError,
-    OerRepoError,
-    ResourceNotFound,
-    SearchError,
-    SearchUnavailable,
-    ServeError,
-    SourceNotFound,
-    StoreError,
-    UnknownLicense,
-)
+from . import errors as _errors  # noqa: E402
+from .errors import *  # noqa: E402, F403 - every public error (errors.__all__)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Resource, Revision
-    from .repository import ImportReport, Repository
+    from .model import Resource as Resource
+    from .model import Revision as Revision
+    from .repository import ImportReport as ImportReport
+    from .repository import Repository as Repository
 
 # Public names imported on first use: name -> the module holding it.
 _LAZY = {
@@ -54,38 +30,7 @@ _LAZY = {
     "Revision": "model",
 }
 
-__all__ = [
-    "Repository",
-    "Resource",
-    "Revision",
-    "ImportReport",
-    "OerRepoError",
-    "InvalidResource",
-    "UnknownLicense",
-    "LicenseRejected",
-    "DuplicateResource",
-    "ResourceNotFound",
-    "ImportFailed",
-    "StoreError",
-    "SearchError",
-    "SearchUnavailable",
-    "HarvestError",
-    "InvalidSource",
-    "DuplicateSource",
-    "SourceNotFound",
-    "OAIError",
-    "BadVerb",
-    "BadArgument",
-    "BadResumptionToken",
-    "CannotDisseminateFormat",
-    "IdDoesNotExist",
-    "NoRecordsMatch",
-    "NoMetadataFormats",
-    "NoSetHierarchy",
-    "ExportError",
-    "InvalidSetting",
-    "ServeError",
-]
+__all__ = [*_LAZY, *_errors.__all__]
 
 
 def __getattr__(name: str) -> Any:

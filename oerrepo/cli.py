@@ -9,11 +9,9 @@ from __future__ import annotations
 import click
 
 from . import __version__
+from .commands import may_create_data_folder
 from .errors import OerRepoError
 from .repository import Repository
-
-# Commands that may create the data folder; every other command needs an existing one.
-_CREATING = {"init", "add", "import", "harvest", "sources", "config", "sets"}
 
 
 class _Group(click.Group):
@@ -46,14 +44,15 @@ def cli(ctx: click.Context, data: str, db_url: str | None) -> None:
     Example: oerrepo init --samples && oerrepo list
     """
     # Lazy: --help and argument errors touch no file.
-    ctx.obj = Repository(data, create=ctx.invoked_subcommand in _CREATING, db_url=db_url)
+    command = cli.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None
+    ctx.obj = Repository(data, create=may_create_data_folder(command), db_url=db_url)
     ctx.call_on_close(ctx.obj.close)
 
 
 def _register() -> None:
-    from .commands import core, feed, harvest, linked, migrate, network, search
+    from .commands import core, harvest, linked, migrate, network, search, serve
 
-    for module in (core, search, harvest, feed, linked, migrate, network):
+    for module in (core, search, harvest, serve, linked, migrate, network):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import licenses
 from ..errors import ImportFailed
-from ..repository import Repository
+from . import creates_data_folder
 from .output import echo_json, plural, progress, shorten
+
+if TYPE_CHECKING:  # pragma: no cover - imported by the commands that use them
+    from .. import licenses
+    from ..repository import Repository
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -86,6 +90,7 @@ def _say_identity(repo: Repository) -> None:
         )
 
 
+@creates_data_folder
 @click.command()
 @click.option("--samples", is_flag=True, help="Load the bundled sample blueprints.")
 @click.option("--policy", type=click.Choice(["any", "open-only"]), help="Which licences records may have.")
@@ -116,6 +121,7 @@ def init(repo: Repository, samples: bool, policy, repository_name, admin_email, 
     click.echo(f"{plural(repo.count(), 'resource')} stored")
 
 
+@creates_data_folder
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=_FILE)
 @click.option("--skip-invalid", is_flag=True, help="Store the valid records and report the others.")
@@ -160,6 +166,7 @@ def update(repo: Repository, resource_id: str, file: Path, merge: bool, as_json:
     click.echo(f"updated {stored.id}")
 
 
+@creates_data_folder
 @click.command(name="import")
 @click.argument("file", type=_FILE)
 @click.option("--skip-invalid", is_flag=True, help="Store the valid records and report the others.")
@@ -345,6 +352,8 @@ def license_(texts, title, authors, source_url, fmt, combine, as_json) -> None:
 
     Example: oerrepo license "CC BY-SA 4.0" https://creativecommons.org/licenses/by/4.0/
     """
+    from .. import licenses
+
     found = [licenses.normalize(t) for t in texts]
     verdict = licenses.combine(*found) if len(found) > 1 else None
     if as_json:
@@ -434,6 +443,7 @@ def _shown(value) -> str:
     return "(none)" if value is None else shorten(json.dumps(value, ensure_ascii=False), 70)
 
 
+@creates_data_folder
 @click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the collections as a JSON array.")
 @click.pass_context
@@ -467,6 +477,7 @@ def sets_add(repo: Repository, spec: str, name: str, description: str | None) ->
     click.echo(f"set {spec}: {name}")
 
 
+@creates_data_folder
 @click.command()
 @click.argument("key", required=False)
 @click.argument("value", required=False)

@@ -6,12 +6,16 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import HarvestError
-from ..repository import Repository
+from . import creates_data_folder
 from .output import echo_json, plural
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..repository import Repository
 
 
 class _Bar:
@@ -63,6 +67,7 @@ def _narrated(bar: _Bar | None = None) -> Iterator[None]:
         logger.setLevel(level)
 
 
+@creates_data_folder
 @click.command()
 @click.argument("target", required=False, metavar="[URL|SOURCE]")
 @click.option("--all", "all_sources", is_flag=True, help="Harvest every registered source, each incrementally.")
@@ -128,6 +133,7 @@ def _print(report, as_json: bool) -> None:
         click.echo(report.summary())
 
 
+@creates_data_folder
 @click.group()
 def sources() -> None:
     """Keep the registry of partner OAI-PMH sources that 'harvest --all' harvests.

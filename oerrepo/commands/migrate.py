@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..repository import Repository
 from .output import echo_json, plural, progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..repository import Repository
 
 
 @click.command("migrate-store")

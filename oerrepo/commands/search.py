@@ -1,4 +1,4 @@
-"""search commands of the oerrepo CLI: ``search`` and ``reindex``."""
+"""Search commands of the oerrepo CLI: ``search`` and ``reindex``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 
 import click
 
-from .. import licenses, vocabularies
 from .output import echo_json, plural, progress
 
 _VOCAB_OF = {
@@ -29,6 +28,8 @@ _FACET_TITLES = {
 
 def _display(prop: str, value: str) -> str:
     """A stored facet value as people write it: SPDX id, 'SDG 13', 'lesson_plan', 'ISCED-2'."""
+    from .. import licenses, vocabularies
+
     if prop == "license":
         lic = licenses.try_normalize(value)
         return lic.id if lic else value
@@ -63,7 +64,7 @@ def _snippet(text: str) -> str:
 @click.option("--page-size", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: total, hits, facets, suggestion.")
 @click.pass_obj
-def search_command(
+def search(
     repo, query, license_, language, sdg, type_, level, audience, source, open_only, sort, page, page_size, as_json
 ):
     """Search the resources, with facet counts.
@@ -124,7 +125,7 @@ def search_command(
 @click.command("reindex")
 @click.option("--json", "as_json", is_flag=True, help="Print the number of indexed resources as JSON.")
 @click.pass_obj
-def reindex_command(repo, as_json):
+def reindex(repo, as_json):
     """Rebuild the search index from the store, from scratch.
 
     Searches keep using the old index until the new one is complete.
@@ -140,4 +141,4 @@ def reindex_command(repo, as_json):
         click.echo(f"Indexed {plural(count, 'resource')}.")
 
 
-COMMANDS: list = [search_command, reindex_command]
+COMMANDS: list = [search, reindex]

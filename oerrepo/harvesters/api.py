@@ -149,22 +149,7 @@ class Harvester:
         on_missing_license: str | None = None,
         allow_mass_deletion: bool = False,
     ) -> HarvestReport:
-        """Harvest new, changed and deleted records from one partner (a URL or a registered source name).
-
-        A URL seen for the first time is registered as a source (named ``source`` or after
-        its host), so the next call is incremental. The harvest resumes where an
-        interrupted one stopped; ``full`` starts again from the beginning. ``progress`` is
-        called after each page as ``progress(source=..., pages=1, records=n)``.
-
-        A complete harvest from the beginning (the first, or ``full``) also deletes the
-        records the partner no longer lists, as partners that keep no deletions never
-        announce them; when that would be more than half of the source's records they are
-        kept and the report says so, unless ``allow_mass_deletion``.
-        Raises HarvestError (with ``.report``, what was harvested before) when the partner fails.
-
-        >>> report = repo.harvest("https://partner.example/oai", set_specs=["oer"])  # doctest: +SKIP
-        >>> print(report.summary())                                                   # doctest: +SKIP
-        """
+        """Harvest one partner, a URL or a registered source name (``Repository.harvest`` says how)."""
         row, created = self._source_for(
             url_or_source_name, metadata_prefix=metadata_prefix, set_specs=set_specs, name=source, delay=delay,
             retries=retries, timeout=timeout, backoff=backoff, on_missing_license=on_missing_license,

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SearchError, SearchUnavailable
 from .backend import FACETS, IndexEntry, SearchBackend, SearchRequest, SearchResult
@@ -59,8 +59,13 @@ def search_request(
     facets: bool = True,
     prefer_language: str | None = None,
 ) -> SearchRequest:
-    """The backend-neutral request for a search, its filters resolved to stored values
-    (see :meth:`SearchService.search`)."""
+    """The backend-neutral request for a search, its filters resolved to stored values.
+
+    The query takes words, "phrases", AND/OR/NOT, field:value and prefix*. Filters take
+    short forms or stored values and may be lists (any value of one filter, all filters
+    together); ``open_only`` keeps openly licensed resources; ``sort`` is ``relevance``,
+    ``date`` or ``name``; records in ``prefer_language`` rank first.
+    """
     filters: dict[str, list[str]] = {}
     for prop, given in (
         ("license", license),
@@ -135,42 +140,9 @@ class SearchService:
 
     # -- public API -------------------------------------------------------------
 
-    def search(
-        self,
-        query: str = "",
-        *,
-        license: FilterValue = None,
-        language: FilterValue = None,
-        sdg: FilterValue = None,
-        type: FilterValue = None,
-        level: FilterValue = None,
-        audience: FilterValue = None,
-        source: FilterValue = None,
-        open_only: bool = False,
-        sort: str = "relevance",
-        page: int = 1,
-        page_size: int = 10,
-        facets: bool = True,
-        prefer_language: str | None = None,
-    ) -> SearchResult:
-        """Search the resources: words, "phrases", AND/OR/NOT, field:value and prefix*.
-
-        Filters take short forms or stored values and may be lists (any value of one
-        filter, all filters together): ``license`` ('CC-BY-4.0'), ``language`` ('pt'),
-        ``sdg`` (13), ``type`` ('lesson_plan'), ``level`` ('ISCED-2'), ``audience``
-        ('teacher'), ``source`` (a harvest source name, or 'local'). ``open_only`` keeps
-        openly licensed resources (no NC/ND). ``sort`` is ``relevance``, ``date`` or ``name``.
-        Records in ``prefer_language`` (the reader's language, e.g. 'pt') rank first, then
-        the same topics in other languages; without it, the query's language is guessed.
-
-        >>> result = repo.search("energia solar", sdg=7, language="pt")   # doctest: +SKIP
-        >>> result.total, [h.id for h in result.hits], result.facets["license"]   # doctest: +SKIP
-        """
-        request = search_request(
-            query, license=license, language=language, sdg=sdg, type=type, level=level, audience=audience,
-            source=source, open_only=open_only, sort=sort, page=page, page_size=page_size, facets=facets,
-            prefer_language=prefer_language,
-        )
+    def search(self, query: str = "", **options: Any) -> SearchResult:
+        """Search the resources (``Repository.search`` documents the query language and the options)."""
+        request = search_request(query, **options)
         backend = self.backend()
         # Pick up what other processes committed but could not index yet; never wait for a writer.
         # While serving, a missing or outdated index is rebuilt beside the requests, never in one.

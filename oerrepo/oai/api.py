@@ -119,14 +119,8 @@ class FeedService:
     def response(
         self, arguments: Arguments, *, base_url: str | None = None, bad_request: str | OAIError | None = None
     ) -> bytes:
-        """The OAI-PMH response (XML bytes) to a request given as its arguments.
-
-        Protocol errors are answered inside the XML, never raised. Arguments may be a
-        mapping (a list value means a repeated argument) or (name, value) pairs.
-        ``bad_request`` names a fault found before the arguments could be read (an
-        undecodable query, a wrong POST body); it is answered as badArgument, or as the
-        given OAIError (an oversized token is a badResumptionToken).
-        """
+        """The OAI-PMH response (XML bytes) to a request given as its arguments
+        (``Repository.oai_response`` says how arguments and ``bad_request`` are read)."""
         return self._feed(base_url).respond(_pairs(arguments), bad_request=bad_request)
 
     def oai_identifier(self, resource_id: str) -> str:

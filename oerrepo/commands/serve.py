@@ -1,10 +1,14 @@
-"""feed commands of the oerrepo CLI: the web service with the OAI-PMH endpoint."""
+"""The ``serve`` command: the web service with the OAI-PMH endpoint, linked data and the site."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..repository import Repository
+if TYPE_CHECKING:  # pragma: no cover
+    from ..repository import Repository
+
 
 
 @click.command()
