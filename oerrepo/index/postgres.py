@@ -25,7 +25,7 @@ from ..store import Store
 from ..store import postgres_search as sql
 from .analysis import fold, folded_words, primary_language
 from .backend import Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
-from .query import _all_stopwords, exact_title, parse, plan
+from .query import COMMON, _all_stopwords, exact_title, parse, plan
 from .schema import SCHEMA_VERSION
 from .snippets import snippet
 from .tokens import tokens_of
@@ -205,6 +205,7 @@ class PostgresBackend:
             groups=[_for_sql(g) for g in coordination_groups(planned.tree)],
             language=planned.language,
             language_boost=planned.language_boost,
+            rare=_rare_tsquery(tree, planned.frequencies),
             filters=filters,
             sort=request.sort,
             exact_title=exact_title(parsed.text) if parsed.plain and parsed.words else None,
@@ -256,6 +257,38 @@ def _for_sql(tree: tuple) -> tuple:
     if kind == "word":  # a field's word
         return ("match", tree[2], (("word", tree[1], fold(tree[2]), 1.0),))
     return tree
+
+
+def _rare_tsquery(tree: tuple, frequencies: dict) -> str | None:
+    """A tsquery of the query's tokens that at most COMMON records hold ('' for none); None
+    when no token is common (then every matched row is ranked)."""
+    pieces: list[str] = []
+    dropped = False
+
+    def walk(node: tuple) -> None:
+        nonlocal dropped
+        kind = node[0]
+        if kind in ("and", "or", "should"):
+            for sub in node[1]:
+                walk(sub)
+        elif kind == "match":
+            for alt in node[2]:
+                token = (alt[0], alt[2] if alt[0] == "word" else alt[1])
+                if alt[0] in ("word", "stem", "topic", "part") and frequencies.get(token, 0) > COMMON:
+                    dropped = True
+                    continue
+                piece = sql.alternative_tsquery(alt)
+                if piece:
+                    pieces.append(piece)
+        elif kind in ("phrase", "prefix"):
+            piece = sql._Compiler().tsquery(node)
+            if piece:
+                pieces.append(f"({piece})")
+
+    walk(tree)
+    if not dropped:
+        return None
+    return " | ".join(pieces)
 
 
 def _snippet_words(tree: tuple) -> set[str]:

@@ -66,6 +66,8 @@ LANGUAGE_BOOST = 2.0
 STRICT_LANGUAGE_BOOST = 1000.0
 MAX_CORRECTIONS = 4
 MAX_COMPOUNDS = 12
+# A token more records than this hold is "common": ranking may count it as a constant.
+COMMON = 1000
 
 # Weights of what may stand for a word, relative to the word itself.
 W_WORD = 1.0
@@ -395,6 +397,7 @@ class Plan:
     language_given: bool = False  # the reader said it: her language's records come first
     suggestion: str | None = None
     notes: list[str] = field(default_factory=list)
+    frequencies: dict[tuple[str, str], int] = field(default_factory=dict)  # token -> documents holding it
 
     @property
     def language_boost(self) -> float:
@@ -429,6 +432,10 @@ def _tokens_of(alts: list[tuple]) -> list[tuple[str, str]]:
         elif alt[0] in ("stem", "topic", "part"):
             out.append((alt[0], alt[1]))
     return out
+
+
+# The languages whose stems a compound's parts are looked up by (those writing compounds as one word).
+_SPLIT_LANGS = tuple(lang for lang in ("de", "nl", "sv", "fi", "da", "no") if lang in STEM_LANGUAGES)
 
 
 def _splits(word: str) -> list[tuple[str, str]]:
@@ -566,7 +573,7 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
             split_candidates[i] = _splits(folded)
             for head, tail in split_candidates[i]:
                 wanted += [("word", head), ("word", tail)]
-                wanted += [("stem", s) for s in query_stems(head) + query_stems(tail)]
+                wanted += [("stem", s) for s in query_stems(head, _SPLIT_LANGS) + query_stems(tail, _SPLIT_LANGS)]
     freq = lexicon.frequencies(list(dict.fromkeys(wanted)))
 
     def known(token: tuple[str, str]) -> bool:
@@ -636,6 +643,7 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
                             f"showing results for {text!r}")
     result.language = language or _guess_language(alts_by_node, nodes, lexicon)
     result.language_given = bool(language)
+    result.frequencies = freq
     return result
 
 

@@ -65,11 +65,12 @@ def score_parts(
         if not searcher.doc_frequency(fieldname, btext):
             return
         idf = searcher.idf(fieldname, btext)
-        if common is not None:
+        if common is not None and searcher.doc_frequency(fieldname, btext) > common:
+            # Reading its postings would cost more than the few documents it ranks are worth.
             bits = sets.term(fieldname, btext) & within
-            if bits.bit_count() > common:
+            if bits:
                 constants.append((bits, idf * boost))
-                return
+            return
         avgfl = searcher.avg_field_length(fieldname) or 1.0
         b = field_b(weighting, fieldname)
         # K1 * (1 - B + B * dl / avgdl) for each possible length byte.

@@ -36,7 +36,7 @@ from .. import licenses
 from ..errors import SearchError
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
 from .docsets import BitmapFilter, DocSets, bitmap_of, ids_of, segment_id
-from .query import exact_title, parse, plan
+from .query import COMMON, exact_title, parse, plan
 from .ranking import score_parts
 from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
@@ -59,9 +59,8 @@ REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, 
 APPLY_SETTINGS = {"limitmb": 64}
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0
-# A term found in more records than this adds a constant instead of its exact BM25F score
-# (see ranking.score_parts); below it (every collection of a few thousand records) all is exact.
-COMMON = 2000
+# A term found in more than query.COMMON records adds a constant instead of its exact BM25F
+# score (see ranking.score_parts); in a collection of a few thousand records all is exact.
 _MAX_CLASSES = 512
 
 

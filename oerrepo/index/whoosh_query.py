@@ -109,14 +109,22 @@ class WhooshLexicon:
         self._cache = cache  # per generation: the joined word list for compound look-ups
 
     def frequencies(self, tokens: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        known = self._cache.setdefault("frequencies", {})  # this generation's answers so far
         out = {}
         for kind, text in tokens:
+            n = known.get((kind, text))
+            if n is not None:
+                if n:
+                    out[(kind, text)] = n
+                continue
             n = 0
             for f in _KIND_FIELDS[kind]:
                 try:
                     n += self.reader.doc_frequency(f, text)
                 except Exception:  # a token the field cannot hold
                     continue
+            if len(known) < 100_000:
+                known[(kind, text)] = n
             if n:
                 out[(kind, text)] = n
         return out

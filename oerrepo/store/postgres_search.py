@@ -347,7 +347,7 @@ def _quote(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _alt_tsquery(alt: tuple) -> str:
+def alternative_tsquery(alt: tuple) -> str:
     """One planned alternative as tsquery text ('' for one the tsvector cannot answer)."""
     kind = alt[0]
     if kind == "word":
@@ -356,7 +356,7 @@ def _alt_tsquery(alt: tuple) -> str:
     if kind in ("stem", "topic", "part"):
         return _quote(MARKS[kind] + alt[1])
     if kind == "split":
-        parts = ["(" + " | ".join(filter(None, (_alt_tsquery(a) for a in part))) + ")" for part in alt[2] if part]
+        parts = ["(" + " | ".join(filter(None, (alternative_tsquery(a) for a in part))) + ")" for part in alt[2] if part]
         return "(" + " & ".join(parts) + ")" if len(parts) == len(alt[2]) and parts else ""
     return ""
 
@@ -384,7 +384,7 @@ class _Compiler:
             alts = node[2]
             if primary is not None:
                 alts = [a for a in alts if (a[0] in ("word", "stem") and a[-1] >= 0.8) == primary]
-            return " | ".join(filter(None, (_alt_tsquery(a) for a in alts)))
+            return " | ".join(filter(None, (alternative_tsquery(a) for a in alts)))
         if kind == "phrase":
             label = _WEIGHTS.get(node[1] or "", "")
             words = [_quote(w) + (f":{label}" if label else "") for w in node[2]]
@@ -484,6 +484,7 @@ def search(
     groups: Sequence[tuple],
     language: str | None,
     language_boost: float = 2.0,
+    rare: str | None = None,
     filters: dict[str, list[str]],
     sort: str,
     exact_title: str | None,
@@ -501,7 +502,11 @@ def search(
 
     Relevance, as in the Whoosh index: the sum of the ``groups``' scores (words side by
     side), times the square of the share of groups a row matches, times
-    ``language_boost`` for a row in the query's ``language``.
+    ``language_boost`` for a row in the query's ``language``. Only the rows matching
+    ``rare`` (a tsquery of the query's tokens that few documents hold) are ranked so, reading
+    their tsvectors; the others (matched only by tokens thousands of records hold) follow,
+    the query's language first, then the most recent: ranking never reads tens of thousands
+    of tsvectors. With ``rare`` None every matched row is ranked.
     """
     comp = _Compiler()
     base = comp.condition(tree)
@@ -533,14 +538,13 @@ def search(
     else:
         rank = "CAST(0 AS real)"
     by_rank = sort not in ("date", "name") and scored
+    ranked_rows = f"d.tsv @@ CAST({comp._param(rare)} AS tsquery)" if rare is not None else "TRUE"
+    in_language = f"{comp._param(language)} = ANY(m.langs)" if language else "FALSE"
     order = {
         "date": "date DESC, sortname, id",
         "name": "sortname, date DESC, id",
-    }.get(sort, "round(rank::numeric, 3) DESC, date DESC, id" if by_rank else "date DESC, sortname, id")
-    # Ranking reads every matched document's tsvector: only when the order needs it, and
-    # otherwise only for the page's rows.
-    rank_in_match = f"CASE WHEN {fail} IS NULL THEN {rank} END" if by_rank else "CAST(NULL AS real)"
-    rank_on_page = "p.rank" if by_rank else rank
+    }.get(sort, "round(rank::numeric, 3) DESC, in_language DESC, date DESC, id" if by_rank
+          else "date DESC, sortname, id")
     # Documents share few distinct sets of facet values: count the sets, then unnest each
     # set once (in the select list, which needs no tuplestore per row as FROM would).
     counted = f"fail IS NULL OR fail = code % {_SLOTS}" if active else "TRUE"
@@ -559,18 +563,30 @@ def search(
         if with_facets
         else ""
     )
+    if by_rank and (rare is None or rare):
+        # The rows to rank: found through the GIN index (rare tokens), then joined to the match set.
+        ranked = f"""
+        , r AS MATERIALIZED (
+            SELECT d.id, {rank} AS rank FROM search_docs d
+            WHERE {ranked_rows} AND d.id IN (SELECT id FROM m WHERE fail IS NULL)
+        )"""
+        joined = "m LEFT JOIN r ON r.id = m.id"
+        rank_column = "coalesce(r.rank, 0)"
+    else:
+        ranked, joined, rank_column = "", "m", "CAST(0 AS real)"
     statement = f"""
         WITH m AS MATERIALIZED (
-            SELECT d.id, d.date, d.sortname, d.codes, {fail} AS fail, {rank_in_match} AS rank
+            SELECT d.id, d.date, d.sortname, d.codes, d.langs, {fail} AS fail
             FROM search_docs d WHERE {base} AND {near}
-        ), page AS (
-            SELECT id, date, sortname, rank FROM m WHERE fail IS NULL
+        ){ranked}, page AS (
+            SELECT m.id, m.date, m.sortname, {rank_column} AS rank, {in_language} AS in_language
+            FROM {joined} WHERE m.fail IS NULL
             ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}
         ), placed AS (
             SELECT id, rank, row_number() OVER (ORDER BY {order}) AS place FROM page
         )
         SELECT 0 AS kind, p.place, d.id, d.name, d.license, d.languages, d.date, d.description,
-               {rank_on_page} AS rank, CAST(NULL AS text) AS snippet,
+               p.rank AS rank, CAST(NULL AS text) AS snippet,
                CAST(NULL AS text) AS prop, CAST(NULL AS text) AS value, CAST(NULL AS bigint) AS n
         FROM placed p JOIN search_docs d ON d.id = p.id
         UNION ALL
