@@ -64,7 +64,7 @@ MAX_WORDS = 32
 # is guessed from the query's words, always first when the reader names it.
 LANGUAGE_BOOST = 2.0
 STRICT_LANGUAGE_BOOST = 1000.0
-MAX_CORRECTIONS = 4
+MAX_CORRECTIONS = 4  # words looked up for a correction, found or not
 MAX_COMPOUNDS = 12
 # A token more records than this hold is "common": ranking may count it as a constant.
 COMMON = 1000
@@ -586,13 +586,15 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
     # A word the index holds in no form (no word, stem, compound part or topic) is a slip:
     # its likeliest correction stands in for it.
     corrections: dict[int, str] = {}
+    attempts = 0
     for k, i in enumerate(free):
-        if len(corrections) >= MAX_CORRECTIONS:
+        if attempts >= MAX_CORRECTIONS:  # a query of many unknown words costs no more than a few
             break
         if any(known(t) for t in _tokens_of(basic[i])) or topics.get(k):
             continue
         if i in split_candidates and _best_split(split_candidates[i], known):
             continue
+        attempts += 1
         correction = best_correction(nodes[i][2], lexicon)
         if correction is not None:
             corrections[i] = correction

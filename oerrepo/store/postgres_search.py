@@ -579,8 +579,10 @@ def search(
             SELECT d.id, d.date, d.sortname, d.codes, d.langs, {fail} AS fail
             FROM search_docs d WHERE {base} AND {near}
         ){ranked}, page AS (
-            SELECT m.id, m.date, m.sortname, {rank_column} AS rank, {in_language} AS in_language
-            FROM {joined} WHERE m.fail IS NULL
+            SELECT * FROM (
+                SELECT m.id, m.date, m.sortname, {rank_column} AS rank, {in_language} AS in_language
+                FROM {joined} WHERE m.fail IS NULL
+            ) x
             ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}
         ), placed AS (
             SELECT id, rank, row_number() OVER (ORDER BY {order}) AS place FROM page
@@ -598,6 +600,9 @@ def search(
     facets: dict[str, dict[str, int]] = {prop: {} for prop in FACETS} if with_facets else {}
     try:
         with store.reading() as conn:
+            # The match set comes from the GIN indexes even when it is most of the table: a
+            # sequential scan would decompress every row's tsvector to test it.
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
             for row in conn.execute(text(statement), comp.params):
                 if row.kind == 0:
                     placed.append((row.place, {k: getattr(row, k) for k in _HIT_COLUMNS}))
