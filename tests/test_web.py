@@ -434,3 +434,23 @@ def test_review_lists_resources_merged_from_several_partners(tmp_path):
         linked, _ = page(base, merged[0].cssselect("a")[0].get("href"))
         assert linked.status_code == 200 and "Bee hotels for schools" in linked.text
     repo.close()
+
+
+@pytest.mark.parametrize("path", ["/combine?id=%ff%fe", "/partners/%ff", "/search?q=%ff", "/embed?page=-1&sort=zzz",
+                                  "/search?q=" + "a" * 3000, "/?lang=xx", "/search?type=nonsense&level=9&page=abc",
+                                  "/collections/%ff", "/search?q=(((", "/combine?" + "&".join(f"id=x{i}" for i in range(300))])
+def test_odd_requests_get_pages_not_errors(site, path):
+    _, base = site
+    reply = requests.get(base + path, headers={"Accept": BROWSER}, timeout=30)
+    assert reply.status_code in (200, 400, 404) and reply.headers["Content-Type"].startswith("text/html")
+    assert lxml_html.fromstring(reply.content).cssselect("h1")
+
+
+def test_collection_pages_list_their_resources(site):
+    repo, base = site
+    spec = next(s["spec"] for s in repo.sets() if s["count"] > 10)
+    _, doc = page(base, f"/collections/{spec}")
+    shown = [a.get("href") for a in doc.cssselect("ol.hits h3 a")]
+    assert len(shown) == 10 and doc.cssselect("nav.pager a[rel=next]")
+    members = {r.id for r in repo.iter(set_spec=spec)}
+    assert all(urlsplit(href).path.rsplit("/", 1)[-1] in members for href in shown)
