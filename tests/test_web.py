@@ -454,3 +454,16 @@ def test_collection_pages_list_their_resources(site):
     assert len(shown) == 10 and doc.cssselect("nav.pager a[rel=next]")
     members = {r.id for r in repo.iter(set_spec=spec)}
     assert all(urlsplit(href).path.rsplit("/", 1)[-1] in members for href in shown)
+
+
+def test_the_site_on_a_postgresql_store(tmp_path, pg_url):
+    repo = Repository(tmp_path / "data", db_url=pg_url)
+    repo.load_samples()
+    with running(repo.wsgi_app()) as base:
+        _, doc = page(base, "/search", q="", sdg="6")
+        assert facet_count(doc, "type", "experiment") == len(records(repo, sdg=SDG6, learningResourceType=EXPERIMENT))
+        reply, doc = page(base, "/resources/kit-qualidade-agua-rio", accept_language="pt")
+        assert reply.status_code == 200 and doc.get("lang") == "pt"
+        verdict = combine(base, "kit-qualidade-agua-rio", "bee-hotel-engineering-challenge").cssselect(".verdict")[0]
+        assert "yes" in verdict.get("class")
+    repo.close()
