@@ -99,15 +99,23 @@ def _common_form(vocab: _Vocabulary, text: str) -> str | None:
     for singular in (key[:-1] if key.endswith("s") else None, key[:-2] if key.endswith("es") else None):
         if singular and singular in vocab.by_key:  # "worksheets", "lesson plans"
             return vocab.by_key[singular]
+    if vocab.name == "educationalLevel":  # "Primary", "Lower secondary school": ISCED's labels end in "education"
+        for form in (key + "education", key.removesuffix("school") + "education", key.removesuffix("level")):
+            if form in vocab.by_key:
+                return vocab.by_key[form]
     return None
 
 
 def _suggestion(vocab: _Vocabulary, text: str) -> str:
-    near = difflib.get_close_matches(_key(text), list(vocab.by_key), n=1, cutoff=0.8)
-    if not near:
+    key = _key(text)
+    near = difflib.get_close_matches(key, list(vocab.by_key), n=1, cutoff=0.8)
+    found = [vocab.by_uri[vocab.by_key[near[0]]]] if near else []
+    if not found and len(key) >= 4:  # "Secondary": the concepts whose label holds the word
+        found = [c for c in vocab.concepts if any(key in _key(label) for label in c.labels.values())][:3]
+    if not found:
         return ""
-    concept = vocab.by_uri[vocab.by_key[near[0]]]
-    return f"did you mean {_short(vocab.name, concept)!r} ({concept.labels.get('en') or concept.uri})? "
+    shown = " or ".join(f"{_short(vocab.name, c)!r} ({c.labels.get('en') or c.uri})" for c in found)
+    return f"did you mean {shown}? "
 
 
 def label(vocabulary: str, uri: str, lang: str = "en") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import re
 from importlib.resources import files
 from pathlib import Path
 
@@ -134,8 +135,8 @@ def test_unknown_value_names_it_and_lists_the_short_forms(vocabulary, value, lis
 
 
 def test_unknown_learning_resource_type_message_exactly():
-    with pytest.raises(InvalidResource, match=r"^unknown learningResourceType 'lesson': use a concept URI or one of: "
-                       r"application, assessment, .*lesson_plan.*worksheet$"):
+    with pytest.raises(InvalidResource, match=r"^unknown learningResourceType 'lesson': did you mean 'lesson_plan' "
+                       r"\(Lesson Plan\)\? use a concept URI or one of: application, assessment, .*lesson_plan.*worksheet$"):
         resolve("learningResourceType", "lesson")
 
 
@@ -301,3 +302,29 @@ def test_import_inputs_use_resolvable_short_forms():
                 assert resolve(vocabulary, value).startswith("http")
                 seen += 1
     assert seen > 80
+
+
+@pytest.mark.parametrize("vocabulary, value, slug", [
+    ("sdg", "Goal 13: Climate Action", "13"),
+    ("sdg", "13 Climate action", "13"),
+    ("sdg", "SDG 4 - Quality Education", "4"),
+    ("sdg", "4. Quality education", "4"),
+    ("learningResourceType", "worksheets", "worksheet"),
+    ("learningResourceType", "Lesson plans", "lesson_plan"),
+    ("educationalLevel", "Primary", "level1"),
+    ("educationalLevel", "Primary school", "level1"),
+    ("educationalLevel", "Lower secondary", "level2"),
+    ("educationalLevel", "Upper secondary school", "level3"),
+])
+def test_forms_people_write_in_spreadsheets(vocabulary, value, slug):
+    assert resolve(vocabulary, value).rsplit("/", 1)[-1] == slug
+
+
+@pytest.mark.parametrize("vocabulary, value, suggested", [
+    ("sdg", "13 Quality education", "'4' (Quality education)"),  # number and title disagree: no guess
+    ("learningResourceType", "worksheeet", "'worksheet'"),
+    ("educationalLevel", "Secondary", "'ISCED-2' (Lower secondary education) or 'ISCED-3'"),
+])
+def test_unknown_values_suggest_the_accepted_one(vocabulary, value, suggested):
+    with pytest.raises(InvalidResource, match=re.escape(f"did you mean {suggested}")):
+        resolve(vocabulary, value)
