@@ -261,7 +261,7 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "license": ("licence", "license", "lizenz", "licencia", "licenca", "licenza", "licentie", "rights",
                 "licence url", "license url", "copyright licence", "copyright license"),
     "creator": ("author", "authors", "creator", "creators", "autor", "autoren", "autores", "auteur", "auteurs",
-                "autore", "autori", "auteur(s)", "author(s)", "autor(en)"),
+                "autore", "autori"),
     "url": ("url", "link", "web address", "website", "web", "address", "adresse", "enlace", "lien", "resource url"),
     "inLanguage": ("language", "languages", "lang", "sprache", "sprachen", "idioma", "idiomas", "langue",
                    "langues", "lingua", "lingue"),
@@ -285,9 +285,11 @@ _HEADERS: dict[str, tuple[str, ...]] = {
 
 
 def _header_key(text: str) -> str:
+    """'Licence (SPDX)', 'Título*', 'Author(s)' -> 'licence', 'titulo', 'author'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9()]+", " ", plain).split()).strip("()* ")
+    plain = re.sub(r"\([^)]*\)|\[[^]]*\]", " ", plain)  # "(en)", "(SPDX)", "[separate with |]"
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
 def read_header(header: list[str], where: str) -> tuple[list[str | None], str | None]:

@@ -119,6 +119,15 @@ def test_spreadsheet_headers_in_any_case_and_common_values(repo, tmp_path):
     assert "'url'" in columns[0] and "'description'" in columns[0]
 
 
+def test_headers_with_remarks_in_brackets_and_required_marks(repo, tmp_path):
+    from oerrepo.records_io import read_header
+
+    columns, note = read_header(["Título*", "License (SPDX)", "Author(s)", "Keywords [separate with |]"], "f.csv")
+    assert columns == ["name", "license", "creator", "keywords"]
+    assert note == ("columns read: 'Título*' as name, 'License (SPDX)' as license, 'Author(s)' as creator, "
+                    "'Keywords [separate with |]' as keywords")
+
+
 def test_unknown_headers_and_values_are_refused_with_the_nearest_accepted_one(repo, tmp_path):
     path = tmp_path / "typo.csv"
     path.write_text("Titel,Licnse\nA,CC0\n", encoding="utf-8")
