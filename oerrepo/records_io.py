@@ -100,7 +100,7 @@ def _reads_as_western(text: str) -> bool:
     Greek or Cyrillic read as Windows-1252 also gives letters (Óåéóìüò), but nearly all of
     them; Portuguese or German has a few in many words.
     """
-    letters = outside = 0
+    letters = outside = run = longest = 0
     for ch in text:
         if ch.isalpha():
             letters += 1
@@ -108,7 +108,13 @@ def _reads_as_western(text: str) -> bool:
             if ch not in _WESTERN_EXTRA:
                 return False
             outside += ch.isalpha()
-    return letters == 0 or outside / letters < 0.3
+            run = run + 1 if ch.isalpha() else 0
+            longest = max(longest, run)
+        else:
+            run = 0
+    # Western words hold at most a few accented letters in a row ("ções", "déçà"); Greek or
+    # Cyrillic read in the wrong code page is nothing but such letters
+    return longest <= 3 or letters == 0 or outside / letters < 0.3
 
 
 def _name(encoding: str) -> str:
@@ -171,7 +177,9 @@ def decode_with_note(
         return text, encoding, (f"the file is not UTF-8: read as {_name(encoding)}, the usual code page of "
                                 "spreadsheets in Western Europe; save it as UTF-8 to be certain")
     best = charset_normalizer.from_bytes(raw[:1_000_000]).best()
-    if best is not None and best.encoding:
+    # spreadsheets write single-byte code pages; a multi-byte guess (big5, shift_jis) for a
+    # short non-UTF-8 file is the detector reading too much into a few bytes
+    if best is not None and best.encoding and best.encoding.startswith(("cp12", "iso8859", "koi8", "mac_", "cp8")):
         try:
             return raw.decode(best.encoding), best.encoding, (
                 f"the file is not UTF-8 and does not read as Western European text: read as "

@@ -166,3 +166,14 @@ def test_json_lines_keep_line_separators_inside_their_strings(repo, tmp_path):
     report = repo.import_records(path)
     assert report.added == ["odd"]
     assert repo.get("odd").text("description") == description
+
+
+@pytest.mark.parametrize("text, encoding", [("Ação", "latin_1"), ("ÉÀÇÕ Œuvre", "cp1252"),
+                                            ("Σεισμογράφοι στο σχολείο", "cp1253")])
+def test_without_a_language_column_western_wins_unless_the_bytes_are_plainly_another_script(repo, tmp_path,
+                                                                                           text, encoding):
+    path = tmp_path / "tiny.csv"
+    path.write_bytes(f"id,name,license\nt,{text},CC0\n".encode(encoding))
+    report = repo.import_records(path)
+    assert repo.get("t").name == text
+    assert any("not UTF-8" in note for _, note in report.notes)
