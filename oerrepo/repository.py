@@ -241,7 +241,7 @@ class Repository:
 
         value = check_setting(key, value)
         if key == "oai_identifier":
-            from .oai.identity import check_change
+            from .identity import check_change
 
             check_change(self.store, value)  # renaming a published catalogue is a deliberate step
         self.store.set_setting(key, value)

@@ -76,7 +76,7 @@ def _print_notes(report) -> None:
 
 
 def _say_identity(repo: Repository) -> None:
-    from ..oai.identity import DEFAULT_BASE_URL, is_minted
+    from ..identity import DEFAULT_BASE_URL, is_minted
 
     namespace = repo.oai_namespace()  # kept from now on: identifiers must not follow later address changes
     base_url = repo.setting("base_url") or DEFAULT_BASE_URL

@@ -27,7 +27,7 @@ def identity(repo: Repository, new_identifier: str | None, yes: bool, as_json: b
 
     Example: oerrepo identity --oai-identifier oer.example.org --yes
     """
-    from ..oai.identity import CHANGE_CONSEQUENCES, DEFAULT_BASE_URL, is_minted
+    from ..identity import CHANGE_CONSEQUENCES, DEFAULT_BASE_URL, is_minted
 
     if new_identifier:
         old = repo.oai_namespace()

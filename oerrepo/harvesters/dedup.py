@@ -26,12 +26,13 @@ from url_normalize.normalize_userinfo import normalize_userinfo
 from url_normalize.provide_url_scheme import provide_url_scheme
 from url_normalize.tools import cleanup_url_input, deconstruct_url, reconstruct_url
 
-__all__ = ["match_keys", "describe_key"]
+__all__ = ["match_keys", "describe_key", "fold", "normalized_url"]
 
 _DOI = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\..+)$", re.I)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Text reduced for comparison: case, accents and punctuation ignored."""
     folded = text.casefold()
     if not folded.isascii():  # ASCII has nothing to decompose and no combining marks
         decomposed = unicodedata.normalize("NFKD", folded)
@@ -99,10 +100,10 @@ def match_keys(record: Mapping) -> list[str]:
         url = normalized_url(record["url"])
         if url and not _DOI.match(record["url"]):
             keys.append("url:" + (url if len(url) <= 250 else _hash(url)))
-    creators = sorted({" ".join(sorted(_fold(c.get("name", "")).split())) for c in record.get("creator", [])} - {""})
+    creators = sorted({" ".join(sorted(fold(c.get("name", "")).split())) for c in record.get("creator", [])} - {""})
     if creators:
         for title in (record.get("name") or {}).values():
-            folded = _fold(title)
+            folded = fold(title)
             if folded:
                 keys.append("title:" + _hash(folded + "|" + ";".join(creators)))
     return list(dict.fromkeys(keys))

@@ -45,6 +45,7 @@ class SourceReport:
     deleted: int = 0
     unchanged: int = 0
     unlisted: int = 0  # records a complete list no longer held, handled as deletions
+    echoed: int = 0  # this hub's own records coming back through a partner: never stored
     merged: _Capped = field(default_factory=_Capped)  # (oai identifier, resource id, why)
     rejected: _Capped = field(default_factory=_Capped)  # (oai identifier, reason)
     license_problems: _Capped = field(default_factory=_Capped)  # (oai identifier, problem, kept)
@@ -73,6 +74,7 @@ class SourceReport:
             "deleted": self.deleted,
             "unchanged": self.unchanged,
             "unlisted": self.unlisted,
+            "echoed": self.echoed,
             "merged": self.merged.total,
             "rejected": self.rejected.total,
             "licenseProblems": self.license_problems.total,
@@ -97,7 +99,8 @@ class SourceReport:
             f"  {self.pages} page(s), {self.records} record(s): {self.new} new, {self.updated} updated, "
             f"{self.deleted} deleted" + (f" ({self.unlisted} no longer listed)" if self.unlisted else "")
             + f", {self.unchanged} unchanged, {self.merged.total} merged as duplicates, "
-            f"{self.rejected.total} rejected, {self.license_problems.total} licence problem(s), "
+            + (f"{self.echoed} echo(es) of this hub's records ignored, " if self.echoed else "")
+            + f"{self.rejected.total} rejected, {self.license_problems.total} licence problem(s), "
             f"{self.repairs.total} repair(s)",
         ]
         for title, items, fmt in (
@@ -128,7 +131,7 @@ class HarvestReport:
         return all(s.error is None for s in self.sources)
 
     def totals(self) -> dict[str, int]:
-        keys = ("pages", "records", "new", "updated", "deleted", "unchanged")
+        keys = ("pages", "records", "new", "updated", "deleted", "unchanged", "echoed")
         out = {k: sum(getattr(s, k) for s in self.sources) for k in keys}
         out["merged"] = sum(s.merged.total for s in self.sources)
         out["rejected"] = sum(s.rejected.total for s in self.sources)

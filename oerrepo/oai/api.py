@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import identity
 from ..errors import OAIError
 from ..settings import read_bool, read_int
-from . import identity
 from .protocol import DEFAULT_BASE_URL, PAGE_SIZE, Feed, FeedSettings
 from .readahead import ReadAhead
 from .tokens import TOKEN_LIFETIME, TokenCodec

@@ -26,13 +26,13 @@ from ..errors import (
     OAIError,
 )
 from ..full_record import FULL_NS, FULL_PREFIX, SCHEMA_FILE
+from ..identity import DEFAULT_BASE_URL
 from ..model import Resource
 from ..settings import EMAIL_RE, NAMESPACE_RE
 from ..store import Store
 from ..store import feed as sql
 from .formats import FORMATS, MetadataFormat
 from .fullrecord import make_writer
-from .identity import DEFAULT_BASE_URL
 from .provenance import FRIENDS_NS, about_elements, chains_of, harvested_namespace
 from .readahead import ReadAhead
 from .render import OAI_NS, XSI_NS, Writer, esc, has_illegal

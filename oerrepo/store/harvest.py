@@ -8,7 +8,7 @@ the source's resumption state commit together).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
@@ -21,7 +21,7 @@ __all__ = [
     "SourceRow", "ProvenanceRow", "HarvestPage",
     "put_source", "get_source", "list_sources", "delete_source", "save_state",
     "provenance_rows", "provenance_of", "provenance_for", "put_provenance", "live_providers", "mark_deleted",
-    "promote_duplicate", "find_by_keys", "put_keys",
+    "promote_duplicate", "find_by_keys", "put_keys", "refresh_local_keys", "source_urls", "live_provenance",
 ]
 
 
@@ -164,10 +164,65 @@ def _provenance(row: Any) -> ProvenanceRow:
     )
 
 
+def live_provenance(store: Store) -> dict[str, list[ProvenanceRow]]:
+    """The live provenance rows of every resource that has any, primary first."""
+    out: dict[str, list[ProvenanceRow]] = {}
+    query = (select(t.provenance).where(t.provenance.c.deleted.is_(False))
+             .order_by(t.provenance.c.resource_id, t.provenance.c.source, t.provenance.c.oai_identifier))
+    with store.reading() as conn:
+        for row in conn.execute(query):
+            out.setdefault(row.resource_id, []).append(_provenance(row))
+    for rows in out.values():
+        rows.sort(key=lambda r: r["role"] != "primary")
+    return out
+
+
 def source_urls(store: Store) -> dict[str, str]:
     """The endpoint URL of every registered source, by name."""
     with store.reading() as conn:
         return {name: url for name, url in conn.execute(select(t.sources.c.name, t.sources.c.url))}
+
+
+_LOCAL_KEYS_SEQ = "match_keys:local_seq"  # meta: the last change whose local record has its match keys
+
+
+def refresh_local_keys(store: Store, keys_of: Callable[[dict], list[str]], *, batch: int = 1000) -> int:
+    """Give match keys to the records changed here (not by a harvest) since the last call.
+
+    Harvested records get their keys as they are stored; records people added, imported or
+    edited get them here, before a harvest or a duplicates report needs them, so that a
+    partner's copy of a local record is recognised. Keys are only added (an old title's key
+    stays). Returns how many records were read.
+    """
+    c = t.changes.c
+    with store.transaction() as conn:
+        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == _LOCAL_KEYS_SEQ)).first()
+        since = int(row[0]) if row else 0
+        last = conn.execute(select(func.coalesce(func.max(c.seq), 0))).scalar_one()
+        if last <= since:
+            return 0
+        query = (select(c.resource_id).where(and_(c.seq > since, c.seq <= last, c.origin.notlike("harvest:%")))
+                 .distinct())
+        ids = [rid for (rid,) in conn.execute(query)]
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            rows = conn.execute(select(t.resources.c.id, t.resources.c.data).where(
+                and_(t.resources.c.id.in_(chunk), t.resources.c.deleted.is_(False))))
+            wanted = {rid: keys_of(json.loads(data)) for rid, data in rows}
+            known: dict[str, set[str]] = {rid: set() for rid in wanted}
+            if wanted:
+                for key, rid in conn.execute(select(t.match_keys.c.key, t.match_keys.c.resource_id)
+                                             .where(t.match_keys.c.resource_id.in_(list(wanted)))):
+                    known[rid].add(key)
+            fresh = [{"key": k, "resource_id": rid} for rid, keys in wanted.items()
+                     for k in dict.fromkeys(keys) if k not in known[rid]]
+            if fresh:
+                conn.execute(t.match_keys.insert(), fresh)
+        if row is None:
+            conn.execute(t.meta.insert().values(key=_LOCAL_KEYS_SEQ, value=str(last)))
+        else:
+            conn.execute(t.meta.update().where(t.meta.c.key == _LOCAL_KEYS_SEQ).values(value=str(last)))
+        return len(ids)
 
 
 def last_harvested_at(store: Store, source: str) -> str | None:
@@ -440,6 +495,12 @@ class HarvestPage:
         old = self._rows.get((row["source"], row["oai_identifier"]))
         if old is not None:
             self._put(ProvenanceRow(old, role="primary"), stored=False)
+
+    def demote(self, row: ProvenanceRow) -> None:
+        """Make a primary row a duplicate (another source's values win from now on)."""
+        old = self._rows.get((row["source"], row["oai_identifier"]))
+        if old is not None:
+            self._put(ProvenanceRow(old, role="duplicate"), stored=False)
 
     def put_keys(self, resource_id: str, keys: Sequence[str]) -> None:
         """As :func:`put_keys`."""

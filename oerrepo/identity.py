@@ -16,8 +16,8 @@ import secrets
 import string
 from urllib.parse import urlsplit
 
-from ..errors import InvalidSetting
-from ..settings import NAMESPACE_RE
+from .errors import InvalidSetting
+from .settings import NAMESPACE_RE
 
 __all__ = ["DEFAULT_BASE_URL", "MINTED_SUFFIX", "derived_namespace", "mint_namespace", "namespace",
            "is_minted", "change_namespace", "CHANGE_CONSEQUENCES"]
@@ -74,7 +74,7 @@ def check_change(store, new: str) -> None:
 
 def change_namespace(store, new: str, *, confirm: bool) -> str:
     """Store a new namespace (``confirm`` must be True when records exist); returns the old one."""
-    from ..settings import check_setting
+    from .settings import check_setting
 
     new = check_setting("oai_identifier", new)
     if not confirm:
