@@ -76,7 +76,7 @@ def test_mycore_mods_oer_repository(repo):
     src = report.sources[0]
     assert src.metadata_prefix == "mods" and src.complete
     assert src.new == 60 and src.rejected.total == 0
-    res = repo.get("oai:oer.uni-due.de:duepublico_mods_00075323")
+    res = repo.get("duepublico_mods_00075323")
     assert res.name.startswith("Salah Naouras Mücke und Agathe")
     assert res.license == "https://creativecommons.org/licenses/by-sa/4.0/"
     assert res.data["inLanguage"] == ["de"]
@@ -96,7 +96,7 @@ def test_zenodo_datacite_page_then_empty_list(repo):
         report = repo.harvest(url, metadata_prefix="oai_datacite")
     src = report.sources[0]
     assert src.new == 50 and src.pages == 2 and src.complete
-    res = repo.get("oai:zenodo.org:8435696")
+    res = repo.get("zenodo-8435696")
     assert res.license == "https://creativecommons.org/licenses/by/4.0/"
     assert "https://doi.org/10.5281/zenodo.8435696" in res.data["identifier"]
     assert res.data["creator"][0]["affiliation"]["name"] == "ETH Zurich"
@@ -112,7 +112,7 @@ def test_zenodo_oai_dc_licences_from_dc_rights(repo):
         report = repo.harvest(url, metadata_prefix="oai_dc", set_specs=["software"])
     src = report.sources[0]
     assert src.new + src.rejected.total == 50
-    res = repo.get("oai:zenodo.org:8434414")
+    res = repo.get("zenodo-8434414")
     assert res.license == "https://creativecommons.org/licenses/by/4.0/"
     assert "<p>" not in res.text("description") and "&lt;" not in res.text("description")
 

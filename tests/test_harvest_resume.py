@@ -49,6 +49,6 @@ def test_kill_9_mid_harvest_then_rerun_completes_without_duplicates(tmp_path):
             assert repo.count() == total
             assert src.new == total - stored_before
             for i in range(1, total + 1):
-                rid = f"oai:partner.test:{i}"
+                rid = f"partner-{i}"  # the partner's local id, named by its namespace
                 assert [r.action for r in repo.history(rid)] == ["add"]
                 assert len(repo.get(rid).provenance) == 1

@@ -56,4 +56,24 @@ def identity(repo: Repository, new_identifier: str | None, yes: bool, as_json: b
     click.echo(f"partners harvested: {len(info['partners'])}")
 
 
-COMMANDS = [identity]
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the clusters and pairs as JSON.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Items shown per list.")
+@click.pass_obj
+def duplicates(repo: Repository, as_json: bool, limit: int) -> None:
+    """Show merged resources (with their providers and why) and probable duplicates left apart.
+
+    Probable duplicates are pairs the harvests did not merge automatically: nearly the
+    same title with different creators, or the same resource in two languages. Decide,
+    then edit or delete one of them.
+
+    Example: oerrepo duplicates --json
+    """
+    report = repo.duplicates()
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.summary(details=limit))
+
+
+COMMANDS = [identity, duplicates]

@@ -126,6 +126,16 @@ class Harvester:
         """The registered partner sources with their settings, saved position and record count."""
         return [_public(row) for row in sql.list_sources(self.store)]
 
+    def duplicates(self):
+        """Merged resources (with their providers and why) and probable duplicates left apart.
+
+        >>> report = repo.duplicates()          # doctest: +SKIP
+        >>> print(report.summary())             # or report.to_dict(), report.merged, report.probable
+        """
+        from .duplicates import find_duplicates
+
+        return find_duplicates(self.store)
+
     def remove_source(self, name: str) -> None:
         """Forget a source; its records stay (with their provenance)."""
         if not sql.delete_source(self.store, name):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from . import datacite, fullrecord, lom, mods, oai_dc
 from .crosswalk import Reader
 
-__all__ = ["READERS", "reader_for", "choose_format", "PREFERENCE"]
+__all__ = ["READERS", "reader_for", "choose_format", "family_of", "PREFERENCE", "FAMILY_NAMESPACES"]
 
 # Richest first: the full record (another oerrepo hub) carries every property; LOM carries the educational fields, DataCite and MODS rich bibliographic
 # data with licences and identifiers, oai_dc is the floor every partner offers.
@@ -30,6 +30,14 @@ _NAMESPACES = {
     "http://www.openarchives.org/oai/2.0/oai_dc/": "oai_dc",
 }
 READERS: dict[str, Reader] = {name: read for name, _, read in PREFERENCE}
+# The namespace each family is usually published in (named in the provenance of what we read).
+FAMILY_NAMESPACES = {
+    "oerrepo": fullrecord.NAMESPACE,
+    "lom": "http://ltsc.ieee.org/xsd/LOM",
+    "datacite": "http://datacite.org/schema/kernel-4",
+    "mods": "http://www.loc.gov/mods/v3",
+    "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
+}
 
 
 def family_of(prefix: str, namespace: str | None = None) -> str | None:

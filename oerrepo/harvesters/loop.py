@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import __version__, licenses
 from ..errors import HarvestError, InvalidResource
+from ..identity import namespace as hub_namespace
 from ..model import normalize_record
 from ..store import harvest as sql
 from ..store import utc_now
 from .client import Header, OAIClient, Page
 from .crosswalk import Crosswalked, Reader
-from .dedup import describe_key, match_keys
-from .formats import choose_format, reader_for
+from .dedup import match_keys
+from .formats import FAMILY_NAMESPACES, choose_format, family_of, reader_for
+from .merge import Merger, record_keys
+from .network import Hub, origin_of
 from .report import SourceReport
 from .transport import RetryPolicy, Transport, user_agent
 
@@ -120,6 +123,11 @@ class SourceHarvest:
         )
         self.client = OAIClient(self.transport)
         self.repo_policy = licenses.LicensePolicy(setting("license_policy", "any"))
+        # This hub as the network sees it: echoes of its own records are recognised by it.
+        base_url = setting("base_url", None)
+        self.merger = Merger(self.name, self.origin, self.report,
+                             Hub(hub_namespace(self.store), frozenset({f"{base_url}/oai"} if base_url else ())))
+        self.namespace: str | None = None  # of the format read, named in the provenance we publish
         self._unknown_deletions = 0
         self._unindexed = False  # pages stored since the search index last followed
         self._indexed_at = time.monotonic()
@@ -154,6 +162,8 @@ class SourceHarvest:
         return self.report
 
     def _run(self) -> None:
+        # Records people stored here get their match keys, so partners' copies of them are recognised.
+        sql.refresh_local_keys(self.store, match_keys)
         identity = self.client.identify_partner()
         state = dict(self.source["state"] or {})
         prefix, reader = self._choose_format(state)
@@ -293,6 +303,8 @@ class SourceHarvest:
                 )
             namespace = next((ns for p, _, ns in offered if p == prefix), None)
         reader = reader_for(prefix, namespace)
+        family = family_of(prefix, namespace)
+        self.namespace = namespace or (FAMILY_NAMESPACES.get(family) if family else None)
         if reader is None:
             raise HarvestError(
                 f"metadata format {prefix!r} cannot be read; use oai_dc, lom, oai_datacite, datacite or mods",
@@ -332,26 +344,39 @@ class SourceHarvest:
             report.repairs.append((where, repair))
         for problem in page.problems:
             report.rejected.append((where, problem))
-        prepared = [self._prepare(header, payload, reader) for header, payload in page.records]
-        keys = [match_keys(data) if data is not None else [] for _, data, _ in prepared]
+        merger = self.merger
+        # Echoes (records of this hub coming back through partners) are recognised before
+        # their metadata is read: they are never stored.
+        chains = [merger.chains(header) for header, _ in page.records]
+        prepared = [self._prepare(header, None if echo else payload, reader) if not echo else (header, None, None)
+                    for (header, payload), (_, echo) in zip(page.records, chains)]
+        origins = [origin_of(h.identifier, kept) for (h, _, _), (kept, _) in zip(prepared, chains)]
+        keys = [record_keys(data, origin) if data is not None else []
+                for (_, data, _), origin in zip(prepared, origins)]
         with self.store.transaction() as conn:
             # Everything the page will ask about is read in a few queries, and everything
             # it writes goes out in a few more when the page is done (same transaction).
             batch = sql.HarvestPage(self.store, conn, self.name)
             known = batch.rows(h.identifier for h, _, _ in prepared)
-            candidates = [rid for h, data, _ in prepared if data is not None and h.identifier not in known
-                          for rid in self._id_candidates(h.identifier)]
+            candidates = [rid for (h, data, _), origin in zip(prepared, origins)
+                          if data is not None and h.identifier not in known for rid in Merger.id_candidates(origin)]
             batch.prefetch((), [k for ks in keys for k in ks], candidates)
-            for (header, data, cw), record_keys in zip(prepared, keys):
+            for (header, data, cw), these_keys, (kept, echo) in zip(prepared, keys, chains):
                 report.records += 1
-                if header.deleted:
-                    self._delete(batch, header, known.get(header.identifier))
+                if echo and not header.deleted:
+                    merger.echo(batch, header, known.get(header.identifier))
+                    if header.identifier in known:
+                        known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
+                elif header.deleted:
+                    if not merger.delete(batch, header, known.get(header.identifier)):
+                        self._unknown_deletions += 1
                     if header.identifier in known:
                         known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
                 elif data is not None:
                     # a partner may list one identifier twice in a page: the second sees the first
-                    known[header.identifier] = self._upsert(
-                        batch, header, data, cw, prefix, known.get(header.identifier), record_keys
+                    known[header.identifier] = merger.upsert(
+                        batch, header, data, cw, prefix, self.namespace, known.get(header.identifier), these_keys,
+                        kept,
                     )
             batch.flush()
             if unlisted_since:
@@ -402,7 +427,7 @@ class SourceHarvest:
             known = batch.rows(unlisted[start : start + 500])
             for oai_id, row in known.items():
                 report.unlisted += 1
-                self._delete(batch, Header(oai_id, row["datestamp"], tuple(row["set_specs"]), True), row)
+                self.merger.delete(batch, Header(oai_id, row["datestamp"], tuple(row["set_specs"]), True), row)
             batch.flush()
         report.note(f"{len(unlisted)} record(s) no longer listed by the partner were handled as deleted")
 
@@ -461,117 +486,6 @@ class SourceHarvest:
                     record.pop(prop)
                     cw.notes.append(f"{prop} left out: " + next(p for p in problems if p.startswith(prop)))
         return None
-
-    def _upsert(self, batch: sql.HarvestPage, header: Header, data: dict, cw: Crosswalked | None, prefix: str,
-                row: sql.ProvenanceRow | None, keys: list[str]) -> sql.ProvenanceRow:
-        records, report, oai_id = batch.resources, self.report, header.identifier
-        notes = list(cw.notes) if cw else []
-        for note in notes:
-            report.repairs.append((oai_id, note))
-        role = "primary"
-        if row is not None:
-            rid = row["resource_id"]
-            role = row["role"] or "primary"
-            if row["deleted"] and not records.exists(rid):
-                role = "primary"
-            data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
-            if role == "primary":
-                if records.exists(rid):
-                    changed = records.replace(data, self.origin)
-                    if changed is None:
-                        report.unchanged += 1
-                    else:
-                        report.updated += 1
-                else:
-                    records.insert(data, self.origin)  # the partner published it again
-                    report.updated += 1
-            else:
-                report.unchanged += 1
-        else:
-            match = self._match(batch, keys, data)
-            if match is not None:
-                rid, key = match
-                role = "duplicate"
-                report.merged.append((oai_id, rid, describe_key(key)))
-                self._compare_licences(batch, oai_id, rid, data)
-            else:
-                rid = self._new_id(batch, oai_id)
-                data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
-                records.insert(data, self.origin)
-                report.new += 1
-        batch.put_provenance(
-            source=self.name, oai_identifier=oai_id, resource_id=rid, datestamp=header.datestamp,
-            set_specs=header.set_specs, metadata_prefix=prefix, role=role, notes=notes, exists=row is not None,
-        )
-        batch.put_keys(rid, keys)
-        return sql.ProvenanceRow(resource_id=rid, role=role, deleted=False, source=self.name, oai_identifier=oai_id)
-
-    def _compare_licences(self, batch: sql.HarvestPage, oai_id: str, rid: str, data: dict) -> None:
-        """Flag a duplicate whose partner states other licence conditions than the stored record."""
-        mine, stored = data.get("license"), batch.resources.data(rid).get("license")
-        if mine and stored and mine != stored:
-            problem = licenses.read_rights([stored, mine]).problem
-            if problem:
-                self.report.license_problems.append(
-                    (oai_id, f"the same work is stored as {rid!r} under {stored}; this partner gives {mine}: {problem}",
-                     True))
-
-    def _match(self, batch: sql.HarvestPage, keys: list[str], data: dict) -> tuple[str, str] | None:
-        found = batch.find_by_keys(keys)
-        for key in keys:  # strongest first: DOI, URL, title + creators
-            rid = found.get(key)
-            if rid is None or not batch.resources.exists(rid):
-                continue
-            providers = batch.live_providers(rid)
-            if any(p["source"] == self.name for p in providers):
-                continue  # two records of one partner are two resources (versions, translations)
-            if key.startswith("title:"):
-                other = batch.resources.data(rid)
-                mine = {k for k in keys if k.startswith("doi:")}
-                theirs = {k for k in match_keys(other) if k.startswith("doi:")}
-                if mine and theirs and not mine & theirs:
-                    continue  # same title and authors but different DOIs: different works
-            return rid, key
-        return None
-
-    def _id_candidates(self, oai_id: str) -> list[str]:
-        """The ids a new record from this OAI identifier may get, preferred first."""
-        base = oai_id if _ID_URI.match(oai_id) else f"{self.name}:{re.sub(r'[^A-Za-z0-9._:-]+', '-', oai_id)}"
-        return [base, f"{self.name}:{base}"]
-
-    def _new_id(self, batch: sql.HarvestPage, oai_id: str) -> str:
-        candidates = self._id_candidates(oai_id)
-        for rid in candidates:
-            if not batch.resources.any_row(rid):  # tombstones too: their ids stay taken
-                return rid
-        n = 2
-        while True:
-            rid = f"{candidates[1]}-{n}"
-            if not batch.resources.any_row(rid):
-                return rid
-            n += 1
-
-    def _delete(self, batch: sql.HarvestPage, header: Header, row: sql.ProvenanceRow | None) -> None:
-        if row is None or row["deleted"]:
-            self._unknown_deletions += row is None
-            if row is not None:
-                self.report.unchanged += 1
-            return
-        rid = row["resource_id"]
-        batch.mark_deleted(self.name, header.identifier, header.datestamp)
-        others = batch.live_providers(rid)
-        if others:
-            if row["role"] in (None, "primary") and not any(o["role"] == "primary" for o in others):
-                batch.promote_duplicate(others[0])
-            names = ", ".join(sorted({o["source"] for o in others}))
-            self.report.note(f"{header.identifier}: deleted here but kept as {rid}, still provided by {names}")
-            self.report.unchanged += 1
-            return
-        if batch.resources.exists(rid):
-            batch.resources.remove(rid, self.origin)
-            self.report.deleted += 1
-        else:
-            self.report.unchanged += 1
 
 
 def _in_granularity(stamp: str | None, day: bool) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
+from .. import licenses
 from ..store import harvest as sql
 from .client import Header
 from .crosswalk import Crosswalked
@@ -107,6 +108,7 @@ class Merger:
                 reason = f"{_describe(key)}; {why}"
                 notes.append(f"merged: {reason}")
                 report.merged.append((oai_id, rid, reason))
+                self._compare_licences(batch, oai_id, rid, data)
             else:
                 rid = self._new_id(batch, origin_of(oai_id, chains))
                 records.insert({"id": rid, **{k: v for k, v in data.items() if k != "id"}}, self.origin)
@@ -119,6 +121,16 @@ class Merger:
         batch.put_keys(rid, keys)
         return sql.ProvenanceRow(resource_id=rid, role=role, deleted=False, source=self.source,
                                  oai_identifier=oai_id, origin=origin)
+
+    def _compare_licences(self, batch: sql.HarvestPage, oai_id: str, rid: str, data: dict) -> None:
+        """Flag a duplicate whose partner states other licence conditions than the stored record."""
+        mine, stored = data.get("license"), batch.resources.data(rid).get("license")
+        if mine and stored and mine != stored:
+            problem = licenses.read_rights([stored, mine]).problem
+            if problem:
+                self.report.license_problems.append(
+                    (oai_id, f"the same work is stored as {rid!r} under {stored}; this partner gives {mine}: {problem}",
+                     True))
 
     def _primary(self, batch: sql.HarvestPage, rid: str, exclude: tuple[str, str] | None = None):
         for p in batch.live_providers(rid):

@@ -32,7 +32,7 @@ VALUE_POLICY = (
     "at its origin deletes it here once no other partner provides it."
 )
 
-_OAI_ID = re.compile(r"^oai:([A-Za-z][A-Za-z0-9\-]*(?:\.[A-Za-z][A-Za-z0-9\-]*)+):(.+)$", re.S)
+_OAI_ID = re.compile(r"^oai:([A-Za-z0-9][A-Za-z0-9.\-]*):(.+)$", re.S)
 _SLUG_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 
 
