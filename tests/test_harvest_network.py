@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+from oai_schemas import running
+
+from oerrepo import Repository
 from oerrepo.harvesters.network import Hub, distance, namespace_label, origin_of, readable_ids
 
 HERE = Hub("hub-a1b2c3d4e5.oerrepo.local", frozenset({"http://127.0.0.1:8001/oai"}))
@@ -44,3 +48,46 @@ def test_readable_ids_never_nest_an_oai_identifier():
         for rid in itertools.islice(readable_ids(identifier), 3):
             assert not rid.startswith("oai:") and " " not in rid and rid[0].isalnum(), rid
     assert namespace_label("hub-x7k2m9qa01.oerrepo.local") == "hub-x7k2m9qa01"
+
+
+# --------------------------------------------------------------------------- the value policy, over HTTP
+
+KIT = {"id": "bee-hotels", "name": {"en": "Bee hotels"}, "license": "CC-BY-4.0",
+       "identifier": ["https://doi.org/10.5555/bees"], "creator": [{"name": "Ana Ribeiro"}]}
+
+
+@pytest.fixture
+def origin_and_republisher(tmp_path):
+    origin, republisher, here = (Repository(tmp_path / n) for n in ("origin", "republisher", "here"))
+    origin.add(KIT)
+    yield origin, republisher, here
+    for repo in (origin, republisher, here):
+        repo.close()
+
+
+def test_the_origin_wins_over_a_republisher_whichever_arrives_first(origin_and_republisher):
+    origin, republisher, here = origin_and_republisher
+    with running(origin.wsgi_app()) as o_root, running(republisher.wsgi_app()) as r_root:
+        republisher.harvest(f"{o_root}/oai", source="origin")
+        here.harvest(f"{r_root}/oai", source="republisher")  # the copy arrives first
+        report = here.harvest(f"{o_root}/oai", source="origin")
+        assert report.totals()["merged"] == 1 and "these values win" in report.sources[0].merged[0][2]
+        origin.update("bee-hotels", {"name": {"en": "Bee hotels, revised"}}, merge=True)
+        here.harvest(f"{r_root}/oai", source="republisher")  # the re-publisher has not seen the change
+        here.harvest(f"{o_root}/oai", source="origin")
+        assert [r.id for r in here.iter()] == ["bee-hotels"]
+        assert here.get("bee-hotels").data["name"] == {"en": "Bee hotels, revised"}
+        roles = {p.source: p.role for p in here.get("bee-hotels").provenance}
+        assert roles == {"origin": "primary", "republisher": "duplicate"}
+
+
+def test_a_person_edit_here_wins_over_the_partner(origin_and_republisher):
+    origin, _, here = origin_and_republisher
+    with running(origin.wsgi_app()) as root:
+        here.harvest(f"{root}/oai", source="origin")
+        here.update("bee-hotels", {"keywords": ["pollinators"]}, merge=True)
+        origin.update("bee-hotels", {"name": {"en": "Bee hotels, revised"}}, merge=True)
+        report = here.harvest(f"{root}/oai", source="origin")
+    assert report.totals()["updated"] == 0
+    assert any("edited here" in note for note in report.sources[0].notes)
+    assert here.get("bee-hotels").data["keywords"] == ["pollinators"]

@@ -87,7 +87,11 @@ class Merger:
                                                        "these values win"))
             if role == "primary":
                 data = {"id": rid, **{k: v for k, v in data.items() if k != "id"}}
-                if records.exists(rid):
+                if records.exists(rid) and records.data(rid) != data and batch.edited_here(rid):
+                    # A person changed the harvested record here: their values win over the partner's.
+                    report.unchanged += 1
+                    report.note(f"{oai_id}: changed at the partner, but {rid} was edited here; the edit is kept")
+                elif records.exists(rid):
                     changed = records.replace(data, self.origin)
                     if changed is None:
                         report.unchanged += 1

@@ -496,6 +496,13 @@ class HarvestPage:
         if old is not None:
             self._put(ProvenanceRow(old, role="primary"), stored=False)
 
+    def edited_here(self, resource_id: str) -> bool:
+        """True when the record's latest revision was made here (by a person), not by a harvest."""
+        c = t.changes.c
+        query = select(c.origin).where(c.resource_id == resource_id).order_by(c.seq.desc()).limit(1)
+        origin = self.conn.execute(query).scalar()
+        return origin is not None and not origin.startswith("harvest:")
+
     def demote(self, row: ProvenanceRow) -> None:
         """Make a primary row a duplicate (another source's values win from now on)."""
         old = self._rows.get((row["source"], row["oai_identifier"]))
