@@ -37,12 +37,14 @@ class Hub:
         self.runner = CliRunner()
 
     def cli(self, *args: str) -> str:
+        """Run ``oerrepo --data <folder> ARGS``; its standard output (messages on stderr left out)."""
         result = self.runner.invoke(cli, ["--data", str(self.data), *args])
         assert result.exit_code == 0, f"{self.name}: oerrepo {' '.join(args)}\n{result.output}"
-        return result.output
+        return result.stdout
 
     def init(self, *, samples: bool = False) -> None:
-        self.cli("init", "--base-url", self.base_url, "--name", f"Hub {self.name}", *(["--samples"] if samples else []))
+        self.cli("init", "--base-url", self.base_url, "--name", f"Hub {self.name}",
+                 "--admin-email", f"oer@{self.name}.example.org", *(["--samples"] if samples else []))
 
     def add(self, *records: dict) -> None:
         path = self.data.parent / f"{self.name}-add.jsonl"

@@ -270,11 +270,11 @@ def test_generic_rights_text_never_widens_the_licence_url_beside_it(repo):
     with Partner(recs) as partner:
         report = repo.harvest(partner.url)
     src = report.sources[0]
-    assert repo.get("oai:p:dspace").license == "https://creativecommons.org/licenses/by-nc/3.0/"
+    assert repo.get("dspace").license == "https://creativecommons.org/licenses/by-nc/3.0/"
     problems = {oai_id: (problem, kept) for oai_id, problem, kept in src.license_problems}
     assert "disagree" in problems["oai:p:dspace"][0] and problems["oai:p:dspace"][1] is True
     assert "oai:p:versionless" not in problems
-    versionless = repo.get("oai:p:versionless")
+    versionless = repo.get("versionless")
     assert versionless.license == "https://creativecommons.org/licenses/by-nc/4.0/"
     assert any("no version given" in n for n in versionless.provenance[0].notes)
     assert any(oai_id == "oai:p:versionless" and "no version given" in note for oai_id, note in src.repairs)

@@ -66,14 +66,14 @@ def network(tmp_path_factory):
     c.add(OVEN_C, C_ONLY)
     d.init()
     d.add(D_ONLY)
-    b.harvests(a)
-    c.harvests(b)
-    a.harvests(c)
-    d.harvests(a, c)
     hubs = [a, b, c, d]
     try:
         for hub in hubs:
             hub.serve()
+        b.harvests(a)  # each source is checked when it is added: the partners are up by now
+        c.harvests(b)
+        a.harvests(c)
+        d.harvests(a, c)
         yield hubs
     finally:
         for hub in hubs:
