@@ -22,6 +22,7 @@ from .errors import ImportFailed, InvalidResource, OAIError, OerRepoError, Store
 if TYPE_CHECKING:  # pragma: no cover
     from . import licenses
     from .harvesters.api import Harvester
+    from .harvesters.duplicates import DuplicatesReport
     from .harvesters.provenance import ProvenanceReader
     from .harvesters.report import HarvestReport
     from .index.api import SearchService
@@ -785,6 +786,13 @@ class Repository:
         Reports come in the registry's order.
         """
         return self._parts.harvests.harvest_all(**options)
+
+    def duplicates(self) -> DuplicatesReport:
+        """Merged resources (with their providers and why) and probable duplicates left apart for a person.
+
+        >>> print(repo.duplicates().summary())    # doctest: +SKIP
+        """
+        return self._parts.harvests.duplicates()
 
     # -- the OAI-PMH feed (oai/api.py) and the web service (wsgi.py) ----------------------
 

@@ -15,6 +15,7 @@ from .report import HarvestReport, SourceReport
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
+    from .duplicates import DuplicatesReport
 
 __all__ = ["Harvester", "ProvenanceReader", "HarvestProvenance"]
 
@@ -126,12 +127,8 @@ class Harvester:
         """The registered partner sources with their settings, saved position and record count."""
         return [_public(row) for row in sql.list_sources(self.store)]
 
-    def duplicates(self):
-        """Merged resources (with their providers and why) and probable duplicates left apart.
-
-        >>> report = repo.duplicates()          # doctest: +SKIP
-        >>> print(report.summary())             # or report.to_dict(), report.merged, report.probable
-        """
+    def duplicates(self) -> DuplicatesReport:
+        """Merged resources (with their providers and why) and probable duplicates left apart."""
         from .duplicates import find_duplicates
 
         return find_duplicates(self.store)
