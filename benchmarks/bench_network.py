@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import requests
@@ -50,6 +51,17 @@ def records(hub: int, n: int, shared: int):
         yield {"id": f"h{hub}-shared-{k}", "name": {"en": f"Shared blueprint {k}: river water quality"},
                "license": "CC-BY-4.0", "inLanguage": ["en"], "creator": [{"name": f"Author {k}"}],
                "identifier": [f"https://doi.org/10.5555/shared.{k}"], "sdg": [6]}
+
+
+def build_hub(job: tuple) -> None:
+    """One hub's data folder: its records (imported and indexed), its address, its partners."""
+    i, folder, port, n, shared, sources = job
+    with Repository(folder) as repo:
+        repo.set_setting("base_url", f"http://127.0.0.1:{port}")
+        repo.oai_namespace()
+        repo.import_records(records(i, n, shared), origin="bench")
+        for name, url in sources:
+            repo.add_source(name, url)
 
 
 def serve(folder: Path, port: int) -> subprocess.Popen:
@@ -80,14 +92,13 @@ def main() -> None:
     names = [f"hub{i}" for i in range(args.hubs)]
     folders = [tmp / name for name in names]
     build = time.perf_counter()
+    jobs = []
     for i, folder in enumerate(folders):
-        with Repository(folder) as repo:
-            repo.set_setting("base_url", f"http://127.0.0.1:{ports[i]}")
-            repo.oai_namespace()
-            repo.import_records(records(i, args.n, shared), origin="bench")
-            upstream = [(i - 1) % args.hubs] + ([0] if i == 2 and args.hubs > 3 else [])
-            for j in upstream:
-                repo.add_source(names[j], f"http://127.0.0.1:{ports[j]}/oai")
+        upstream = [(i - 1) % args.hubs] + ([0] if i == 2 and args.hubs > 3 else [])
+        sources = [(names[j], f"http://127.0.0.1:{ports[j]}/oai") for j in upstream]
+        jobs.append((i, str(folder), ports[i], args.n, shared, sources))
+    with ProcessPoolExecutor(max(1, min(args.hubs, (os.cpu_count() or 2)))) as pool:
+        list(pool.map(build_hub, jobs))
     print(f"{args.hubs} hubs x {args.n} records ({shared} shared by all: {distinct} distinct resources), "
           f"built in {time.perf_counter() - build:.0f} s")
     servers = [serve(folder, port) for folder, port in zip(folders, ports)]
