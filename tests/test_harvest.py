@@ -336,7 +336,7 @@ def test_a_duplicate_under_other_licence_conditions_is_flagged(repo):
         src = repo.harvest(pb.url, source="b").sources[0]
     assert src.merged.total == 1
     [(oai_id, problem, kept)] = list(src.license_problems)
-    assert oai_id == "oai:b:9" and "CC BY-NC 4.0" in problem and "'oai:a:1'" in problem
+    assert oai_id == "oai:b:9" and "CC BY-NC 4.0" in problem and "'a-1'" in problem
 
 
 def test_sets_are_harvested_one_after_the_other(repo):

@@ -106,13 +106,13 @@ class Merger:
             match = self._match(batch, keys, data)
             if match is not None:
                 rid, key = match
+                self._compare_licences(batch, oai_id, rid, data)
                 role, why = self._merge_role(batch, rid, mine)
                 if role == "primary":
                     records.replace({"id": rid, **{k: v for k, v in data.items() if k != "id"}}, self.origin)
                 reason = f"{_describe(key)}; {why}"
                 notes.append(f"merged: {reason}")
                 report.merged.append((oai_id, rid, reason))
-                self._compare_licences(batch, oai_id, rid, data)
             else:
                 rid = self._new_id(batch, origin_of(oai_id, chains))
                 records.insert({"id": rid, **{k: v for k, v in data.items() if k != "id"}}, self.origin)
