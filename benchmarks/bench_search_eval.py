@@ -43,9 +43,11 @@ LATENCY_QUERIES = ["energy", "água", "Klima", "solar wind", '"solar energy"', "
 def evaluate(collection: Path, *args: str) -> dict[str, float]:
     """nDCG@10 overall and per category from one run of evaluate.py."""
     oerrepo = Path(sys.executable).with_name("oerrepo")
+    # The FTS5 reference shares one SQLite connection: it runs its queries one at a time.
+    jobs = "1" if "--baseline" in args else "2"
     out = subprocess.run(
         [sys.executable, str(collection / "evaluate.py"), "--collection", str(collection), "--oerrepo", str(oerrepo),
-         "--jobs", "2", *args],
+         "--jobs", jobs, *args],
         capture_output=True, text=True, check=False,
     ).stdout
     figures = {}
