@@ -343,6 +343,14 @@ def vacuum_words(conn: Connection) -> None:
 # -- queries ---------------------------------------------------------------------------------
 
 
+# Alternatives by weight (see oerrepo.index.query): (lowest, below, factor of their ts_rank).
+_BANDS = ((0.8, 100.0, 1.0), (0.4, 0.8, 0.6), (0.0, 0.4, 0.2))
+
+
+def _weight(alt: tuple) -> float:
+    return alt[1] if alt[0] == "split" else alt[-1]
+
+
 def _quote(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -377,13 +385,13 @@ class _Compiler:
         self.params[name] = value
         return f":{name}"
 
-    def tsquery(self, node: tuple, *, primary: bool | None = None) -> str:
-        """The tsquery text of a match (its word and stems only, or the rest, or all), '' for none."""
+    def tsquery(self, node: tuple, *, band: tuple[float, float] | None = None) -> str:
+        """The tsquery text of a match (only its alternatives weighing within ``band``), '' for none."""
         kind = node[0]
         if kind == "match":
             alts = node[2]
-            if primary is not None:
-                alts = [a for a in alts if (a[0] in ("word", "stem") and a[-1] >= 0.8) == primary]
+            if band is not None:
+                alts = [a for a in alts if band[0] <= _weight(a) < band[1]]
             return " | ".join(filter(None, (alternative_tsquery(a) for a in alts)))
         if kind == "phrase":
             label = _WEIGHTS.get(node[1] or "", "")
@@ -428,18 +436,18 @@ class _Compiler:
         raise SearchError(f"cannot search for {node!r}")
 
     def score(self, node: tuple) -> str:
-        """A node's relevance: ts_rank of its word and stems, half that of its topics and
-        compounds, and a small constant for a vocabulary concept."""
+        """A node's relevance: the ts_rank of its alternatives by weight band (see _BANDS), and a
+        small constant for a vocabulary concept."""
         kind = node[0]
         weights = "'{0.1, 0.2, 0.4, 1.0}'"
         if kind == "match":
             parts = []
-            primary = self.tsquery(node, primary=True)
-            rest = self.tsquery(node, primary=False)
-            if primary:
-                parts.append(f"ts_rank({weights}, d.tsv, {self.ts(primary)}, 1)")
-            if rest:
-                parts.append(f"0.5 * ts_rank({weights}, d.tsv, {self.ts(rest)}, 1)")
+            # ts_rank weighs a tsquery's alternatives alike: rank the word and its stems, the
+            # topics it names, and the looser alternatives apart, each band with its weight.
+            for low, high, factor in _BANDS:
+                query = self.tsquery(node, band=(low, high))
+                if query:
+                    parts.append(f"{factor} * ts_rank({weights}, d.tsv, {self.ts(query)}, 1)")
             for alt in node[2]:
                 if alt[0] == "concept":
                     cond = facet_condition(alt[1], [alt[2]], self._param)
