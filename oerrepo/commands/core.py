@@ -86,7 +86,8 @@ def _say_identity(repo: Repository) -> None:
             f"  {base_url} has no domain name, so this hub got a unique made-up identifier ({namespace}). "
             "Before partners harvest it, give it its public address and name: "
             "oerrepo config base_url https://oer.example.org && "
-            "oerrepo identity --oai-identifier oer.example.org"
+            "oerrepo identity --oai-identifier oer.example.org --yes (nobody has harvested it yet, so "
+            "renaming it now costs nothing)"
         )
 
 
