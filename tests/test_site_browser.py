@@ -136,6 +136,7 @@ def test_resource_page_and_back_to_results(site, page):
     copy = page.locator("button.copy-button").first
     assert copy.is_visible() is page.js  # the copy buttons exist only where they work
     page.locator("a", has_text="Turtle").first.click()
+    page.wait_for_url("**.ttl")  # waits for the load, so the whole document is read below
     assert "LearningResource" in page.content()
 
 
