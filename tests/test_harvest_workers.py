@@ -140,17 +140,19 @@ def test_ctrl_c_stops_a_parallel_harvest_and_the_next_run_continues(data_dir):
         repo.add_source("a", a.url, **FAST)
         repo.add_source("b", b.url, **FAST)
         repo.close()
-        asked = threading.Event()
+        asked, released = threading.Event(), threading.Event()
         for partner in (a, b):  # each list's second page is held until Ctrl-C has been pressed
             partner.on_request = lambda args: "resumptionToken" in args and asked.set()
             partner.fault("none", times=1)
-            partner.fault("wait", times=1, seconds=3.0, event=threading.Event())
+            partner.fault("wait", times=1, seconds=60.0, event=released)
         cli = subprocess.Popen([sys.executable, "-m", "oerrepo", "--data", str(data_dir), "harvest", "--all",
                                 "--workers", "2", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
         assert asked.wait(60)
         cli.send_signal(signal.SIGINT)
-        out, err = cli.communicate(timeout=60)
+        # the held pages are answered only once the signal has had time to arrive, however busy the machine
+        threading.Timer(2.0, released.set).start()
+        out, err = cli.communicate(timeout=90)
         assert cli.returncode != 0 and "Traceback" not in err, err
         with Repository(data_dir) as repo:
             assert 0 < repo.count() < 60  # the first pages were kept
