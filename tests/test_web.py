@@ -418,8 +418,6 @@ def test_partner_pages_show_the_last_harvest_and_its_licence_problems(tmp_path):
 def test_review_lists_resources_merged_from_several_partners(tmp_path):
     from oai_server import Partner, Rec, dc
 
-    if not hasattr(Repository, "duplicates"):
-        pytest.skip("this version of Repository reports no duplicates")
     repo = Repository(tmp_path / "data")
     same = dict(creators=["Ada Teacher"], rights=["CC-BY-4.0"], identifiers=["https://doi.org/10.5281/zenodo.777"])
     with Partner([Rec("oai:a.test:1", "2024-01-01T00:00:00Z", dc("Bee hotels for schools", **same))]) as a, \
