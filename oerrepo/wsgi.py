@@ -318,7 +318,7 @@ class _DumpCache:
     """Dumps already written, kept on disk per (format, set, since) until the catalogue changes.
 
     Anonymous requests for the same dump then cost a file read, not a serialisation of
-    the whole catalogue; one request writes a missing dump while the others wait for it.
+    the whole catalogue; one request writes a missing dump while the others wait.
     Each reader gets its own open file, so a dump replaced meanwhile (unlinked) is still
     read whole.
     """
@@ -328,7 +328,10 @@ class _DumpCache:
         self._folder = tempfile.mkdtemp(prefix="oerrepo-dumps-")
         self._entries: OrderedDict[tuple, tuple[Any, str, int]] = OrderedDict()  # key -> (version, path, size)
         self._lock = threading.Lock()
-        self._writing: dict[tuple, threading.Lock] = {}
+        # One dump is written at a time: requests for any missing dump wait for the one being
+        # written (then usually find theirs), so a burst costs one export, not one per request,
+        # and no per-key state outlives its request (keys come from query strings).
+        self._writing = threading.Lock()
         weakref.finalize(self, shutil.rmtree, self._folder, True)
 
     def open(self, key: tuple, version: Any, write: Callable[[IO[bytes]], Any]) -> tuple[IO[bytes], int]:
@@ -336,9 +339,7 @@ class _DumpCache:
         found = self._open_current(key, version)
         if found:
             return found
-        with self._lock:
-            writing = self._writing.setdefault(key, threading.Lock())
-        with writing:
+        with self._writing:
             found = self._open_current(key, version)  # written by another request meanwhile
             if found:
                 return found

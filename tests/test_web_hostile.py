@@ -168,3 +168,28 @@ def test_the_server_refuses_a_large_body_before_reading_it(served):
     assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
     small = requests.post(f"{served}/oai", data={"verb": "Identify"}, timeout=30)
     assert small.status_code == 200 and b"<Identify>" in small.content
+
+
+def test_searches_for_made_up_words_keep_nothing_per_word(tmp_path):
+    """A server's memory grew with every made-up word searched for (kept in the stemmers' caches of
+    16 languages); what a search leaves behind must not grow with the words clients invent."""
+    import gc
+    import random
+    import string
+
+    rnd = random.Random(7)
+
+    def made_up() -> str:
+        return "".join(rnd.choice(string.ascii_lowercase) for _ in range(10))
+
+    with Repository(tmp_path / "data") as repo:
+        repo.load_samples()
+        for _ in range(30):
+            repo.search(f"{made_up()} {made_up()} water")
+        gc.collect()
+        before = sum(1 for o in gc.get_objects() if type(o) is list)
+        for _ in range(200):
+            repo.search(f"{made_up()} {made_up()} klimawandel water")
+        gc.collect()
+        grown = sum(1 for o in gc.get_objects() if type(o) is list) - before
+    assert grown < 1000, f"{grown} lists more after 200 searches of made-up words"

@@ -17,6 +17,7 @@ The analysis produces plain strings; :mod:`.schema` (Whoosh) and
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
@@ -72,7 +73,9 @@ _EXTRA_STOPWORDS = {
 }
 
 
-@lru_cache(maxsize=200_000)
+# Bounded well below a catalogue's vocabulary x languages: query words go through it too,
+# and each made-up word a client sends costs ~300 bytes here until it is pushed out.
+@lru_cache(maxsize=65_536)
 def fold(word: str) -> str:
     """Lower-case a word and strip its accents: 'Energía' -> 'energia', 'Σχολείς' -> 'σχολεισ'."""
     lowered = word.lower().translate(_SPECIAL)
@@ -98,6 +101,21 @@ def _stemmer(lang: str):
     return Stemmer.Stemmer(algorithm, 50_000) if algorithm in Stemmer.algorithms() else None
 
 
+# Query words come from anyone. Stemmed with the indexing stemmers above, every made-up
+# word a client sends would stay in their caches (50,000 words for each of 16 languages:
+# a serving process grew by ~120 KB per such search). Queries get stemmers without a cache,
+# one set per thread, as a PyStemmer object must not be used by two threads at once.
+_query_stemmers = threading.local()
+
+
+def _query_stemmer(lang: str):
+    stemmers = _query_stemmers.__dict__
+    if lang not in stemmers:
+        algorithm = _ALGORITHMS.get(lang)
+        stemmers[lang] = Stemmer.Stemmer(algorithm, 0) if algorithm in Stemmer.algorithms() else None
+    return stemmers[lang]
+
+
 @cache
 def stopwords(lang: str) -> frozenset[str]:
     """The folded stop words of a language (empty when we have none)."""
@@ -110,9 +128,11 @@ def stopwords(lang: str) -> frozenset[str]:
     return frozenset(fold(w) for w in words)
 
 
-def stem(word: str, lang: str) -> str:
-    """The folded stem of a lower-cased word in a language (the folded word when we have no stemmer)."""
-    stemmer = _stemmer(primary_language(lang))
+def stem(word: str, lang: str, *, query: bool = False) -> str:
+    """The folded stem of a lower-cased word in a language (the folded word when we have no stemmer).
+
+    ``query``: the word comes from a search, and is stemmed without the indexing caches."""
+    stemmer = (_query_stemmer if query else _stemmer)(primary_language(lang))
     if stemmer is None:
         return fold(word)
     return fold(stemmer.stemWord(word))
@@ -128,16 +148,16 @@ def folded_words(text: str) -> list[str]:
     return [fold(m.group()) for m in _WORD.finditer(text)]
 
 
-def stems_of(words: list[str], lang: str, *, both: bool = False) -> list[str]:
+def stems_of(words: list[str], lang: str, *, both: bool = False, query: bool = False) -> list[str]:
     """The folded stems of lower-cased words in their language, stop words dropped.
 
     With ``both``, a word whose stem differs when taken from its folded form gets that
     stem too (French "électricité" and "electricite" stem apart), so the index meets a
-    query typed without accents.
+    query typed without accents. ``query``: the words come from a search (see :func:`stem`).
     """
     lang = primary_language(lang)
     stop = stopwords(lang)
-    stemmer = _stemmer(lang)
+    stemmer = (_query_stemmer if query else _stemmer)(lang)
     out = []
     for word in words:
         folded = fold(word)
@@ -155,7 +175,7 @@ def stems_of(words: list[str], lang: str, *, both: bool = False) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=4096)  # the words of recent queries, not every word ever asked for
 def query_stems(word: str, langs: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Every distinct stem a query word may have: in ``langs`` (every stemmed language when
     empty), from the word as typed and folded, so a word typed without accents still meets
@@ -166,7 +186,7 @@ def query_stems(word: str, langs: tuple[str, ...] = ()) -> tuple[str, ...]:
         langs = ("el",) if is_greek(word) else tuple(lang for lang in STEM_LANGUAGES if lang != "el")
     found: dict[str, None] = {}
     for lang in langs:
-        stemmer = _stemmer(lang)
+        stemmer = _query_stemmer(lang)
         if stemmer is None:
             continue
         found[fold(stemmer.stemWord(lowered))] = None

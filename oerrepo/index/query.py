@@ -503,7 +503,7 @@ def _topics_of(words: list[str]) -> dict[int, dict[str, float]]:
     langs = ("el",) if greek else tuple(lang for lang in ("en", "de", "fr", "es", "pt", "it", "pl", "nl", "fi", "sv",
                                                           "da", "no", "ro", "cs", "hu") if lang in STEM_LANGUAGES)
     for lang in langs:
-        for topic_id, start, end, whole in tag_words(lowered, lang):
+        for topic_id, start, end, whole in tag_words(lowered, lang, query=True):
             weight = 1.0 if whole else 0.4
             for i in range(start, end):
                 slot = found.setdefault(i, {})

@@ -96,26 +96,27 @@ def _matcher(lang: str) -> _Matcher:
     )
 
 
-def _compound_topics(word: str, lang: str, parts: dict[str, frozenset[str]]) -> set[str]:
+def _compound_topics(word: str, lang: str, parts: dict[str, frozenset[str]], query: bool = False) -> set[str]:
     """Topics named by the head or the tail of a compound word ('sonnenenergie': sun, energy)."""
     found: set[str] = set()
     n = len(word)
     for k in range(_MIN_PART, n - _MIN_PART + 1):
         head, tail = word[:k], word[k:]
         if len(tail) >= _MIN_COMPOUND_LABEL:
-            hit = parts.get(tail) or parts.get(stem(tail, lang))
+            hit = parts.get(tail) or parts.get(stem(tail, lang, query=query))
             if hit:
                 found |= hit
         if len(head) >= _MIN_COMPOUND_LABEL:
-            hit = parts.get(head) or parts.get(stem(head, lang))
+            hit = parts.get(head) or parts.get(stem(head, lang, query=query))
             if hit:
                 found |= hit
     return found
 
 
-def tag_words(words: list[str], lang: str) -> list[tuple[str, int, int, bool]]:
+def tag_words(words: list[str], lang: str, *, query: bool = False) -> list[tuple[str, int, int, bool]]:
     """(topic id, first word, last word + 1, whole) for each topic named in lower-cased words of
-    one language; ``whole`` is False where a label is only part of a compound word."""
+    one language; ``whole`` is False where a label is only part of a compound word. ``query``:
+    the words come from a search (stemmed without the indexing caches, which they would fill)."""
     lang = primary_language(lang)
     matcher = _matcher(lang)
     if not matcher.by_stem:
@@ -123,7 +124,7 @@ def tag_words(words: list[str], lang: str) -> list[tuple[str, int, int, bool]]:
     # Stems keep the places of their words, stop words left out.
     stop = stopwords(lang)
     places = [i for i, w in enumerate(words) if fold(w) not in stop]
-    stems = stems_of([fold(words[i]) for i in places], lang)
+    stems = stems_of([fold(words[i]) for i in places], lang, query=query)
     found: dict[tuple[str, int, int, bool], None] = {}
     for j, s in enumerate(stems):
         for label, topic_id in matcher.by_stem.get(s, ()):
@@ -141,7 +142,7 @@ def tag_words(words: list[str], lang: str) -> list[tuple[str, int, int, bool]]:
         for i in places:
             word = fold(words[i])
             if len(word) >= _MIN_COMPOUND_LABEL + _MIN_PART:
-                for topic_id in _compound_topics(word, lang, matcher.parts):
+                for topic_id in _compound_topics(word, lang, matcher.parts, query):
                     if (topic_id, i) not in whole:
                         found[(topic_id, i, i + 1, False)] = None
     return list(found)
