@@ -37,6 +37,7 @@ __all__ = ["Repository", "ImportReport", "DB_FILE"]
 
 DB_FILE = "repo.db"
 INDEX_FOLDER = "index"  # the Whoosh index, inside the data folder
+_IMPORT_CHUNK = 1000  # records checked, then written together
 Progress = Callable[[int], None]
 
 
@@ -532,9 +533,9 @@ class Repository:
             )
             origin = origin or "import"
         report = ImportReport()
-        prepared: list[tuple[str, dict]] = []
         seen: dict[str, str] = {}
         problems: list[str] = []
+        refused: list[str] = []  # an id already stored, without upsert: reported once validation is done
         policy = self.license_policy
 
         def reject(where: str, why: str) -> None:
@@ -543,53 +544,73 @@ class Repository:
             else:
                 problems.append(why if why.startswith(where) else f"{where}: {why}")
 
-        for item in items:
-            if progress:
-                progress(1)
-            if isinstance(item.data, _BadRow):
-                reject(item.where, item.data.problem)
-                continue
-            if isinstance(item.data, _Note):
-                report.notes.append((item.where, item.data.note))
-                continue
-            notes: list[str] = []
-            try:
-                data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where,
-                                        notes=notes)
-            except InvalidResource as exc:
-                reject(item.where, str(exc))
-                continue
-            except OerRepoError as exc:
-                reject(item.where, str(exc))
-                continue
-            data = self._assign_id(data)
-            if data["id"] in seen:
-                reject(item.where, f"id {data['id']!r} appears again (first at {seen[data['id']]})")
-                continue
-            seen[data["id"]] = item.where
-            prepared.append((item.where, data))
-            report.notes.extend((item.where, note) for note in notes)
-        if problems:
-            shown = problems[:20]
-            more = f"\n... and {len(problems) - 20} more problems" if len(problems) > 20 else ""
-            raise ImportFailed(
-                "nothing was imported; fix these records or use --skip-invalid:\n" + "\n".join(shown) + more
-            )
+        # Records are checked and stored in chunks inside one transaction, so memory stays
+        # flat; a problem stops the storing, the rest is still checked, and the rollback
+        # leaves nothing behind (all or nothing).
+        from .store.bulk import ResourceBatch
+
+        chunk: list[tuple[str, dict]] = []
         with self.store.transaction() as conn:
-            for where, data in prepared:
-                if self.store.exists(data["id"], conn=conn):
-                    if not upsert:
+            batch = ResourceBatch(self.store, conn)
+
+            def store_chunk() -> None:
+                batch.load(data["id"] for _, data in chunk)
+                for where, data in chunk:
+                    if refused:
+                        break
+                    if not batch.exists(data["id"]):
+                        batch.insert(data, origin)
+                        report.added.append(data["id"])
+                    elif upsert:
+                        changed = batch.replace(data, origin)
+                        (report.updated if changed else report.unchanged).append(data["id"])
+                    else:
                         msg = (f"{where}: a resource with id {data['id']!r} already exists; change it with "
                                f"'oerrepo update {data['id']} FILE' or 'oerrepo import FILE --upsert'")
                         if skip_invalid:
                             report.skipped.append((where, msg))
-                            continue
-                        raise ImportFailed("nothing was imported; " + msg)
-                    stored = self.store.replace(conn, data, origin)
-                    (report.updated if stored else report.unchanged).append(data["id"])
-                else:
-                    self.store.insert(conn, data, origin)
-                    report.added.append(data["id"])
+                        else:
+                            refused.append(msg)
+                batch.flush()
+                batch.forget()
+                chunk.clear()
+
+            for item in items:
+                if progress:
+                    progress(1)
+                if isinstance(item.data, _BadRow):
+                    reject(item.where, item.data.problem)
+                    continue
+                if isinstance(item.data, _Note):
+                    report.notes.append((item.where, item.data.note))
+                    continue
+                notes: list[str] = []
+                try:
+                    data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where,
+                                            notes=notes)
+                except OerRepoError as exc:
+                    reject(item.where, str(exc))
+                    continue
+                data = self._assign_id(data)
+                if data["id"] in seen:
+                    reject(item.where, f"id {data['id']!r} appears again (first at {seen[data['id']]})")
+                    continue
+                seen[data["id"]] = item.where
+                report.notes.extend((item.where, note) for note in notes)
+                if problems or refused:
+                    continue  # nothing will be stored: only checking the rest
+                chunk.append((item.where, data))
+                if len(chunk) >= _IMPORT_CHUNK:
+                    store_chunk()
+            if problems:
+                shown = problems[:20]
+                more = f"\n... and {len(problems) - 20} more problems" if len(problems) > 20 else ""
+                raise ImportFailed(
+                    "nothing was imported; fix these records or use --skip-invalid:\n" + "\n".join(shown) + more
+                )
+            store_chunk()
+            if refused:
+                raise ImportFailed("nothing was imported; " + refused[0])
         if report.stored:
             self._changed()
         return report

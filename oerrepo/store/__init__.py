@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +29,8 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from ..errors import DuplicateResource, ResourceNotFound, StoreError
-from ..model import Resource, Revision, changed_properties
+from ..errors import ResourceNotFound, StoreError
+from ..model import Resource, Revision
 from . import migrations, postgres
 from . import tables as t
 
@@ -42,11 +42,12 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _dumps(data: Any) -> str:
+def dumps(data: Any) -> str:
+    """The JSON text the store keeps for a value (compact, UTF-8 left as it is)."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _first_name(data: Mapping[str, Any]) -> str:
+def first_name(data: Mapping[str, Any]) -> str:
     names = data.get("name") or {}
     for lang in (*(data.get("inLanguage") or ()), "en"):
         if lang in names:
@@ -230,7 +231,7 @@ class Store:
 
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as conn:
-            self._put_meta(conn, f"setting:{key}", _dumps(value))
+            self._put_meta(conn, f"setting:{key}", dumps(value))
 
     def setdefault_setting(self, key: str, value: Any) -> Any:
         """Store ``value`` unless the setting exists; return the stored one (atomic across processes).
@@ -242,85 +243,40 @@ class Store:
             row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == f"setting:{key}")).first()
             if row is not None:
                 return json.loads(row[0])
-            self._put_meta(conn, f"setting:{key}", _dumps(value))
+            self._put_meta(conn, f"setting:{key}", dumps(value))
             return value
 
     # -- writes ---------------------------------------------------------------
 
-    def _record_change(
-        self, conn: Connection, resource_id: str, action: str, origin: str, data: dict | None, changed: Sequence[str]
-    ) -> tuple[int, str]:
-        stamp = utc_now()
-        result = conn.execute(
-            t.changes.insert().values(
-                resource_id=resource_id,
-                action=action,
-                datestamp=stamp,
-                origin=origin,
-                changed=_dumps(list(changed)),
-                data=_dumps(data) if data is not None else None,
-            )
-        )
-        return result.inserted_primary_key[0], stamp
+    # Single-record writes are batches of one (store/bulk.py holds the one write path).
 
     def insert(self, conn: Connection, data: dict, origin: str) -> Resource:
         """Store a new record (the caller's transaction). An existing live id is an error."""
-        rid = data["id"]
-        row = conn.execute(select(t.resources.c.deleted, t.resources.c.created).where(t.resources.c.id == rid)).first()
-        if row is not None and not row.deleted:
-            raise DuplicateResource(
-                f"a resource with id {rid!r} already exists; use 'update' (or import --upsert) to change it"
-            )
-        seq, stamp = self._record_change(conn, rid, "add", origin, data, changed_properties(None, data))
-        values = dict(
-            seq=seq, datestamp=stamp, deleted=False, license=data.get("license"),
-            name=_first_name(data), data=_dumps(data),
-        )
-        if row is None:
-            conn.execute(t.resources.insert().values(id=rid, created=stamp, **values))
-        else:  # re-adding a deleted id revives it; its history goes on
-            conn.execute(t.resources.update().where(t.resources.c.id == rid).values(**values))
-        self._put_sets(conn, rid, data.get("sets", []))
-        return Resource(data=data, seq=seq, datestamp=stamp, created=row.created if row else stamp)
+        from .bulk import ResourceBatch
+
+        batch = ResourceBatch(self, conn)
+        batch.insert(data, origin)
+        batch.flush()
+        return batch.resource(data["id"])
 
     def replace(self, conn: Connection, data: dict, origin: str) -> Resource | None:
         """Replace a live record (the caller's transaction); None when nothing changed."""
-        rid = data["id"]
-        row = conn.execute(select(t.resources).where(t.resources.c.id == rid)).first()
-        if row is None or row.deleted:
-            raise ResourceNotFound(f"no resource with id {rid!r}; use 'add' to store a new one")
-        old = json.loads(row.data)
-        changed = changed_properties(old, data)
-        if not changed:
+        from .bulk import ResourceBatch
+
+        batch = ResourceBatch(self, conn)
+        if batch.replace(data, origin) is None:
             return None
-        seq, stamp = self._record_change(conn, rid, "update", origin, data, changed)
-        conn.execute(
-            t.resources.update()
-            .where(t.resources.c.id == rid)
-            .values(seq=seq, datestamp=stamp, license=data.get("license"), name=_first_name(data), data=_dumps(data))
-        )
-        self._put_sets(conn, rid, data.get("sets", []))
-        return Resource(data=data, seq=seq, datestamp=stamp, created=row.created)
+        batch.flush()
+        return batch.resource(data["id"])
 
     def remove(self, conn: Connection, resource_id: str, origin: str) -> Resource:
         """Delete a record, leaving a tombstone (the caller's transaction)."""
-        row = conn.execute(select(t.resources).where(t.resources.c.id == resource_id)).first()
-        if row is None or row.deleted:
-            raise ResourceNotFound(f"no resource with id {resource_id!r}; 'oerrepo list' shows the stored ids")
-        seq, stamp = self._record_change(conn, resource_id, "delete", origin, None, ())
-        conn.execute(
-            t.resources.update().where(t.resources.c.id == resource_id).values(seq=seq, datestamp=stamp, deleted=True)
-        )
-        # A tombstone keeps its set memberships so harvesters of a set learn of the deletion.
-        data = json.loads(row.data)
-        return Resource(data=data, seq=seq, datestamp=stamp, deleted=True, created=row.created)
+        from .bulk import ResourceBatch
 
-    def _put_sets(self, conn: Connection, rid: str, specs: Sequence[str]) -> None:
-        conn.execute(t.resource_sets.delete().where(t.resource_sets.c.resource_id == rid))
-        for spec in specs:
-            if conn.execute(select(t.sets.c.spec).where(t.sets.c.spec == spec)).first() is None:
-                conn.execute(t.sets.insert().values(spec=spec, name=spec))
-            conn.execute(t.resource_sets.insert().values(resource_id=rid, spec=spec))
+        batch = ResourceBatch(self, conn)
+        batch.remove(resource_id, origin)
+        batch.flush()
+        return batch.resource(resource_id)
 
     def put_set(self, spec: str, name: str, description: str | None = None) -> None:
         """Create or rename a set (collection)."""

@@ -19,22 +19,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
 from ..errors import DuplicateResource, ResourceNotFound
-from ..model import changed_properties
-from . import Store, _first_name, utc_now
+from ..model import Resource, changed_properties
+from . import Store, dumps, first_name, utc_now
 from . import tables as t
 
 __all__ = ["ResourceBatch"]
 
 _CHUNK = 500  # ids per IN (...) list: well under every backend's bound-parameter limit
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -78,6 +73,7 @@ class ResourceBatch:
         self.conn = conn
         self._rows: dict[str, _Row | None] = {}  # None: no row in the store
         self._changes: list[_Change] = []
+        self._written: dict[str, tuple[int, str]] = {}  # id -> (seq, datestamp) of its latest written change
 
     # -- reading ---------------------------------------------------------------------
 
@@ -177,7 +173,7 @@ class ResourceBatch:
         def text_of(data: dict) -> str:
             text = texts.get(id(data))
             if text is None:
-                text = texts[id(data)] = _dumps(data)
+                text = texts[id(data)] = dumps(data)
             return text
 
         result = conn.execute(
@@ -185,7 +181,7 @@ class ResourceBatch:
             [
                 {
                     "resource_id": c.resource_id, "action": c.action, "datestamp": c.datestamp,
-                    "origin": c.origin, "changed": _dumps(list(c.changed)),
+                    "origin": c.origin, "changed": dumps(list(c.changed)),
                     "data": text_of(c.data) if c.data is not None else None,
                 }
                 for c in changes
@@ -198,6 +194,7 @@ class ResourceBatch:
             last[change.resource_id] = (seq, change.datestamp)
             if change.data is not None:
                 sets_of[change.resource_id] = list(change.data.get("sets", []))
+        self._written.update(last)
         fresh, known = [], []
         for rid, (seq, stamp) in last.items():
             row = self._rows[rid]
@@ -205,7 +202,7 @@ class ResourceBatch:
             data = row.record()
             values = {
                 "b_id": rid, "seq": seq, "datestamp": stamp, "deleted": row.deleted,
-                "license": data.get("license"), "name": _first_name(data), "data": text_of(data),
+                "license": data.get("license"), "name": first_name(data), "data": text_of(data),
             }
             if row.in_store:
                 known.append(values)
@@ -225,6 +222,21 @@ class ResourceBatch:
             conn.execute(t.resources.update().where(cols.id == bindparam("b_id")), known)
         self._write_sets(sets_of, {v["b_id"] for v in known})
         return len(changes)
+
+    def forget(self) -> None:
+        """Let go of the rows read and written so far (after :meth:`flush`), so that a long
+        batch holds only its current part in memory; ids asked again are read again."""
+        if self._changes:
+            raise RuntimeError("flush the batch before forgetting its rows")
+        self._rows.clear()
+        self._written.clear()
+
+    def resource(self, resource_id: str) -> Resource:
+        """A record written by :meth:`flush` as it now stands (its latest seq and datestamp)."""
+        row = self._rows[resource_id]
+        seq, stamp = self._written[resource_id]
+        assert row is not None
+        return Resource(data=row.record(), seq=seq, datestamp=stamp, deleted=row.deleted, created=row.created)
 
     def _write_sets(self, sets_of: dict[str, list[str]], stored_before: set[str]) -> None:
         conn = self.conn

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from ..errors import DuplicateSource
-from . import Store, utc_now
+from . import Store, dumps, utc_now
 from . import tables as t
 
 __all__ = [
@@ -23,10 +23,6 @@ __all__ = [
     "provenance_rows", "provenance_of", "provenance_for", "put_provenance", "live_providers", "mark_deleted",
     "promote_duplicate", "find_by_keys", "put_keys", "refresh_local_keys", "source_urls", "live_provenance",
 ]
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class SourceRow(dict):
@@ -56,8 +52,8 @@ def put_source(
     """Register a source (or, with ``replace``, change its URL, format, sets and settings)."""
     with store.transaction() as conn:
         row = conn.execute(select(t.sources).where(t.sources.c.name == name)).first()
-        values = dict(url=url, metadata_prefix=metadata_prefix, set_specs=_dumps(list(set_specs)),
-                      settings=_dumps(settings))
+        values = dict(url=url, metadata_prefix=metadata_prefix, set_specs=dumps(list(set_specs)),
+                      settings=dumps(settings))
         if row is None:
             conn.execute(t.sources.insert().values(name=name, state="{}", added=utc_now(), **values))
         elif replace:
@@ -112,7 +108,7 @@ def delete_source(store: Store, name: str) -> bool:
 
 
 def save_state(conn: Connection, name: str, state: dict) -> None:
-    conn.execute(t.sources.update().where(t.sources.c.name == name).values(state=_dumps(state)))
+    conn.execute(t.sources.update().where(t.sources.c.name == name).values(state=dumps(state)))
 
 
 def save_last_harvest(store: Store, name: str, summary: dict) -> None:
@@ -286,9 +282,9 @@ def put_provenance(
 ) -> None:
     """Insert or update the row of (source, OAI identifier); ``exists`` says which (the caller knows)."""
     values = dict(
-        resource_id=resource_id, datestamp=datestamp, set_specs=_dumps(list(set_specs)),
+        resource_id=resource_id, datestamp=datestamp, set_specs=dumps(list(set_specs)),
         metadata_prefix=metadata_prefix, harvested_at=utc_now(), deleted=False, role=role,
-        notes=_dumps(list(notes)),
+        notes=dumps(list(notes)),
     )
     if exists:
         conn.execute(
@@ -533,10 +529,10 @@ class HarvestPage:
         for key in self._dirty:
             row = self._rows[key]
             values = dict(
-                resource_id=row["resource_id"], datestamp=row["datestamp"], set_specs=_dumps(list(row["set_specs"])),
+                resource_id=row["resource_id"], datestamp=row["datestamp"], set_specs=dumps(list(row["set_specs"])),
                 metadata_prefix=row["metadata_prefix"], harvested_at=row["harvested_at"], deleted=row["deleted"],
-                role=row["role"], notes=_dumps(list(row["notes"])),
-                origin=_dumps(row["origin"]) if row.get("origin") else None,
+                role=row["role"], notes=dumps(list(row["notes"])),
+                origin=dumps(row["origin"]) if row.get("origin") else None,
             )
             if key in self._stored:
                 stored.append({"b_source": key[0], "b_oai_identifier": key[1], **values})
