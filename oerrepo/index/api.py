@@ -224,9 +224,10 @@ class SearchService:
                 )
             self.reindex()
             return
-        if backend.last_seq() >= self.store.last_seq():
+        applied, last = backend.last_seq(), self.store.last_seq()
+        if applied >= last:
             return
-        backend.apply(self._index_entries, wait=wait)
+        backend.apply(self._index_entries, wait=wait, pending=last - applied)
 
     def _reindex_aside(self) -> None:
         """Rebuild the index in a thread of its own, unless one is rebuilding it already."""

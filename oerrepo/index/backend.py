@@ -141,13 +141,16 @@ class SearchBackend(Protocol):
     def needs_rebuild(self) -> bool:
         """True when the index is missing or was built by an incompatible version."""
 
-    def apply(self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True) -> int | None:
+    def apply(
+        self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True, pending: int = 0
+    ) -> int | None:
         """Apply the store changes after the index's last seq, atomically with that seq.
 
         ``entries(seq)`` yields the changes after ``seq``; the backend calls it once it
         holds its write lock, so concurrent writers never apply a change twice out of
         order. Returns the new last seq, or None when ``wait`` is false and another
-        writer holds the lock (that writer catches the index up).
+        writer holds the lock (that writer catches the index up). ``pending`` is roughly
+        how many changes there are (a backend may write many with more processes).
         """
 
     def rebuild(

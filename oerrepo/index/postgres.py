@@ -129,7 +129,9 @@ class PostgresBackend:
             facets=doc.facets,
         )
 
-    def apply(self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True) -> int | None:
+    def apply(
+        self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True, pending: int = 0
+    ) -> int | None:
         """Apply the store's changes after the last applied seq, in one transaction with that seq."""
         self._ensure()
         with self.store.transaction() as conn:

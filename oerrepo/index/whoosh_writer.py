@@ -1,0 +1,109 @@
+"""Writing the Whoosh index quickly: pre-analysed terms, and lengths read once per segment.
+
+Two costs dominate a Whoosh build of our schema, and neither changes what is indexed:
+
+- analysis: every text went through a tokenizer and filters although the document
+  builder had split and folded it already. The fields of our schema take a list of
+  terms instead (Whoosh indexes a list as the tokens themselves); :class:`TermsText`
+  and :class:`TermsKeyword` count them directly, giving exactly the postings the
+  token stream gave;
+- writing the postings: Whoosh looks up the length of the document's field once per
+  posting, reading it from the segment's length column through four calls and, for
+  fields without lengths, a file-system check each time. :class:`SegmentWriter` reads
+  each field's lengths once per segment instead. The sub-writers of a multi-process
+  writer use it too.
+
+Queries are unchanged: the fields keep their analyzers, which Whoosh uses to parse them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from whoosh import fields, multiproc, writing
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
+
+__all__ = ["TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer"]
+
+
+def _term_postings(field, terms):
+    """(term bytes, frequency, weight, value bytes) per distinct term, as Whoosh's
+    Frequency format gives them for a token stream of these terms (each token weighs 1)."""
+    boost = field.format.field_boost
+    for term, freq in Counter(terms).items():
+        yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq)
+
+
+class TermsText(fields.TEXT):
+    """A TEXT field (frequencies, no positions) that also takes its terms already analysed, as a list."""
+
+    def index(self, value, **kwargs):
+        if isinstance(value, list) and type(self.format).__name__ == "Frequency":
+            return _term_postings(self, value)
+        return super().index(value, **kwargs)
+
+
+class TermsKeyword(fields.KEYWORD):
+    """A KEYWORD field that also takes its terms already split, as a list."""
+
+    def index(self, value, **kwargs):
+        if isinstance(value, list) and type(self.format).__name__ == "Frequency":
+            return _term_postings(self, value)
+        return super().index(value, **kwargs)
+
+
+class _SegmentLengths:
+    """A segment's field lengths, each field's column read once (see the module docstring)."""
+
+    def __init__(self, reader, doc_count: int):
+        self._reader = reader
+        self._doc_count = doc_count
+        self._columns: dict[str, list[int] | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self._columns.get(fieldname, False)
+        if lengths is False:
+            column = self._reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            lengths = None
+            if column is not None:
+                lengths = [byte_to_length(b) if b else 0 for b in (column[d] for d in range(self._doc_count))]
+            self._columns[fieldname] = lengths
+        if lengths is None:
+            return default
+        return lengths[docnum] or default
+
+
+class SegmentWriter(writing.SegmentWriter):
+    """Whoosh's segment writer, reading document lengths once per field when it writes postings."""
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _SegmentLengths(reader, self.docnum) if reader is not None else None
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if reader is not None:
+            reader.close()
+
+
+class MpWriter(multiproc.MpWriter):
+    """Whoosh's multi-process writer, whose own segment is written as :class:`SegmentWriter` writes."""
+
+    _flush_segment = SegmentWriter._flush_segment
+
+
+# The sub-writers of a multi-process writer are created by name inside whoosh.multiproc
+# (in the worker processes, which inherit this module state): they write as ours do.
+multiproc.SegmentWriter = SegmentWriter
+
+
+def open_writer(ix, *, procs: int = 1, timeout: float = 0.0, delay: float = 0.1, **settings):
+    """A writer for the index ``ix``: one process, or ``procs`` processes (Whoosh's MpWriter).
+
+    Raises whoosh's LockError when another writer holds the index for ``timeout`` seconds.
+    """
+    if procs > 1:
+        return MpWriter(ix, procs=procs, timeout=timeout, delay=delay, **settings)
+    return SegmentWriter(ix, timeout=timeout, delay=delay, **settings)
