@@ -152,8 +152,9 @@ class LinkedData:
 
         def documents():
             done = 0
-            for res in self.store.iter_resources(set_spec=set_spec, since=since_stamp):
-                yield describe(self._with_provenance(res), base)
+            # iter() reads provenance for many resources at once, not one query each.
+            for res in self.iter(set_spec=set_spec, since=since_stamp):
+                yield describe(res, base, shared_context=True)
                 done += 1
                 if progress and done % 100 == 0:
                     progress(100)

@@ -59,14 +59,18 @@ def provenance_iri(p: Provenance) -> str:
     return safe_iri(f"{p.source}{sep}verb=GetRecord&identifier={quote(p.oai_identifier, safe=':/')}&metadataPrefix={prefix}")
 
 
-def describe(resource: Resource, base_url: str, *, context: bool = True) -> dict:
-    """The resource as a compact JSON-LD document (AMB profile plus DCMI terms and SDGs)."""
+def describe(resource: Resource, base_url: str, *, context: bool = True, shared_context: bool = False) -> dict:
+    """The resource as a compact JSON-LD document (AMB profile plus DCMI terms and SDGs).
+
+    ``shared_context``: the ``@context`` shares its term definitions with other documents
+    (see :func:`.context.inline_context`), for documents that are written and dropped.
+    """
     data = resource.data
     lang = primary_language(data)
     iri = resource_iri(base_url, resource.id)
     doc: dict[str, Any] = {}
     if context:
-        doc["@context"] = inline_context(None if lang == "und" else lang)
+        doc["@context"] = inline_context(None if lang == "und" else lang, copy_terms=not shared_context)
     doc["id"] = iri
     doc["type"] = list(data.get("type") or ["LearningResource"])
     names = data.get("name") or {}

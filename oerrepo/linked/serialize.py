@@ -25,7 +25,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 FORMAT_ALIASES = {"json-ld": "jsonld", "ttl": "turtle", "ntriples": "nt", "n-triples": "nt", "rdf": "rdfxml",
                   "xml": "rdfxml", "rdf/xml": "rdfxml", "pretty-xml": "rdfxml"}
 _SHARED_TYPES = {SKOS + "Concept", DCT + "LicenseDocument"}
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\r]')
 _LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -40,8 +40,16 @@ def format_name(fmt: str) -> str:
     return name
 
 
+def _escape(value: str) -> str:
+    """A string literal's text escaped for N-Triples and Turtle (most need nothing: checked first,
+    because str.translate is slow on non-ASCII text)."""
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+
+
 def _literal(lit: Lit, datatype_term) -> str:
-    text = '"' + lit.value.translate(_ESCAPES) + '"'
+    text = '"' + _escape(lit.value) + '"'
     if lit.lang:
         return f"{text}@{lit.lang}"
     if lit.datatype and lit.datatype != XSD_STRING:
