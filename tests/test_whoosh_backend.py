@@ -1,0 +1,66 @@
+"""Applying store changes to the Whoosh index: ids written twice, and a writer kept between applies."""
+
+from __future__ import annotations
+
+from whoosh import index as windex
+
+from oerrepo.index.backend import IndexDocument, IndexEntry
+from oerrepo.index.whoosh_backend import WhooshBackend
+
+
+def _doc(rid: str, title: str) -> IndexDocument:
+    return IndexDocument(id=rid, name=title, titles=[("en", title)], facets={"source": ["local"]})
+
+
+def _state(path) -> dict[str, list[str]]:
+    """id -> stored names of the committed documents, read by a fresh reader."""
+    ix = windex.open_dir(str(path))
+    out: dict[str, list[str]] = {}
+    with ix.searcher() as searcher:
+        for fields in searcher.all_stored_fields():
+            out.setdefault(fields["id"], []).append(fields["name"])
+    ix.close()
+    return out
+
+
+def _entries(changes):
+    def entries(after: int):
+        return [IndexEntry(seq, rid, doc) for seq, rid, doc in changes if seq > after]
+
+    return entries
+
+
+def test_an_id_changed_twice_in_one_apply_is_one_document(tmp_path):
+    backend = WhooshBackend(tmp_path / "index")
+    backend.rebuild([], 0)
+    changes = [
+        (1, "a", _doc("a", "first title")),
+        (2, "b", _doc("b", "other")),
+        (3, "a", _doc("a", "second title")),
+        (4, "b", None),
+        (5, "b", _doc("b", "back again")),
+    ]
+    assert backend.apply(_entries(changes)) == 5
+    assert _state(tmp_path / "index") == {"a": ["second title"], "b": ["back again"]}
+    backend.close()
+
+
+def test_a_kept_writer_commits_once_and_drops_what_it_did_not_commit(tmp_path):
+    path = tmp_path / "index"
+    backend = WhooshBackend(path)
+    backend.rebuild([], 0)
+    changes = [(1, "a", _doc("a", "one")), (2, "b", _doc("b", "two"))]
+    assert backend.apply(_entries(changes[:1]), commit=False) == 1
+    assert backend.apply(_entries(changes), commit=False) == 2
+    assert _state(path) == {} and backend.last_seq() == 0  # nothing committed yet
+    assert backend.apply(_entries(changes)) == 2
+    assert _state(path) == {"a": ["one"], "b": ["two"]} and backend.last_seq() == 2
+
+    changes.append((3, "c", _doc("c", "three")))
+    assert backend.apply(_entries(changes), commit=False) == 3
+    backend.close()  # e.g. the process is stopped: the uncommitted change is applied again later
+    assert backend.last_seq() == 2 and "c" not in _state(path)
+    again = WhooshBackend(path)
+    assert again.apply(_entries(changes)) == 3
+    assert _state(path) == {"a": ["one"], "b": ["two"], "c": ["three"]}
+    again.close()
