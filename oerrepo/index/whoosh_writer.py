@@ -75,8 +75,26 @@ class _SegmentLengths:
         return lengths[docnum] or default
 
 
+class _PostingPool(writing.PostingPool):
+    """Whoosh's posting pool without its per-posting type assertions (our fields give bytes);
+    the size estimate that decides when to spill is Whoosh's own."""
+
+    def add(self, item):
+        self.fieldnames.add(item[0])
+        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + (len(item[4]) if item[4] else 0)
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
+
+
 class SegmentWriter(writing.SegmentWriter):
     """Whoosh's segment writer, reading document lengths once per field when it writes postings."""
+
+    def __init__(self, ix, **kwargs):
+        # Called by name, not super(): whoosh.multiproc's MpWriter calls this class's
+        # __init__ on itself through the name replaced below.
+        writing.SegmentWriter.__init__(self, ix, **kwargs)
+        self.pool = _PostingPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
 
     def _flush_segment(self):
         self.perdocwriter.close()
