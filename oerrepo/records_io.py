@@ -215,10 +215,17 @@ def read_records(path: str | Path, fmt: str | None = None) -> Iterator[SourceRec
         raise ImportFailed(f"unknown format {fmt!r}; use json, jsonl or csv")
 
 
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
 def _json(raw: bytes, name: str) -> Iterator[SourceRecord]:
     text, _, note = decode_with_note(raw, name)
     if note:
         yield SourceRecord(name, _Note(note))
+    start = _SPACE.match(text).end()
+    if text.startswith("[", start):
+        yield from _json_array(text, start + 1, name)
+        return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -238,6 +245,37 @@ def _json(raw: bytes, name: str) -> Iterator[SourceRecord]:
             yield SourceRecord(f"{name} record {i}", item)
     else:
         raise ImportFailed(f"{name}: expected a JSON object or an array of objects, got {type(data).__name__}")
+
+
+def _json_array(text: str, pos: int, name: str) -> Iterator[SourceRecord]:
+    """The items of a JSON array one at a time (the whole list of a large file is never in memory),
+    with json.loads' messages for the same mistakes."""
+    decoder = json.JSONDecoder()
+    number = 0
+    pos = _SPACE.match(text, pos).end()
+    try:
+        if text.startswith("]", pos):
+            pos += 1
+        else:
+            while True:
+                item, pos = decoder.raw_decode(text, pos)
+                number += 1
+                yield SourceRecord(f"{name} record {number}", item)
+                pos = _SPACE.match(text, pos).end()
+                if text.startswith(",", pos):
+                    pos = _SPACE.match(text, pos + 1).end()
+                    continue
+                if text.startswith("]", pos):
+                    pos += 1
+                    break
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        pos = _SPACE.match(text, pos).end()
+        if pos != len(text):
+            raise json.JSONDecodeError("Extra data", text, pos)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ImportFailed(f"{name}: the JSON is nested too deeply to be a record") from None
 
 
 def _jsonl(raw: bytes, name: str) -> Iterator[SourceRecord]:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from oerrepo import Repository
 from oerrepo.cli import cli
 from oerrepo.errors import ImportFailed, InvalidResource
+from oerrepo.records_io import read_records
 
 # Titles and descriptions as teachers write them, one language each.
 TEXTS = {
@@ -177,3 +178,32 @@ def test_without_a_language_column_western_wins_unless_the_bytes_are_plainly_ano
     report = repo.import_records(path)
     assert repo.get("t").name == text
     assert any("not UTF-8" in note for _, note in report.notes)
+
+
+# A JSON array is read one record at a time, with json's own messages.
+ARRAYS = ["[]", " [ {\"a\": 1} , {\"b\": 2} ]\n", "[1,]", "[1 2]", "[1, 2", "[{\"a\": 1}] x", "[\n{\"a\": 1},\n{\"b\":\n}]"]
+
+
+@pytest.mark.parametrize("text", ARRAYS)
+def test_a_json_array_reads_as_json_loads_reads_it(tmp_path, text):
+    path = tmp_path / "records.json"
+    path.write_text(text, encoding="utf-8")
+    try:
+        expected = ("records", json.loads(text))
+    except json.JSONDecodeError as exc:
+        expected = ("error", f"records.json: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+    try:
+        got = ("records", [item.data for item in read_records(path)])
+    except ImportFailed as exc:
+        got = ("error", str(exc))
+    assert got == expected
+
+
+def test_a_mistake_after_many_records_stores_none_of_them(tmp_path):
+    records = [{"id": f"r{i}", "name": {"en": f"Record {i}"}, "license": "CC-BY-4.0"} for i in range(2500)]
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(records)[:-1] + ", {]", encoding="utf-8")
+    with Repository(tmp_path / "data") as repo:
+        with pytest.raises(ImportFailed, match="invalid JSON at line 1"):
+            repo.import_records(path, skip_invalid=True)
+        assert repo.count() == 0
