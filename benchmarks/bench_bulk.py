@@ -10,6 +10,9 @@ files when it returns (checked after each run: the index's own sequence file aga
 the store). Memory is the peak of the summed resident size of the process and all its
 children (sampled from /proc every 20 ms), so a second indexing process counts too.
 
+CPU seconds (user + system of the whole process tree) are printed beside: on a machine
+shared with other work they show what the wall times cannot.
+
 Anchors, measured in the same run on the same records:
 
 - plain Whoosh: a process that reads the records and builds an index of fields id,
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,9 +47,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
 
 from bench_harvest import child_baseline, serve  # noqa: E402
 from bench_index import generate  # noqa: E402
+from pg import drop_schema, new_schema  # noqa: E402  (a schema of its own in the tests' PostgreSQL)
 
 OERREPO = [sys.executable, "-m", "oerrepo"]
 
@@ -82,6 +88,7 @@ def _tree_rss_kb(root: int) -> int:
 
 def run(cmd: list[str], *, env: dict | None = None) -> dict:
     """Run a command to its end: wall seconds, peak MB of its process tree, its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
     peak = 0
@@ -100,7 +107,9 @@ def run(cmd: list[str], *, env: dict | None = None) -> dict:
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    return {"seconds": seconds, "peak_mb": peak / 1024, "stdout": out.decode(), "stderr": err.decode()}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak / 1024, "stdout": out.decode(), "stderr": err.decode()}
 
 
 # -- the anchors (run as children of this script) -----------------------------------------------
@@ -235,28 +244,6 @@ class Partner:
         self.proc.wait()
 
 
-def pg_url(base: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {name}"))
-    engine.dispose()
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={name},public"})
-    return name, url.render_as_string(hide_password=False)
-
-
-def pg_drop(base: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
-    engine.dispose()
-
-
 # -- one size -----------------------------------------------------------------------------------
 
 
@@ -266,9 +253,10 @@ def bench_size(n: int, work: Path, only: set[str], pg: str | None, out: dict) ->
 
     def line(label: str, result: dict, rate_unit: str = "records/s", count: int = n) -> float:
         rate = count / result["seconds"]
-        print(f"  {label:44} {result['seconds']:8.2f} s {rate:10.0f} {rate_unit}  peak {result['peak_mb']:6.0f} MB",
-              flush=True)
-        fig[label] = {"seconds": round(result["seconds"], 2), "rate": round(rate), "peak_mb": round(result["peak_mb"])}
+        print(f"  {label:44} {result['seconds']:8.2f} s {rate:10.0f} {rate_unit}  peak {result['peak_mb']:6.0f} MB"
+              f"  cpu {result['cpu']:7.1f} s", flush=True)
+        fig[label] = {"seconds": round(result["seconds"], 2), "rate": round(rate), "peak_mb": round(result["peak_mb"]),
+                      "cpu_s": round(result["cpu"], 1)}
         return rate
 
     def ratio(label: str, value: float, target: str) -> None:
@@ -297,13 +285,13 @@ def bench_size(n: int, work: Path, only: set[str], pg: str | None, out: dict) ->
         ours = line("oerrepo import", imp)
         ratio("import / plain Whoosh", ours / plain, ">= 1.0")
         if pg:
-            name, url = pg_url(pg)
+            name, url = new_schema(pg)
             try:
                 pimp = run([*OERREPO, "--data", str(work / "pgdata"), "--db", url, "import", str(records_file)])
                 check_current(work / "pgdata", n, "import on PostgreSQL", url)
                 ratio("import PostgreSQL / SQLite", line("oerrepo import (PostgreSQL)", pimp) / ours, ">= 1.0")
             finally:
-                pg_drop(pg, name)
+                drop_schema(pg, name)
         if "reindex" in only:
             rex = line("oerrepo reindex", run([*OERREPO, "--data", str(data), "reindex"]))
             check_current(data, n, "reindex")
@@ -339,14 +327,14 @@ def bench_size(n: int, work: Path, only: set[str], pg: str | None, out: dict) ->
             ours = line("oerrepo harvest (loopback)", har)
             ratio("harvest / plain Whoosh", ours / hplain, ">= 1.0")
             if pg:
-                name, url = pg_url(pg)
+                name, url = new_schema(pg)
                 try:
                     phar = run([*OERREPO, "--data", str(work / "hpgdata"), "--db", url, "harvest", partner.url,
                                 "--prefix", "oai_dc"])
                     check_current(work / "hpgdata", n, "harvest on PostgreSQL", url)
                     ratio("harvest PostgreSQL / SQLite", line("oerrepo harvest (PostgreSQL)", phar) / ours, ">= 1.0")
                 finally:
-                    pg_drop(pg, name)
+                    drop_schema(pg, name)
         finally:
             partner.close()
         partner = Partner(n, 0.05, work)
