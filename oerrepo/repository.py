@@ -115,7 +115,8 @@ class _Parts:
         """Linked data: export, content negotiation, JSON-LD input."""
         from .linked.api import LinkedData
 
-        return LinkedData(self.store, setting=self.store.get_setting, with_provenance=self.provenance.attach)
+        return LinkedData(self.store, setting=self.store.get_setting, with_provenance=self.provenance.attach,
+                          provenance_of_many=self.provenance.many)
 
     def close(self) -> None:
         """Close the parts that were built, then the store."""

@@ -4,11 +4,12 @@ of :class:`oerrepo.Repository`."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -62,13 +63,34 @@ class LinkedData:
     Each resource is a ``schema:LearningResource`` at ``<base_url>/resources/<id>``, described
     in the AMB profile of schema.org / LRMI plus DCMI terms; the catalogue is a ``dcat:Catalog``
     at ``<base_url>/catalog``. ``base_url`` is the repository setting of that name, read
-    through ``setting``; ``with_provenance`` adds a resource's provenance before it is described.
+    through ``setting``; ``with_provenance`` adds a resource's provenance before it is described,
+    ``provenance_of_many`` reads it for many resources at once (exports).
     """
 
-    def __init__(self, store: Store, *, setting: Setting, with_provenance: Callable[[Resource], Resource]):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        setting: Setting,
+        with_provenance: Callable[[Resource], Resource],
+        provenance_of_many: Callable[[list[str]], Mapping[str, Iterable]] | None = None,
+    ):
         self.store = store
         self._setting = setting
         self._with_provenance = with_provenance
+        self._provenance_of_many = provenance_of_many
+
+    def _with_provenance_many(self, resources: Iterable[Resource]) -> Iterator[Resource]:
+        """The resources with their provenance, read for 500 at a time (one query each, not one per resource)."""
+        if self._provenance_of_many is None:
+            yield from map(self._with_provenance, resources)
+            return
+        it = iter(resources)
+        while chunk := list(itertools.islice(it, 500)):
+            found = self._provenance_of_many([res.id for res in chunk])
+            for res in chunk:
+                res.provenance = tuple(found.get(res.id, ()))
+                yield res
 
     def _get(self, resource_id: str, *, include_deleted: bool = False) -> Resource:
         return self._with_provenance(self.store.get(resource_id, include_deleted=include_deleted))
@@ -152,8 +174,8 @@ class LinkedData:
 
         def documents():
             done = 0
-            # iter() reads provenance for many resources at once, not one query each.
-            for res in self.iter(set_spec=set_spec, since=since_stamp):
+            resources = self.store.iter_resources(set_spec=set_spec, since=since_stamp)
+            for res in self._with_provenance_many(resources):
                 yield describe(res, base, shared_context=True)
                 done += 1
                 if progress and done % 100 == 0:
