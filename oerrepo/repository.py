@@ -139,8 +139,8 @@ class _IndexFollower:
         self.store = Store(url).open()
         self.search = SearchService(self.store, Path(index_dir), provenance=ProvenanceReader(self.store).many)
 
-    def catch_up(self) -> None:
-        self.search.catch_up(wait=True)
+    def catch_up(self, *, commit: bool = True) -> None:
+        self.search.catch_up(wait=True, commit=commit)
 
     def close(self) -> None:
         self.search.close()

@@ -208,12 +208,13 @@ class SearchService:
                 yield IndexEntry(rev.seq, rev.resource_id, documents.get(rev.seq))
             seq = revisions[-1].seq
 
-    def catch_up(self, *, wait: bool, rebuild: bool = True) -> None:
+    def catch_up(self, *, wait: bool, rebuild: bool = True, commit: bool = True) -> None:
         """Apply the store's changes the index has not seen (rebuilding a missing or damaged index).
 
         Without ``wait``, a writer holding the index lock is left to apply them itself. Without
         ``rebuild``, a missing or outdated index is rebuilt in a thread of its own and
-        SearchUnavailable raised meanwhile.
+        SearchUnavailable raised meanwhile. Without ``commit``, the index keeps its writer for
+        the next catch-up, which adds to it (see the backends' ``apply``).
         """
         backend = self.backend()
         if backend.needs_rebuild():
@@ -225,9 +226,9 @@ class SearchService:
             self.reindex()
             return
         applied, last = backend.last_seq(), self.store.last_seq()
-        if applied >= last:
+        if applied >= last and commit:
             return
-        backend.apply(self._index_entries, wait=wait, pending=last - applied)
+        backend.apply(self._index_entries, wait=wait, pending=last - applied, commit=commit)
 
     def _reindex_aside(self) -> None:
         """Rebuild the index in a thread of its own, unless one is rebuilding it already."""

@@ -142,7 +142,12 @@ class SearchBackend(Protocol):
         """True when the index is missing or was built by an incompatible version."""
 
     def apply(
-        self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True, pending: int = 0
+        self,
+        entries: Callable[[int], Iterable[IndexEntry]],
+        *,
+        wait: bool = True,
+        pending: int = 0,
+        commit: bool = True,
     ) -> int | None:
         """Apply the store changes after the index's last seq, atomically with that seq.
 
@@ -150,7 +155,8 @@ class SearchBackend(Protocol):
         holds its write lock, so concurrent writers never apply a change twice out of
         order. Returns the new last seq, or None when ``wait`` is false and another
         writer holds the lock (that writer catches the index up). ``pending`` is roughly
-        how many changes there are (a backend may write many with more processes).
+        how many changes there are (a backend may write many with more processes). With
+        ``commit=False`` a backend may keep its writer for the next call instead of committing.
         """
 
     def rebuild(

@@ -4,7 +4,10 @@ A harvest stores records faster than the index can take them (Whoosh analyses ea
 document in every language it is in). Indexing in the harvesting process would make the
 two take turns; a second process lets them run at once on two cores. The index follows
 the store's change sequence, so this process only has to apply what is new, as often as
-it can, and stops when told to (after a last catch-up) or when its parent is gone.
+it can, and stops when told to (after a last catch-up) or when its parent is gone. It adds
+what is new to one index writer it keeps for the whole job and commits once, at the last
+catch-up, so the index files are current when the job returns; a job that dies leaves the
+index at its last commit, and the next open catches it up.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ POLL = 0.5  # seconds between catch-ups
 
 
 class IndexFollower(Protocol):
-    """What the second process needs: catch the index up with its store, and close both."""
+    """What the second process needs: catch the index up with its store, and close both.
 
-    def catch_up(self) -> None: ...
+    ``catch_up(commit=False)`` adds what is new to a writer it keeps for the next catch-up;
+    ``catch_up()`` commits.
+    """
+
+    def catch_up(self, *, commit: bool = True) -> None: ...
 
     def close(self) -> None: ...
 
@@ -78,7 +85,9 @@ def _follow(open_follower: Callable[[], IndexFollower], stop, parent: int) -> No
             stopping = stop.wait(POLL)
             if os.getppid() != parent:
                 return  # the parent died: the next open catches the index up
-            follower.catch_up()
+            # One writer for the whole job, committed once at its end: a commit per catch-up
+            # wrote a small segment each time and merged them again and again.
+            follower.catch_up(commit=stopping)
             if stopping:
                 return
     except Exception as exc:  # noqa: BLE001 - the store is safe; the parent or the next open catches up

@@ -130,9 +130,15 @@ class PostgresBackend:
         )
 
     def apply(
-        self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True, pending: int = 0
+        self,
+        entries: Callable[[int], Iterable[IndexEntry]],
+        *,
+        wait: bool = True,
+        pending: int = 0,
+        commit: bool = True,
     ) -> int | None:
-        """Apply the store's changes after the last applied seq, in one transaction with that seq."""
+        """Apply the store's changes after the last applied seq, in one transaction with that seq
+        (always committed: the documents are rows of the store, written in its transactions)."""
         self._ensure()
         with self.store.transaction() as conn:
             start = sql.begin_apply(conn, wait)
