@@ -140,12 +140,12 @@ def stem(word: str, lang: str, *, query: bool = False) -> str:
 
 def words_of(text: str) -> list[str]:
     """The lower-cased words of a text, unfolded (stemmers want their accents)."""
-    return [m.group().lower() for m in _WORD.finditer(text)]
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def folded_words(text: str) -> list[str]:
     """The folded words of a text, stop words kept: what a phrase or a title is made of."""
-    return [fold(m.group()) for m in _WORD.finditer(text)]
+    return list(map(fold, _WORD.findall(text)))  # findall: the whole match (the group does not capture)
 
 
 def stems_of(words: list[str], lang: str, *, both: bool = False, query: bool = False) -> list[str]:

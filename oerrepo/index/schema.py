@@ -23,11 +23,12 @@ from datetime import date as _date
 from whoosh import fields
 from whoosh.analysis import RegexTokenizer
 
-from .analysis import fold, folding_analyzer
+from .analysis import fold, folded_words, folding_analyzer
 from .backend import FACETS, IndexDocument
 from .query import exact_title
 from .tokens import tokens_of
 from .topics import vocabulary_version
+from .whoosh_writer import TermsKeyword, TermsText, lines, spaced
 
 __all__ = ["SCHEMA_VERSION", "BOOSTS", "PAIRS_BOOST", "build_schema", "whoosh_fields", "exact_title"]
 
@@ -43,13 +44,19 @@ _SEP = "\n"
 def build_schema() -> fields.Schema:
     """The Whoosh schema (a new object each call: Whoosh binds analyzers to it)."""
     folded = folding_analyzer()
+    # Each field is indexed by a function giving exactly its analyzer's terms (see .whoosh_writer).
     text = {
-        name: fields.TEXT(analyzer=folded, stored=name == "description", phrase=False)
+        name: TermsText(analyzer=folded, terms=folded_words, stored=name == "description", phrase=False)
         for name in ("title", "keywords", "description", "body")
     }
-    tokens = {name: fields.TEXT(analyzer=RegexTokenizer(r"\S+"), phrase=False) for name in ("stems", "topics", "parts")}
+    tokens = {
+        name: TermsText(analyzer=RegexTokenizer(r"\S+"), terms=spaced, phrase=False)
+        for name in ("stems", "topics", "parts")
+    }
     # One term per value: values are URIs and tags joined by newlines.
-    facet_fields = {name: fields.KEYWORD(analyzer=RegexTokenizer(r"[^\n]+"), stored=False) for name in FACETS}
+    facet_fields = {
+        name: TermsKeyword(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines, stored=False) for name in FACETS
+    }
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         name=fields.STORED(),
@@ -59,8 +66,8 @@ def build_schema() -> fields.Schema:
         date_text=fields.STORED(),
         date=fields.NUMERIC(int, bits=32, sortable=True, signed=True),
         sortname=fields.ID(sortable=True),
-        title_exact=fields.KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
-        pairs=fields.TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False),
+        title_exact=TermsKeyword(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines),
+        pairs=TermsText(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines, phrase=False),
         **text,
         **tokens,
         **facet_fields,

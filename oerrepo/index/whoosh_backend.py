@@ -42,6 +42,7 @@ from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
 from .whoosh_internals import self_check
 from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
+from .whoosh_writer import open_writer
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
 
@@ -55,13 +56,25 @@ CHECK_FILE = "oerrepo-whoosh-checked"
 # 2-core machine: ~3,100 docs/s so against ~1,100 with one in-process writer; on a
 # machine busy with other work the two come out level (benchmarks/bench_index.py).
 REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 128}
-# Incremental writes are small: one in-process writer.
+# Incremental writes are mostly small: one in-process writer. Many changes at once (an
+# import, a harvest followed in a second process) are written as a rebuild is.
 APPLY_SETTINGS = {"limitmb": 64}
+BULK_APPLY = 2000  # changes from which an apply uses the rebuild settings
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0
 # A term found in more than query.COMMON records adds a constant instead of its exact BM25F
 # score (see ranking.score_parts); in a collection of a few thousand records all is exact.
 _MAX_CLASSES = 512
+
+
+class _Session:
+    """An open writer applying store changes: what it wrote, up to which seq, what is committed."""
+
+    def __init__(self, writer, settings: dict, seq: int):
+        self.writer = writer
+        self.settings = settings
+        self.last = self.committed = seq
+        self.added: set[str] = set()  # ids written since the last commit
 
 
 class WhooshBackend:
@@ -81,6 +94,7 @@ class WhooshBackend:
         self._orders: dict[str, list[int]] = {}
         self._lexicon_cache: dict = {}  # per generation: see WhooshLexicon
         self._lock = threading.RLock()  # one Repository may serve several threads
+        self._session: _Session | None = None  # a writer kept between applies (apply(commit=False))
 
     # -- state ------------------------------------------------------------------
 
@@ -158,7 +172,7 @@ class WhooshBackend:
     def _writer(self, wait: bool, **settings):
         ix = self._index()
         try:
-            return ix.writer(timeout=self.lock_timeout if wait else 0.0, delay=0.05, **settings)
+            return open_writer(ix, timeout=self.lock_timeout if wait else 0.0, delay=0.05, **settings)
         except LockError as exc:
             if not wait:
                 return None
@@ -169,35 +183,70 @@ class WhooshBackend:
 
     # -- writing ----------------------------------------------------------------
 
-    def apply(self, entries: Callable[[int], Iterable[IndexEntry]], *, wait: bool = True) -> int | None:
-        """Apply the store's changes after the index's last seq (see :class:`SearchBackend`)."""
+    def apply(
+        self,
+        entries: Callable[[int], Iterable[IndexEntry]],
+        *,
+        wait: bool = True,
+        pending: int = 0,
+        commit: bool = True,
+    ) -> int | None:
+        """Apply the store's changes after the index's last seq (see :class:`SearchBackend`).
+
+        ``commit=False`` keeps the writer (and the index's write lock) for the next call, so
+        a process that follows a long write job adds documents as they come and writes
+        its segment once, at the call that commits, instead of a segment per call that
+        the next ones merge again. :meth:`close` drops what was not committed (the next
+        catch-up applies it again from the last committed seq).
+        """
         with self._lock:
-            writer = self._writer(wait, **APPLY_SETTINGS)
-            if writer is None:
-                return None
+            session = self._session
+            if session is None:
+                settings = REBUILD_SETTINGS if pending >= BULK_APPLY else APPLY_SETTINGS
+                writer = self._writer(wait, **settings)
+                if writer is None:
+                    return None
+                session = self._session = _Session(writer, settings, self.last_seq())  # seq read under the lock
             try:
-                start = last = self.last_seq()  # read under the write lock
-                for entry in entries(start):
+                for entry in entries(session.last):
+                    if entry.resource_id in session.added:
+                        # Whoosh deletes only committed documents: an id written twice by
+                        # one writer would be found twice. Commit, then go on.
+                        self._commit(session)
+                        session.writer = self._writer(True, **session.settings)
                     if entry.document is None:
-                        writer.delete_by_term("id", entry.resource_id)
+                        session.writer.delete_by_term("id", entry.resource_id)
                     else:
-                        writer.update_document(**whoosh_fields(entry.document))
-                    last = max(last, entry.seq)
-                if last == start:
-                    writer.cancel()
-                    return start
-                writer.commit()
+                        session.writer.update_document(**whoosh_fields(entry.document))
+                    session.added.add(entry.resource_id)
+                    session.last = max(session.last, entry.seq)
+                if commit:
+                    self._session = None
+                    self._commit(session)
             except BaseException:
-                writer.cancel()
+                self._session = None
+                session.writer.cancel()
                 raise
-            self._write_seq(last)
-            return last
+            return session.last
+
+    def _commit(self, session: _Session) -> None:
+        if session.last == session.committed:
+            session.writer.cancel()
+        else:
+            session.writer.commit()
+            self._write_seq(session.last)
+            session.committed = session.last
+        session.added.clear()
+
 
     def rebuild(
         self, documents: Iterable[IndexDocument], last_seq: int, *, progress: Callable[[int], None] | None = None
     ) -> int:
         """Replace the whole index by ``documents`` in one commit; searchers see old or new, never half."""
         with self._lock:
+            if self._session is not None:  # rebuilt from the store: what it held is in there
+                self._session.writer.cancel()
+                self._session = None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = self.needs_rebuild() or not self._schema_matches()
             if fresh:
@@ -223,7 +272,7 @@ class WhooshBackend:
         tmp.mkdir(parents=True)
         try:
             ix = windex.create_in(str(tmp), build_schema())
-            count = _write_all(ix.writer(**REBUILD_SETTINGS), documents, progress)
+            count = _write_all(open_writer(ix, **REBUILD_SETTINGS), documents, progress)
             ix.close()
             (tmp / SEQ_FILE).write_text(json.dumps({"seq": last_seq, "schema": SCHEMA_VERSION}), encoding="utf-8")
             self.close()
@@ -551,8 +600,11 @@ class WhooshBackend:
         return hits
 
     def close(self) -> None:
-        """Close the searcher and the index."""
+        """Close the searcher and the index (a writer kept open drops what it did not commit)."""
         with self._lock:
+            if self._session is not None:
+                self._session.writer.cancel()
+                self._session = None
             self._forget_searcher()
             self._segment_sets.clear()
             self._segment_extras.clear()

@@ -2,11 +2,11 @@
 
 Two costs dominate a Whoosh build of our schema, and neither changes what is indexed:
 
-- analysis: every text went through a tokenizer and filters although the document
-  builder had split and folded it already. The fields of our schema take a list of
-  terms instead (Whoosh indexes a list as the tokens themselves); :class:`TermsText`
-  and :class:`TermsKeyword` count them directly, giving exactly the postings the
-  token stream gave;
+- analysis: every text went through Whoosh's tokenizer and filters, a Python generator
+  and a Token object per word, although the document builder had analysed it already.
+  :class:`TermsText` and :class:`TermsKeyword` take a function that gives exactly the
+  terms their analyzer gives (one regular-expression pass) and count them directly,
+  giving exactly the postings the token stream gave;
 - writing the postings: Whoosh looks up the length of the document's field once per
   posting, reading it from the segment's length column through four calls and, for
   fields without lengths, a file-system check each time. :class:`SegmentWriter` reads
@@ -18,14 +18,16 @@ Queries are unchanged: the fields keep their analyzers, which Whoosh uses to par
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable
 
 from whoosh import fields, multiproc, writing
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer"]
+__all__ = ["TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines"]
 
 
 def _term_postings(field, terms):
@@ -36,22 +38,58 @@ def _term_postings(field, terms):
         yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq)
 
 
-class TermsText(fields.TEXT):
-    """A TEXT field (frequencies, no positions) that also takes its terms already analysed, as a list."""
+_SPACED = re.compile(r"\S+")
+_LINES = re.compile(r"[^\n]+")
+
+
+def spaced(text: str) -> list[str]:
+    """The tokens ``RegexTokenizer(r"\\S+")`` finds."""
+    return _SPACED.findall(text)
+
+
+def lines(text: str) -> list[str]:
+    """The tokens ``RegexTokenizer(r"[^\\n]+")`` finds."""
+    return _LINES.findall(text)
+
+
+class _Terms:
+    """Indexing by a function that gives exactly the terms of the field's analyzer
+    (``terms``), or by a list of terms; the analyzer still reads queries."""
+
+    def _fast_index(self, value, kwargs):
+        if type(self.format).__name__ != "Frequency" or kwargs:
+            return None
+        if isinstance(value, list):
+            return _term_postings(self, value)
+        terms = getattr(self, "terms", None)
+        if isinstance(value, str) and terms is not None:
+            return _term_postings(self, terms(value))
+        return None
+
+
+class TermsText(_Terms, fields.TEXT):
+    """A TEXT field (frequencies, no positions) indexed by ``terms``, a function that
+    splits a value into exactly the tokens ``analyzer`` makes of it."""
+
+    def __init__(self, *args, terms: Callable[[str], list[str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.terms = terms
 
     def index(self, value, **kwargs):
-        if isinstance(value, list) and type(self.format).__name__ == "Frequency":
-            return _term_postings(self, value)
-        return super().index(value, **kwargs)
+        fast = self._fast_index(value, kwargs)
+        return fast if fast is not None else super().index(value, **kwargs)
 
 
-class TermsKeyword(fields.KEYWORD):
-    """A KEYWORD field that also takes its terms already split, as a list."""
+class TermsKeyword(_Terms, fields.KEYWORD):
+    """A KEYWORD field indexed by ``terms`` (see :class:`TermsText`)."""
+
+    def __init__(self, *args, terms: Callable[[str], list[str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.terms = terms
 
     def index(self, value, **kwargs):
-        if isinstance(value, list) and type(self.format).__name__ == "Frequency":
-            return _term_postings(self, value)
-        return super().index(value, **kwargs)
+        fast = self._fast_index(value, kwargs)
+        return fast if fast is not None else super().index(value, **kwargs)
 
 
 class _SegmentLengths:
