@@ -202,7 +202,8 @@ class WhooshBackend:
         with self._lock:
             session = self._session
             if session is None:
-                settings = REBUILD_SETTINGS if pending >= BULK_APPLY else APPLY_SETTINGS
+                # A kept writer follows a job running on the other core: one process, bounded pool.
+                settings = REBUILD_SETTINGS if pending >= BULK_APPLY and commit else APPLY_SETTINGS
                 writer = self._writer(wait, **settings)
                 if writer is None:
                     return None
