@@ -112,8 +112,36 @@ def test_show_of_a_deleted_record_says_when_and_history_shows_values(run, tmp_pa
     assert revisions[1]["values"]["name"] == {"old": {"und": "Resource 0"}, "new": {"und": "A better name"}}
 
 
+def test_deleting_or_replacing_a_deleted_record_says_it_is_deleted_not_unknown(run, tmp_path):
+    run("import", str(_records(tmp_path / "one.json", 1)))
+    run("delete", "r-0")
+    again = run("delete", "r-0", ok=False)
+    assert again.exit_code == 1 and "no resource with id" not in again.output
+    assert "'r-0' is already deleted;" in again.output and "oerrepo history r-0" in again.output
+    record = tmp_path / "r0.json"
+    record.write_text(json.dumps({"id": "r-0", "name": "Back again", "license": "CC-BY-4.0"}), encoding="utf-8")
+    replaced = run("update", "r-0", str(record), ok=False)
+    assert replaced.exit_code == 1 and "no resource with id" not in replaced.output
+    assert "'r-0' was deleted;" in replaced.output and "'add' a record with this id" in replaced.output
+    run("add", str(record))
+    assert "Back again" in run("show", "r-0").output
+    assert "no resource with id 'r-9'" in run("delete", "r-9", ok=False).output
+
+
 def test_one_is_singular(run, tmp_path):
     run("import", str(_records(tmp_path / "one.json", 1)))
     assert "1 resource found" in run("search", "Resource").output
     assert "1 resource\n" in run("list").output
     assert "Indexed 1 resource." in run("reindex").output
+
+
+def test_a_restricted_licence_is_not_called_open(run, tmp_path):
+    said = run("license", "CC BY-NC-ND 4.0", "CC BY-ND 4.0", "CC BY 4.0").output
+    assert "open but" not in said
+    assert "NoDerivatives 4.0 International: restricted (non-commercial, no adaptations)" in said
+    assert "Attribution-NoDerivatives 4.0 International: restricted (no adaptations)" in said
+    assert "Attribution 4.0 International: open" in said
+    rows = tmp_path / "nc.json"
+    rows.write_text(json.dumps([{"id": "nc", "name": "Bees", "license": "CC BY-NC 4.0"}]), encoding="utf-8")
+    run("import", str(rows))
+    assert "licence: CC BY-NC 4.0 (CC-BY-NC-4.0, restricted (non-commercial))" in run("show", "nc").output

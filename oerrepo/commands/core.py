@@ -215,7 +215,7 @@ def show(repo: Repository, resource_id: str, as_json: bool, lang: str | None, fm
         click.echo(f"description: {res.text('description', lang)}")
     lic = res.license_info()
     if lic:
-        state = "open" if lic.is_open else "open but restricted"
+        state = license_state(lic)
         click.echo(f"licence: {lic.short} ({lic.id}, {state}) {lic.url}")
         click.echo(f"attribution: {res.attribution()}")
     for prop in ("inLanguage", "keywords"):
@@ -324,6 +324,11 @@ def validate(ctx: click.Context, file: Path, as_json: bool, shacl: bool, shapes:
         ctx.exit(1)
 
 
+def license_state(lic: licenses.License) -> str:
+    """The licence's openness in words: "open", or "restricted (non-commercial, no adaptations)"."""
+    return "open" if lic.is_open else "restricted (" + ", ".join(lic.restrictions()) + ")"
+
+
 def _license_dict(lic: licenses.License) -> dict:
     return {
         "id": lic.id,
@@ -374,7 +379,7 @@ def license_(texts, title, authors, source_url, fmt, combine, as_json) -> None:
         echo_json(objs[0] if len(objs) == 1 else {"licenses": objs, "combined": combined})
         return
     for text, lic in zip(texts, found):
-        state = "open" if lic.is_open else "open but restricted (" + ("no adaptations" if not lic.allows_adaptations else "non-commercial") + ")"
+        state = license_state(lic)
         click.echo(f"{text!r} -> {lic.id}  {lic.url}")
         click.echo(f"  {lic.title}: {state}")
         for note in lic.notes:

@@ -72,6 +72,11 @@ class License:
         """True unless the work is dedicated to or marked as in the public domain."""
         return self._terms.attribution
 
+    def restrictions(self) -> list[str]:
+        """What keeps a restricted licence from being open, in words: "non-commercial", "no adaptations"."""
+        found = [] if self.allows_commercial else ["non-commercial"]
+        return found + ([] if self.allows_adaptations else ["no adaptations"])
+
 
 
 _TABLE: dict[str, License] = {}  # id -> License, in the order known() lists them

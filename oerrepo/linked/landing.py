@@ -41,8 +41,8 @@ def landing_page(resource: Resource, document: dict, iri: str, site: str) -> str
     rows: list[tuple[str, str]] = []
     lic = resource.license_info()
     if lic:
-        state = "open licence" if lic.is_open else "open but restricted (" + (
-            "no adaptations" if not lic.allows_adaptations else "non-commercial") + ")"
+        state = "open licence" if lic.is_open else "restricted licence (" + (
+            ", ".join(lic.restrictions())) + ")"
         rows.append(("Licence", f'{_link(lic.url, lic.title)} — {escape(state)}'))
         try:
             rows.append(("Attribution", resource.attribution("html")))

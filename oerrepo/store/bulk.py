@@ -131,7 +131,9 @@ class ResourceBatch:
         """As :meth:`Store.replace`: the changed property names, or None when nothing changed."""
         rid = data["id"]
         row = self._row(rid)
-        if row is None or row.deleted:
+        if row is not None and row.deleted:
+            raise ResourceNotFound(f"the resource {rid!r} was deleted; 'add' a record with this id to store it again")
+        if row is None:
             raise ResourceNotFound(f"no resource with id {rid!r}; use 'add' to store a new one")
         changed = changed_properties(row.record(), data)
         if not changed:
@@ -157,7 +159,11 @@ class ResourceBatch:
     def remove(self, resource_id: str, origin: str) -> None:
         """As :meth:`Store.remove`: a tombstone (the record and its set memberships are kept)."""
         row = self._row(resource_id)
-        if row is None or row.deleted:
+        if row is not None and row.deleted:
+            raise ResourceNotFound(
+                f"the resource {resource_id!r} is already deleted; 'oerrepo history {resource_id}' shows its changes"
+            )
+        if row is None:
             raise ResourceNotFound(f"no resource with id {resource_id!r}; 'oerrepo list' shows the stored ids")
         self._changes.append(_Change(resource_id, "delete", utc_now(), origin, (), None))
         row.deleted = True
