@@ -78,6 +78,15 @@ def test_sources_add_verifies_unless_asked_not_to(tmp_path, dead_url):
     assert [line.startswith("dead") for line in listing if "not yet verified" in line] == [True]
 
 
+def test_the_report_of_a_registered_source_that_is_down_names_no_format_with_words(tmp_path, dead_url):
+    run = CliRunner()
+    data = ["--data", str(tmp_path / "d")]
+    assert run.invoke(cli, [*data, "sources", "add", "dead", dead_url, "--no-verify"]).exit_code == 0
+    out = run.invoke(cli, [*data, "harvest", "--all"]).output
+    assert f"dead ({dead_url}) — no metadata format chosen yet, full harvest: failed: " in out
+    assert "— ?" not in out
+
+
 def test_user_agent_has_a_contact_only_with_admin_email(repo, tmp_path):
     repo.set_setting("base_url", "https://oer.example.eu")
     with Partner(simple_records(1)) as partner:

@@ -91,7 +91,7 @@ class SourceReport:
     def summary(self, *, details: int = 10) -> str:
         state = "complete" if self.complete else ("failed: " + self.error if self.error else "incomplete")
         lines = [
-            f"{self.source} ({self.url}) — {self.metadata_prefix or '?'}"
+            f"{self.source} ({self.url}) — {self.metadata_prefix or 'no metadata format chosen yet'}"
             + (f", sets {', '.join(self.set_specs)}" if self.set_specs else "")
             + (f", from {self.from_date}" if self.from_date else ", full harvest")
             + (" (resumed)" if self.resumed else "")
