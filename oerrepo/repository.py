@@ -522,8 +522,7 @@ class Repository:
         ``skip_invalid``, which stores the valid ones and reports each skipped record.
         ``upsert`` updates records whose id exists instead of refusing them.
         """
-        from .model import normalize_record
-        from .records_io import SourceRecord, _BadRow, _Note, read_records
+        from .records_io import SourceRecord, read_records
 
         if isinstance(source, (str, os.PathLike)):
             items: Iterable[SourceRecord] = read_records(source, fmt)
@@ -576,31 +575,16 @@ class Repository:
                 batch.forget()
                 chunk.clear()
 
-            for item in items:
-                if progress:
-                    progress(1)
-                if isinstance(item.data, _BadRow):
-                    reject(item.where, item.data.problem)
-                    continue
-                if isinstance(item.data, _Note):
-                    report.notes.append((item.where, item.data.note))
-                    continue
-                notes: list[str] = []
-                try:
-                    data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where,
-                                            notes=notes)
-                except OerRepoError as exc:
-                    reject(item.where, str(exc))
-                    continue
+            for where, data, notes in self._normalized(items, policy, report, reject, progress):
                 data = self._assign_id(data)
                 if data["id"] in seen:
-                    reject(item.where, f"id {data['id']!r} appears again (first at {seen[data['id']]})")
+                    reject(where, f"id {data['id']!r} appears again (first at {seen[data['id']]})")
                     continue
-                seen[data["id"]] = item.where
-                report.notes.extend((item.where, note) for note in notes)
+                seen[data["id"]] = where
+                report.notes.extend((where, note) for note in notes)
                 if problems or refused:
                     continue  # nothing will be stored: only checking the rest
-                chunk.append((item.where, data))
+                chunk.append((where, data))
                 if len(chunk) >= _IMPORT_CHUNK:
                     store_chunk()
             if problems:
@@ -619,14 +603,37 @@ class Repository:
     def validate_file(self, source: str | os.PathLike, *, fmt: str | None = None) -> ImportReport:
         """Check every record of a file without storing anything; problems are in ``skipped``."""
         from . import licenses
-        from .model import normalize_record
-        from .records_io import _BadRow, _Note, read_records
+        from .records_io import read_records
 
         report = ImportReport()
         policy = self.license_policy if self._composed is not None or (self.path / DB_FILE).exists() else licenses.LicensePolicy("any")
-        for item in read_records(source, fmt):
+        skip = lambda where, why: report.skipped.append((where, why))  # noqa: E731
+        for where, data, notes in self._normalized(read_records(source, fmt), policy, report, skip):
+            report.added.append(data.get("id") or where)
+            report.notes.extend((where, note) for note in notes)
+        return report
+
+    def _normalized(
+        self,
+        items: Iterable[SourceRecord],
+        policy: Any,
+        report: ImportReport,
+        reject: Callable[[str, str], None],
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[str, dict, list[str]]]:
+        """Each readable record of ``items`` in its stored form, with the notes on how it was read.
+
+        Rows the reader could not read and records the model refuses go to ``reject``; notes
+        about the file itself (its encoding, how each column was read) go to the report.
+        """
+        from .model import normalize_record
+        from .records_io import _BadRow, _Note
+
+        for item in items:
+            if progress:
+                progress(1)
             if isinstance(item.data, _BadRow):
-                report.skipped.append((item.where, item.data.problem))
+                reject(item.where, item.data.problem)
                 continue
             if isinstance(item.data, _Note):
                 report.notes.append((item.where, item.data.note))
@@ -635,11 +642,10 @@ class Repository:
             try:
                 data = normalize_record(self._from_linked_data(item.data), policy=policy, where=item.where,
                                         notes=notes)
-                report.added.append(data.get("id") or item.where)
-                report.notes.extend((item.where, note) for note in notes)
             except OerRepoError as exc:
-                report.skipped.append((item.where, str(exc)))
-        return report
+                reject(item.where, str(exc))
+                continue
+            yield item.where, data, notes
 
     def load_samples(self) -> ImportReport:
         """Import the bundled sample blueprints (the embedded default data set)."""
