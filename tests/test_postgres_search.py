@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import test_index
 from pg import drop_schema, new_schema, require_server
-from sqlalchemy import text
+from sqlalchemy import event, text
 from test_index import (  # noqa: F401  (collected again, with this module's fixtures)
     FACETS,
     store_counts,
@@ -197,3 +197,107 @@ def test_an_index_of_an_older_layout_is_rebuilt(tmp_path_factory, pg_url):
         assert result.facets["license"] == {"https://creativecommons.org/publicdomain/zero/1.0/": 1}
     finally:
         repo.close()
+
+
+def _kites(n: int, *, word: str = "kite", start: int = 0) -> list[dict]:
+    langs = ["en", "de", "pt"]
+    return [
+        {"id": f"t-k{i}", "name": {langs[i % 3]: f"{word.capitalize()} workshop {i}"},
+         "description": {langs[i % 3]: f"Build a {word} and fly it over the {'river' if i % 2 else 'field'}."},
+         "license": "CC-BY-4.0" if i % 2 else "CC0-1.0", "inLanguage": [langs[i % 3]], "sdg": [str(4 + i % 3)],
+         "dateModified": f"2024-01-{10 + i:02d}"}
+        for i in range(start, start + n)
+    ]
+
+
+def _seen(backend: PostgresBackend, query: str, **options) -> tuple[int, dict, list[str]]:
+    result = backend.search(SearchRequest(query, sort="date", page_size=50, **options))
+    return result.total, result.facets, [h.id for h in result.hits]
+
+
+def test_kept_bitmaps_follow_what_another_process_writes(tmp_path_factory, pg_url):
+    writer = _on_postgres(tmp_path_factory.mktemp("writer") / "data", pg_url)
+    try:
+        writer.import_records(_kites(6))
+        # Every token counts as common: every bitmap this process reads is kept and must follow.
+        reader = PostgresBackend(Store(pg_url).open(), common=0)
+        assert _seen(reader, "kite")[0] == 6
+        assert _seen(reader, "kite", filters={"sdg": ["http://metadata.un.org/sdg/4"]})[0] == 2
+        writer.add(_kites(1, start=6)[0])  # a new kite record
+        changed = _kites(1, start=1)[0] | {"name": {"de": "Drachen bauen"}, "description": {"de": "Papier."},
+                                           "license": "CC-BY-SA-4.0", "sdg": ["13"]}
+        writer.update("t-k1", changed)  # no longer about kites
+        writer.delete("t-k2")
+        total, facets, ids = _seen(reader, "kite")
+        assert sorted(ids) == ["t-k0", "t-k3", "t-k4", "t-k5", "t-k6"] and total == 5
+        assert facets["license"] == {"https://creativecommons.org/licenses/by/4.0/": 2,
+                                     "https://creativecommons.org/publicdomain/zero/1.0/": 3}
+        assert _seen(reader, "drachen")[2] == ["t-k1"]
+        assert _seen(reader, "")[1]["sdg"]["http://metadata.un.org/sdg/13"] == 1
+        # What a process that kept nothing sees.
+        fresh = PostgresBackend(Store(pg_url).open())
+        for query in ("kite", "drachen", "", "kite NOT river", '"fly it"', "workshop*"):
+            assert _seen(reader, query) == _seen(fresh, query), query
+    finally:
+        writer.close()
+
+
+def test_a_rebuild_renumbers_and_every_process_reads_its_bitmaps_afresh(tmp_path_factory, pg_url):
+    writer = _on_postgres(tmp_path_factory.mktemp("rebuild") / "data", pg_url)
+    try:
+        writer.import_records(_kites(5))
+        reader = PostgresBackend(Store(pg_url).open(), common=0)
+        before = _seen(reader, "kite")
+        writer.delete("t-k0")
+        writer.reindex()  # new document numbers, from 1
+        total, facets, ids = _seen(reader, "kite")
+        assert (total, sorted(ids)) == (4, ["t-k1", "t-k2", "t-k3", "t-k4"])
+        assert sum(facets["inLanguage"].values()) == 4 and before[0] == 5
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("query", ["kite", "river OR field", "kite NOT river", '"fly it"', "work*", "Drachenbau",
+                                   "kite AND sdg:5", "workshop 3", "title:workshop"])
+def test_common_tokens_count_alike_and_only_rank_differently(samples_pg_kites, query):
+    kept, exact = samples_pg_kites
+    for options in ({}, {"filters": {"license": ["https://creativecommons.org/publicdomain/zero/1.0/"]}}):
+        assert _seen(kept, query, **options) == _seen(exact, query, **options), query
+    by_rank = kept.search(SearchRequest(query, page_size=50))
+    assert sorted(h.id for h in by_rank.hits) == sorted(_seen(exact, query)[2])
+
+
+@pytest.fixture(scope="module")
+def samples_pg_kites(tmp_path_factory):
+    """Forty kite records, searched by a backend keeping every token's bitmap and by one keeping none."""
+    base = require_server()
+    name, url = new_schema(base)
+    repo = _on_postgres(tmp_path_factory.mktemp("kites") / "data", url)
+    repo.import_records(_kites(40))
+    try:
+        yield PostgresBackend(Store(url).open(), common=0), PostgresBackend(Store(url).open(), common=10**9)
+    finally:
+        repo.close()
+        drop_schema(base, name)
+
+
+def test_a_search_costs_the_same_few_statements_however_many_words(samples):
+    samples.search("kite")  # the bitmaps are read once a process
+    counted: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        counted.append(statement)
+
+    engine = samples.store.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        samples.search("kite")
+        one = len(counted)
+        counted.clear()
+        samples.search("kite garden water energy bees solar climate", sdg=7, language="en")
+        many = len(counted)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # The index's state (3), then one transaction: where the bitmaps stand, the planner's
+    # look-ups, the documents of rare tokens, and the page.
+    assert one == many <= 8, counted

@@ -16,15 +16,20 @@ changes at once.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
+
+from sqlalchemy import Connection
 
 from .. import licenses
 from ..errors import SearchError
 from ..store import Store
 from ..store import postgres_search as sql
 from .analysis import fold, folded_words, primary_language
-from .backend import Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
+from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
+from .docsets import bitmap_of, ids_of
+from .postgres_docsets import DocSets, View
 from .query import COMMON, _all_stopwords, exact_title, parse, plan
 from .schema import SCHEMA_VERSION
 from .snippets import snippet
@@ -34,7 +39,10 @@ from .whoosh_query import coordination_groups
 __all__ = ["PostgresBackend", "PostgresLexicon"]
 
 _BATCH = 500
+# Statistics are refreshed after an apply of this many changes (autovacuum sees to smaller ones).
+_ANALYZE_AFTER = 5000
 _MARKS = sql.MARKS
+_quote = sql._quote
 
 
 def _marked(kind: str, token: str) -> str:
@@ -42,44 +50,86 @@ def _marked(kind: str, token: str) -> str:
 
 
 class PostgresLexicon:
-    """The search tables as the query planner's :class:`~.query.Lexicon`."""
+    """The search tables as the query planner's :class:`~.query.Lexicon`, within one search's
+    transaction ``conn`` (so a search sees one state of the index throughout)."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, conn: Connection, docsets: DocSets, view: View):
+        self.conn, self.docsets, self.view = conn, docsets, view
+        self.counts: dict[str, int] = {}  # marked token -> documents holding it, as far as asked
+        self.bits: dict[str, int] = {}  # marked token -> its documents, as far as read
+
+    def lookup(self, tokens: list[tuple[str, str]], words: list[str], limit: int):
+        marked = {_marked(kind, text): (kind, text) for kind, text in tokens}
+        found, within = sql.lookup(self.conn, list(marked), words)
+        self.counts.update(found)
+        return {marked[m]: n for m, n in found.items()}, {w: _compounds(w, within[w], limit) for w in words}
 
     def frequencies(self, tokens: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        marked = {_marked(kind, text): (kind, text) for kind, text in tokens}
-        found = sql.token_frequencies(self.store, list(marked))
-        return {marked[m]: n for m, n in found.items()}
-
-    def languages(self, tokens: list[tuple[str, str]]) -> dict[str, int]:
-        return sql.token_languages(self.store, [_marked(kind, text) for kind, text in tokens])
+        return self.lookup(tokens, [], 0)[0]
 
     def compounds(self, word: str, limit: int) -> list[str]:
-        out = []
-        for candidate, _n in sql.words_containing(self.store, word):
-            offset = candidate.find(word)
-            while offset != -1:
-                rest = len(candidate) - offset - len(word)
-                if (offset == 0 and rest >= 3) or (offset >= 3 and rest <= 3):
-                    out.append(candidate)
-                    break
-                offset = candidate.find(word, offset + 1)
-            if len(out) >= limit:
-                break
-        return out
+        return self.lookup([], [word], limit)[1][word]
 
     def near(self, word: str, maxdist: int) -> list[tuple[str, int]]:
-        return [(w, n) for w, n in sql.closest_words(self.store, word) if _distance(w, word) <= maxdist]
+        return [(w, n) for w, n in sql.closest_words(self.conn, word) if _distance(w, word) <= maxdist]
+
+    def prefetch(self, tokens: list[tuple[str, str]]) -> None:
+        self.read([_marked(kind, text) for kind, text in tokens])
+
+    def read(self, tokens: Iterable[str], queries: dict[str, str] | None = None) -> None:
+        """Read the documents of these marked tokens (and of these other tsqueries, by key) that
+        are not read yet, in one statement."""
+        wanted = [(t, _quote(t), self.counts.get(t, 0)) for t in dict.fromkeys(tokens) if t not in self.bits]
+        wanted += [(key, q, 0) for key, q in (queries or {}).items() if key not in self.bits]
+        if wanted:
+            self.bits.update(self.docsets.tokens(self.conn, self.view, wanted))
+
+    def languages(self, tokens: list[tuple[str, str]]) -> dict[str, int]:
+        marked = [_marked(kind, text) for kind, text in tokens]
+        self.read(marked)
+        bits = 0
+        for token in marked:
+            bits |= self.bits.get(token, 0)
+        if not bits:
+            return {}
+        # As the Whoosh index counts them: documents by each of their languages.
+        out: dict[str, int] = {}
+        for code, (prop, value) in self.view.values.items():
+            if prop == "inLanguage":
+                n = (self.view.codes.get(code, 0) & bits).bit_count()
+                if n:
+                    lang = primary_language(value)
+                    out[lang] = out.get(lang, 0) + n
+        return out
+
+
+def _compounds(word: str, candidates: list[tuple[str, int]], limit: int) -> list[str]:
+    """The indexed words (most frequent first) that ``word`` heads or ends (see Lexicon.compounds)."""
+    out = []
+    for candidate, _n in candidates:
+        offset = candidate.find(word)
+        while offset != -1:
+            rest = len(candidate) - offset - len(word)
+            if (offset == 0 and rest >= 3) or (offset >= 3 and rest <= 3):
+                out.append(candidate)
+                break
+            offset = candidate.find(word, offset + 1)
+        if len(out) >= limit:
+            break
+    return out
 
 
 class PostgresBackend:
     """Full-text search in the store's own PostgreSQL database."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, *, common: int = COMMON):
+        """``common``: a token more documents than this hold is kept as a bitmap and ranks as
+        a constant (see :mod:`.postgres_docsets`)."""
         if not store.is_postgres:
             raise SearchError("the PostgreSQL search backend needs a store on PostgreSQL")
         self.store = store
+        self.common = common
+        self._docsets = DocSets(common=common)
         self._installed = False
         self._lock = threading.Lock()  # guards the one-time installation only
 
@@ -168,6 +218,8 @@ class PostgresBackend:
             if last != start:
                 sql.finish_apply(conn, last, SCHEMA_VERSION)
                 sql.vacuum_words(conn)
+                if last - start >= _ANALYZE_AFTER:
+                    sql.analyze(conn)
             return last
 
     def rebuild(
@@ -191,54 +243,112 @@ class PostgresBackend:
             sql.put_documents(conn, batch)
             sql.finish_apply(conn, last_seq, SCHEMA_VERSION)
             sql.vacuum_words(conn)
+            sql.analyze(conn)
         return count
 
     # -- reading -----------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run a query with filters, facets, sorting and paging (see SearchBackend)."""
+        """Run a query with filters, facets, sorting and paging (see SearchBackend).
+
+        One read transaction: the bitmaps brought up to date, the planner's look-ups (one
+        statement, two for a misspelt word), the documents of the query's tokens (one
+        statement; common tokens' are kept), then counting in this process, and one
+        statement ranking the rows rare tokens reach and reading the page.
+        """
         check_page(request)
         self._ensure()
         parsed = parse(request.query)
-        planned = plan(parsed, PostgresLexicon(self.store), language=request.language)
-        tree = _for_sql(planned.tree)
+        with sql.searching(self.store) as conn:
+            view = self._docsets.view(conn)
+            sql.by_index(conn)
+            return self._search(conn, view, parsed, request)
+
+    def _search(self, conn: Connection, view: View, parsed, request: SearchRequest) -> SearchResult:
+        lexicon = PostgresLexicon(conn, self._docsets, view)
+        planned = plan(parsed, lexicon, language=request.language)
+        frequencies = dict(planned.frequencies)
+        tree = _for_sql(_expand_prefixes(conn, planned.tree, frequencies, lexicon.counts))
         filters = {k: list(v) for k, v in request.filters.items() if v}
         if request.open_only:
-            opened = [v for v in sql.distinct_licenses(self.store) if _is_open(v)]
+            opened = [v for p, v in view.values.values() if p == "license" and _is_open(v)]
             wanted = [v for v in filters.get("license", opened) if v in opened]
             filters["license"] = wanted or ["-"]  # no open licence at all: nothing matches
-        found = sql.search(
-            self.store,
-            tree,
-            groups=[_for_sql(g) for g in coordination_groups(planned.tree)],
-            language=planned.language,
-            language_boost=planned.language_boost,
-            rare=_rare_tsquery(tree, planned.frequencies),
-            filters=filters,
-            sort=request.sort,
-            exact_title=exact_title(parsed.text) if parsed.plain and parsed.words else None,
+        for prop in filters:
+            if prop not in FACETS:
+                raise SearchError(f"cannot filter on {prop!r}; use one of: {', '.join(FACETS)}")
+
+        bits = _Bits(view, lexicon, frequencies, self.common)
+        bits.read(tree)
+        matched = bits.of(tree) & view.live
+        kept = {prop: view.facet(prop, values) for prop, values in filters.items()}
+        found = matched
+        for f in kept.values():
+            found &= f
+        facets: dict[str, dict[str, int]] = {}
+        if request.facets:
+            by_prop: dict[str, list[tuple[int, str]]] = {prop: [] for prop in FACETS}
+            for code, (prop, value) in view.values.items():
+                if prop in by_prop:
+                    by_prop[prop].append((code, value))
+            for prop in FACETS:
+                # A facet's counts honour every filter but its own.
+                base = matched
+                for other, f in kept.items():
+                    if other != prop:
+                        base &= f
+                counts: dict[str, int] = {}
+                for code, value in by_prop[prop]:
+                    n = (base & view.codes.get(code, 0)).bit_count()
+                    if n:
+                        counts[value] = counts.get(value, 0) + n
+                facets[prop] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+        groups = [_for_sql(g) for g in coordination_groups(planned.tree)]
+        scored = tree[0] != "all" and any(_has_text(g) for g in groups)
+        by_rank = request.sort not in ("date", "name") and scored
+        comp = sql._Compiler()
+        language = planned.language
+        if by_rank:
+            rank = _rank(comp, groups, language, planned.language_boost,
+                         exact_title(parsed.text) if parsed.plain and parsed.words else None)
+            rare = bits.rare(tree)
+            # Ranking reads the tsvectors of the rows rare tokens reach; those only tokens
+            # thousands of records hold reach follow, the query's language first, then the most recent.
+            ranked = found if rare is None else found & rare
+            rest = found & ~ranked
+            in_language = view.langs.get(language, 0) if language else 0
+            unranked = [(rest & in_language, True), (rest & ~in_language, False)]
+        else:
+            rank, ranked, unranked = None, 0, [(found, False)]
+        rows = sql.page(
+            conn,
+            comp,
+            rank=rank,
+            ranked=ids_of(ranked),
+            unranked=[_rows(view, b, lang) for b, lang in unranked if b],
+            language=language,
+            sort=request.sort if request.sort in ("date", "name") else ("relevance" if by_rank else "date"),
             offset=(request.page - 1) * request.page_size,
             limit=request.page_size,
-            with_facets=request.facets,
         )
-        scored = tree[0] != "all"
         words = _snippet_words(planned.tree)
         hits = [
             Hit(
                 id=row["id"],
                 name=row["name"],
-                score=float(row["rank"] or 0.0) if scored else 0.0,
+                score=float(row["rank"] or 0.0) if tree[0] != "all" else 0.0,
                 snippet=_snippet(row.get("description") or "", words),
                 license=row["license"],
                 languages=list(row["languages"] or []),
                 date=row["date"] or "",
             )
-            for row in found.rows
+            for row in rows
         ]
         return SearchResult(
-            total=found.total,
+            total=found.bit_count(),
             hits=hits,
-            facets=found.facets,
+            facets=facets,
             suggestion=planned.suggestion,
             page=request.page,
             page_size=request.page_size,
@@ -267,36 +377,240 @@ def _for_sql(tree: tuple) -> tuple:
     return tree
 
 
-def _rare_tsquery(tree: tuple, frequencies: dict) -> str | None:
-    """A tsquery of the query's tokens that at most COMMON records hold ('' for none); None
-    when no token is common (then every matched row is ranked)."""
-    pieces: list[str] = []
-    dropped = False
+# A set of at most this many documents is listed by number; a larger one goes to SQL as a
+# bitmap, read along the order's index until the page is full.
+_LIST_MAX = 2000
+# A prefix standing for more indexed words than this is matched by PostgreSQL's own prefix search.
+_PREFIX_WORDS = 64
 
-    def walk(node: tuple) -> None:
-        nonlocal dropped
+
+def _rows(view: View, bits: int, in_language: bool) -> sql.Rows:
+    if bits.bit_count() <= _LIST_MAX:
+        return sql.Rows(docnos=ids_of(bits), in_language=in_language)
+    return sql.Rows(bitmap=view.to_bytes(bits), in_language=in_language)
+
+
+def _rank(comp, groups: list[tuple], language: str | None, boost: float, title: str | None) -> str:
+    """The relevance of a row of ``d``, as the Whoosh index ranks: the sum of the groups' scores
+    (words side by side), times the square of the share of groups it matches, times ``boost``
+    for a row in the query's language and EXACT_TITLE_BOOST for an exact title."""
+    rank = "(" + " + ".join(comp.score(g) for g in groups) + ")"
+    if len(groups) > 1:
+        share = " + ".join(f"(CASE WHEN {comp.condition(g)} THEN 1 ELSE 0 END)" for g in groups)
+        rank = f"{rank} * power(({share}) / {float(len(groups))}, 2)"
+    if title:
+        rank = f"({rank}) * (CASE WHEN {comp._param(title)} = ANY(d.title_exact) THEN {sql.EXACT_TITLE_BOOST} ELSE 1 END)"
+    if language:
+        rank = f"({rank}) * (CASE WHEN {comp._param(language)} = ANY(d.langs) THEN {float(boost)} ELSE 1 END)"
+    return rank
+
+
+def _has_text(node: tuple) -> bool:
+    if node[0] in ("match", "phrase", "prefix"):
+        return True
+    if node[0] in ("and", "or", "should"):
+        return any(_has_text(n) for n in node[1])
+    return False
+
+
+def _expand_prefixes(conn: Connection, tree: tuple, frequencies: dict, counts: dict) -> tuple:
+    """Each ``prefix*`` as the indexed words it stands for (a match of those words, so that
+    words thousands of records hold rank as the query's other common words do); a prefix
+    standing for very many words stays a prefix search."""
+    prefixes = {node[2] for node in _nodes(tree, "prefix") if re.sub(r"[^\w]", "", node[2])}
+    if not prefixes:
+        return tree
+    words = sql.prefix_words(conn, sorted(prefixes), limit=_PREFIX_WORDS)
+
+    def expand(node: tuple) -> tuple:
+        kind = node[0]
+        if kind in ("and", "or", "should"):
+            return (kind, [expand(sub) for sub in node[1]])
+        if kind == "not":
+            return ("not", expand(node[1]))
+        if kind == "prefix" and node[2] in words and len(words[node[2]]) <= _PREFIX_WORDS:
+            for word, n in words[node[2]]:
+                frequencies[("word", word)] = n
+                counts[word] = n
+            return ("match", node[2], tuple(("word", node[1], w, 1.0) for w, _ in words[node[2]]))
+        return node
+
+    return expand(tree)
+
+
+def _nodes(tree: tuple, kind: str) -> list[tuple]:
+    if tree[0] in ("and", "or", "should"):
+        return [n for sub in tree[1] for n in _nodes(sub, kind)]
+    if tree[0] == "not":
+        return _nodes(tree[1], kind)
+    return [tree] if tree[0] == kind else []
+
+
+class _Bits:
+    """A compiled query tree (see postgres_search._Compiler) evaluated over bitmaps."""
+
+    def __init__(self, view: View, lexicon: PostgresLexicon, frequencies: dict, common: int):
+        self.view, self.lexicon, self.frequencies, self.common = view, lexicon, frequencies, common
+        self.ids: dict[str, int] = {}
+
+    @staticmethod
+    def _token(alt: tuple) -> str | None:
+        """The marked token an alternative stands for alone (None: a tsquery of its own, or none)."""
+        if alt[0] == "word":
+            return None if alt[1] else alt[2]
+        if alt[0] in ("stem", "topic", "part"):
+            return _marked(alt[0], alt[1])
+        return None
+
+    def _leaves(self, node: tuple, tokens: list[str], queries: dict[str, str], ids: list[str]) -> None:
         kind = node[0]
         if kind in ("and", "or", "should"):
             for sub in node[1]:
-                walk(sub)
+                self._leaves(sub, tokens, queries, ids)
+        elif kind == "not":
+            self._leaves(node[1], tokens, queries, ids)
         elif kind == "match":
             for alt in node[2]:
-                token = (alt[0], alt[2] if alt[0] == "word" else alt[1])
-                if alt[0] in ("word", "stem", "topic", "part") and frequencies.get(token, 0) > COMMON:
-                    dropped = True
-                    continue
-                piece = sql.alternative_tsquery(alt)
-                if piece:
-                    pieces.append(piece)
-        elif kind in ("phrase", "prefix"):
-            piece = sql._Compiler().tsquery(node)
-            if piece:
-                pieces.append(f"({piece})")
+                self._alt_leaves(alt, tokens, queries)
+        elif kind == "phrase":
+            if node[1]:
+                query = sql._Compiler().tsquery(node)
+                if query:
+                    queries["?" + query] = query
+            else:
+                tokens += node[2] + [_marked("pair", p) for p in node[3]]
+        elif kind == "prefix":
+            query = sql._Compiler().tsquery(node)
+            if query:
+                queries["?" + query] = query
+        elif kind == "id":
+            ids.append(node[1])
 
-    walk(tree)
-    if not dropped:
-        return None
-    return " | ".join(pieces)
+    def _alt_leaves(self, alt: tuple, tokens: list[str], queries: dict[str, str]) -> None:
+        if alt[0] == "split":
+            for part in alt[2]:
+                for sub in part:
+                    self._alt_leaves(sub, tokens, queries)
+            return
+        token = self._token(alt)
+        if token is not None:
+            tokens.append(token)
+        elif alt[0] == "word":
+            query = sql.alternative_tsquery(alt)
+            queries["?" + query] = query
+
+    def read(self, tree: tuple) -> None:
+        """Read every document set the tree needs that is not read yet (one statement)."""
+        tokens: list[str] = []
+        queries: dict[str, str] = {}
+        ids: list[str] = []
+        self._leaves(tree, tokens, queries, ids)
+        self.lexicon.read(tokens, queries)
+        if ids:
+            for resource_id in dict.fromkeys(ids):
+                docnos = sql.docnos_of(self.lexicon.conn, [resource_id])
+                self.ids[resource_id] = bitmap_of(docnos, self.view.size) if docnos else 0
+
+    def _get(self, key: str) -> int:
+        return self.lexicon.bits.get(key, 0)
+
+    def alt(self, alt: tuple) -> int:
+        kind = alt[0]
+        if kind == "split":
+            out = -1
+            for part in alt[2]:
+                bits = 0
+                for sub in part:
+                    bits |= self.alt(sub)
+                out &= bits
+            return out if alt[2] and out != -1 else 0
+        if kind == "concept":
+            return self.view.facet(alt[1], [alt[2]])
+        token = self._token(alt)
+        if token is not None:
+            return self._get(token)
+        if kind == "word":
+            return self._get("?" + sql.alternative_tsquery(alt))
+        return 0
+
+    def of(self, node: tuple) -> int:
+        """The documents a node matches (some may be gone: the caller keeps the live ones)."""
+        kind = node[0]
+        if kind == "all":
+            return self.view.live
+        if kind == "and":
+            out = self.view.live
+            for sub in node[1]:
+                out &= self.of(sub)
+            return out
+        if kind in ("or", "should"):
+            out = 0
+            for sub in node[1]:
+                out |= self.of(sub)
+            return out
+        if kind == "not":
+            return self.view.live & ~self.of(node[1])
+        if kind == "match":
+            out = 0
+            for alt in node[2]:
+                out |= self.alt(alt)
+            return out
+        if kind == "phrase":
+            if node[1]:
+                query = sql._Compiler().tsquery(node)
+                return self._get("?" + query) if query else 0
+            keys = node[2] + [_marked("pair", p) for p in node[3]]
+            if not keys:
+                return 0
+            out = self.view.live
+            for key in keys:
+                out &= self._get(key)
+            return out
+        if kind == "prefix":
+            query = sql._Compiler().tsquery(node)
+            return self._get("?" + query) if query else 0
+        if kind == "facet":
+            if node[1] not in FACETS:
+                raise SearchError(f"cannot filter on {node[1]!r}; use one of: {', '.join(FACETS)}")
+            return self.view.facet(node[1], node[2])
+        if kind == "id":
+            return self.ids.get(node[1], 0)
+        raise SearchError(f"cannot search for {node!r}")
+
+    def rare(self, tree: tuple) -> int | None:
+        """The documents the query's rare parts reach (tokens, compounds split in two, phrases and
+        prefixes at most COMMON records hold); None when no part is common (then every matched
+        row is ranked)."""
+        out = 0
+        dropped = False
+
+        def walk(node: tuple) -> None:
+            nonlocal out, dropped
+            kind = node[0]
+            if kind in ("and", "or", "should"):
+                for sub in node[1]:
+                    walk(sub)
+            elif kind == "match":
+                for alt in node[2]:
+                    token = (alt[0], alt[2] if alt[0] == "word" else alt[1])
+                    if alt[0] in ("word", "stem", "topic", "part") and self.frequencies.get(token, 0) > self.common:
+                        dropped = True
+                        continue
+                    if alt[0] != "concept":
+                        add(self.alt(alt))
+            elif kind in ("phrase", "prefix"):
+                add(self.of(node))
+
+        def add(bits: int) -> None:
+            # A compound's parts or a phrase thousands of records hold count as a common token.
+            nonlocal out, dropped
+            if bits.bit_count() > self.common:
+                dropped = True
+            else:
+                out |= bits
+
+        walk(tree)
+        return out if dropped else None
 
 
 def _snippet_words(tree: tuple) -> set[str]:

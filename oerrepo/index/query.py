@@ -135,6 +135,21 @@ class Lexicon(Protocol):
     def near(self, word: str, maxdist: int) -> list[tuple[str, int]]:
         """Indexed words within ``maxdist`` edits of ``word``, with their document counts."""
 
+    def lookup(
+        self, tokens: list[tuple[str, str]], words: list[str], limit: int
+    ) -> tuple[dict[tuple[str, str], int], dict[str, list[str]]]:
+        """:meth:`frequencies` of ``tokens`` and :meth:`compounds` of each of ``words``, at once
+        (a backend across a network answers both in one round trip)."""
+
+    def prefetch(self, tokens: list[tuple[str, str]]) -> None:
+        """A hint: the planner is about to ask :meth:`languages` of some of these tokens, and the
+        search will read their documents (a backend may read them all at once)."""
+
+
+def lookup_each(lexicon, tokens: list[tuple[str, str]], words: list[str], limit: int):
+    """:meth:`Lexicon.lookup` answered by one question per word (for a backend in this process)."""
+    return lexicon.frequencies(tokens), {w: lexicon.compounds(w, limit) for w in words}
+
 
 # -- reading the query --------------------------------------------------------------------
 
@@ -574,14 +589,14 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
             for head, tail in split_candidates[i]:
                 wanted += [("word", head), ("word", tail)]
                 wanted += [("stem", s) for s in query_stems(head, _SPLIT_LANGS) + query_stems(tail, _SPLIT_LANGS)]
-    freq = lexicon.frequencies(list(dict.fromkeys(wanted)))
-
-    def known(token: tuple[str, str]) -> bool:
-        return freq.get(token, 0) > 0
-
     free = [i for i, node in enumerate(nodes) if node[1] is None]
     texts = {i: nodes[i][2] for i in free}
     topics = _topics_of([texts[i] for i in free])
+    wanted += _topic_tokens(topics)
+    freq, compounds = lexicon.lookup(list(dict.fromkeys(wanted)), _compound_heads(texts.values()), MAX_COMPOUNDS)
+
+    def known(token: tuple[str, str]) -> bool:
+        return freq.get(token, 0) > 0
 
     # A word the index holds in no form (no word, stem, compound part or topic) is a slip:
     # its likeliest correction stands in for it.
@@ -601,11 +616,16 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
             texts[i] = correction
             basic[i] = _basic(correction, None)
     if corrections:
-        freq.update(lexicon.frequencies([t for i in corrections for t in _tokens_of(basic[i])]))
         topics = _topics_of([texts[i] for i in free])
+        more = [t for i in corrections for t in _tokens_of(basic[i])] + _topic_tokens(topics)
+        more_freq, more_compounds = lexicon.lookup(
+            [t for t in dict.fromkeys(more) if t not in freq],
+            [w for w in _compound_heads(texts[i] for i in corrections) if w not in compounds],
+            MAX_COMPOUNDS,
+        )
+        freq.update(more_freq)
+        compounds.update(more_compounds)
 
-    topic_tokens = [(kind, topic_id) for slot in topics.values() for topic_id in slot for kind in ("topic", "part")]
-    freq.update(lexicon.frequencies(topic_tokens))
     concepts = _concepts_in([texts[i] for i in free])
 
     alts_by_node: dict[int, list[tuple]] = {}
@@ -627,7 +647,7 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
                 if split is not None:
                     alts.append(("split", W_SPLIT, [_known_basic(part, known) for part in split]))
             if len(folded) >= 4 and folded not in _all_stopwords():
-                for word in lexicon.compounds(folded, MAX_COMPOUNDS):
+                for word in compounds.get(folded, ()):
                     if word != folded:
                         alts.append(("word", None, word, W_COMPOUND))
         alts_by_node[i] = alts
@@ -647,6 +667,16 @@ def plan(parsed: Parsed, lexicon: Lexicon, *, language: str | None = None) -> Pl
     result.language_given = bool(language)
     result.frequencies = freq
     return result
+
+
+def _topic_tokens(topics: dict[int, dict[str, float]]) -> list[tuple[str, str]]:
+    return [(kind, topic_id) for slot in topics.values() for topic_id in slot for kind in ("topic", "part")]
+
+
+def _compound_heads(texts) -> list[str]:
+    """The folded query words whose compounds the planner looks up."""
+    stop = _all_stopwords()
+    return list(dict.fromkeys(w for w in (fold(t) for t in texts) if len(w) >= 4 and w not in stop))
 
 
 def _known_basic(part: str, known) -> list[tuple]:
@@ -682,6 +712,7 @@ def _guess_language(alts_by_node, nodes, lexicon: Lexicon) -> str | None:
     if texts and all(is_greek(t) for t in texts):
         return "el"
     votes: dict[str, float] = {}
+    lexicon.prefetch([t for alts in alts_by_node.values() for t in _tokens_of(alts)])
     for i, node in enumerate(nodes):
         if node[1] is not None:
             continue

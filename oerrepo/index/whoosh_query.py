@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from whoosh import query as wq
 
 from .analysis import folded_words, primary_language
-from .query import TEXT_FIELDS, _all_stopwords
+from .query import TEXT_FIELDS, _all_stopwords, lookup_each
 from .schema import BOOSTS, PAIRS_BOOST
 
 __all__ = ["compile_tree", "coordination_groups", "WhooshLexicon"]
@@ -177,6 +177,12 @@ class WhooshLexicon:
             return []
         freq = self.frequencies([("word", w) for w in found])
         return sorted(found, key=lambda w: -freq.get(("word", w), 0))[:limit]
+
+    def lookup(self, tokens: list[tuple[str, str]], words: list[str], limit: int):
+        return lookup_each(self, tokens, words, limit)
+
+    def prefetch(self, tokens: list[tuple[str, str]]) -> None:
+        """Nothing to do: the index is read in this process as it is asked."""
 
     def near(self, word: str, maxdist: int) -> list[tuple[str, int]]:
         found: dict[str, int] = {}

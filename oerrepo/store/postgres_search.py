@@ -15,23 +15,30 @@ Every web worker searches the same tables, so no index folder has to be shared.
 - ``search_words``: every token with its document count, under a trigram index
   (pg_trgm): what the query planner asks (frequencies, compounds, "did you mean").
 - ``search_state``: the last store change applied and the schema version, written in
-  the same transaction as the documents, so the index never runs ahead of itself.
+  the same transaction as the documents, so the index never runs ahead of itself; and
+  the ``epoch``, new at every rebuild.
+- ``search_log``: the document numbers (``docno``, small integers standing for a
+  document in a bitmap) each write touched, in order, so a searching process brings
+  its bitmaps of documents (:mod:`oerrepo.index.postgres_docsets`) up to date by
+  reading only what changed. The newest :data:`LOG_KEPT` entries are kept.
 
-A planned query arrives as a small tree of tuples (see :class:`_Compiler`) and leaves as
-one SQL condition with bound parameters; no user text is ever spliced into SQL. A search
-is one statement: the match set is computed once and gives the page, the total and every
-facet's counts.
+A planned query arrives as a small tree of tuples (see :class:`_Compiler`); its tokens'
+documents come back as document numbers, and the searching process counts and filters
+them as bitmaps. SQL then ranks only the rows rare tokens reach and reads the page, in
+one statement (:func:`page`). No user text is ever spliced into SQL.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from ..errors import SearchError
 from . import Store, postgres
@@ -43,8 +50,21 @@ __all__ = [
     "put_documents",
     "delete_documents",
     "clear",
-    "search",
+    "analyze",
     "Row",
+    "Rows",
+    "searching",
+    "by_index",
+    "position",
+    "facet_values",
+    "all_documents",
+    "changed_documents",
+    "postings",
+    "docnos_of",
+    "lookup",
+    "prefix_words",
+    "closest_words",
+    "page",
 ]
 
 
@@ -62,6 +82,8 @@ _WEIGHTS = {"title": "A", "keywords": "B", "description": "C", "body": "D"}
 MARKS = {"word": "", "stem": "~", "topic": "#", "part": "%", "pair": "="}
 
 _LOCK = "oerrepo:search:apply"
+# Entries of search_log kept: a process whose bitmaps are further behind reads them afresh.
+LOG_KEPT = 50_000
 
 
 def _lock(conn: Connection, wait: bool) -> bool:
@@ -100,11 +122,13 @@ def install(store: Store, version: str) -> None:
                     f"({postgres._first_line(str(exc.orig))}); ask the database owner to run: CREATE EXTENSION {ext};"
                 ) from exc
         if _exists(conn, "search_docs") and _outdated(conn, version):
-            for table in ("search_docs", "search_words", "search_facet_values", "search_state"):
+            for table in ("search_docs", "search_words", "search_facet_values", "search_state", "search_log"):
                 conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            conn.execute(text("DROP SEQUENCE IF EXISTS search_docno"))
         if not _exists(conn, "search_docs"):
             for statement in _TABLES:
                 conn.execute(text(statement))
+            _put_state(conn, "epoch", uuid.uuid4().hex)
 
 
 def _outdated(conn: Connection, version: str) -> bool:
@@ -113,18 +137,22 @@ def _outdated(conn: Connection, version: str) -> bool:
         if _exists(conn, "search_state")
         else None
     )
-    has_langs = conn.execute(
+    # Tables of an older layout lack the document numbers (and the change log beside them).
+    has_docno = conn.execute(
         text(
             "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = CAST('search_docs' AS regclass) "
-            "AND attname = 'langs' AND NOT attisdropped)"
+            "AND attname = 'docno' AND NOT attisdropped)"
         )
     ).scalar()
-    return not has_langs or stored not in (None, version)
+    return not has_docno or not _exists(conn, "search_log") or stored not in (None, version)
 
 
+_MARKED = "left(word, 1) NOT IN ('~', '#', '%', '=')"
 _TABLES = [
+    "CREATE SEQUENCE search_docno AS integer",
     """CREATE TABLE search_docs (
         id text PRIMARY KEY,
+        docno integer NOT NULL UNIQUE,
         name text NOT NULL,
         sortname text NOT NULL,
         title_exact text[] NOT NULL,
@@ -139,6 +167,7 @@ _TABLES = [
     )""",
     "CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)",
     "CREATE INDEX search_docs_date ON search_docs (date DESC, sortname)",
+    "CREATE INDEX search_docs_recent ON search_docs (date DESC, id)",
     "CREATE INDEX search_docs_sortname ON search_docs (sortname, date)",
     "CREATE INDEX search_docs_codes ON search_docs USING GIN (codes)",
     """CREATE TABLE search_facet_values (
@@ -148,17 +177,23 @@ _TABLES = [
         UNIQUE (prop, value)
     )""",
     "CREATE TABLE search_words (word text PRIMARY KEY, ndoc integer NOT NULL)",
-    "CREATE INDEX search_words_trgm ON search_words USING GIN (word gin_trgm_ops)",
+    # Only folded words are looked up by LIKE and similarity; marked tokens only by '=', which
+    # the primary key answers (pg_trgm's index would answer it too, far slower).
+    f"CREATE INDEX search_words_trgm ON search_words USING GIN (word gin_trgm_ops) WHERE {_MARKED}",
     "CREATE TABLE search_state (key text PRIMARY KEY, value text NOT NULL)",
+    "CREATE TABLE search_log (n bigserial PRIMARY KEY, docno integer NOT NULL)",
 ]
 
 
 def state(store: Store) -> dict[str, str]:
     """The index's bookkeeping ({} when the tables do not exist)."""
-    with store.reading() as conn:
-        if not _exists(conn, "search_state"):
+    try:
+        with store.reading() as conn:
+            return {k: v for k, v in conn.execute(text("SELECT key, value FROM search_state"))}
+    except ProgrammingError as exc:  # one statement a search, not two: ask, and hear if it is missing
+        if getattr(exc.orig, "sqlstate", None) == "42P01":  # undefined_table
             return {}
-        return {k: v for k, v in conn.execute(text("SELECT key, value FROM search_state"))}
+        raise
 
 
 def _put_state(conn: Connection, key: str, value: str) -> None:
@@ -205,11 +240,13 @@ def tsvector_literal(weighted: Sequence[tuple[str, str]]) -> str:
     return " ".join(out)
 
 
+# A replaced document keeps its number (no number is spent on it: the bitmaps stay dense).
 _UPSERT = text(
     """
-    INSERT INTO search_docs (id, name, sortname, title_exact, date, license, languages, langs, description, words, tsv,
+    INSERT INTO search_docs (docno, id, name, sortname, title_exact, date, license, languages, langs, description, words, tsv,
                              codes)
-    VALUES (:id, :name, :sortname, :title_exact, :date, :license, :languages, :langs, :description, :words,
+    VALUES (coalesce((SELECT s.docno FROM search_docs s WHERE s.id = :id), nextval('search_docno')), :id, :name,
+            :sortname, :title_exact, :date, :license, :languages, :langs, :description, :words,
             CAST(:tsv AS tsvector), :codes)
     ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, sortname = EXCLUDED.sortname, title_exact = EXCLUDED.title_exact,
@@ -314,6 +351,10 @@ def put_documents(conn: Connection, rows: Sequence[Row]) -> None:
     _forget_words(conn, [r.id for r in rows])
     codes = _codes(conn, rows)
     conn.execute(_UPSERT, [_params(r, codes) for r in rows])
+    conn.execute(
+        text("INSERT INTO search_log (docno) SELECT docno FROM search_docs WHERE id = ANY(:ids)"),
+        {"ids": [r.id for r in rows]},
+    )
     _learn_words(conn, rows)
 
 
@@ -321,12 +362,21 @@ def delete_documents(conn: Connection, ids: Sequence[str]) -> None:
     if not ids:
         return
     _forget_words(conn, ids)
-    conn.execute(text("DELETE FROM search_docs WHERE id = ANY(:ids)"), {"ids": list(ids)})
+    conn.execute(
+        text(
+            "WITH gone AS (DELETE FROM search_docs WHERE id = ANY(:ids) RETURNING docno) "
+            "INSERT INTO search_log (docno) SELECT docno FROM gone"
+        ),
+        {"ids": list(ids)},
+    )
 
 
 def finish_apply(conn: Connection, seq: int, version: str) -> None:
     _put_state(conn, "seq", str(seq))
     _put_state(conn, "schema", version)
+    conn.execute(
+        text("DELETE FROM search_log WHERE n <= (SELECT max(n) FROM search_log) - :kept"), {"kept": LOG_KEPT}
+    )
 
 
 def clear(conn: Connection) -> None:
@@ -334,10 +384,21 @@ def clear(conn: Connection) -> None:
     conn.execute(text("DELETE FROM search_docs"))
     conn.execute(text("DELETE FROM search_words"))
     conn.execute(text("DELETE FROM search_facet_values"))
+    conn.execute(text("DELETE FROM search_log"))
+    # Numbers start again from 1 (transactional: a rebuild rolled back keeps the old ones),
+    # and a new epoch tells every searching process to read its bitmaps afresh.
+    conn.execute(text("ALTER SEQUENCE search_docno RESTART"))
+    _put_state(conn, "epoch", uuid.uuid4().hex)
 
 
 def vacuum_words(conn: Connection) -> None:
     conn.execute(text("DELETE FROM search_words WHERE ndoc <= 0"))
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh the planner's statistics of the search tables (after many documents changed:
+    with none, it may choose pg_trgm's index for '=' look-ups, a hundred times slower)."""
+    conn.execute(text("ANALYZE search_docs, search_words, search_facet_values"))
 
 
 # -- queries ---------------------------------------------------------------------------------
@@ -478,224 +539,241 @@ def facet_condition(prop: str, values: Sequence[str], param) -> str:
     )
 
 
-@dataclass
-class Found:
-    total: int
-    rows: list[dict]
-    facets: dict[str, dict[str, int]]
-
-
-def search(
-    store: Store,
-    tree: tuple,
-    *,
-    groups: Sequence[tuple],
-    language: str | None,
-    language_boost: float = 2.0,
-    rare: str | None = None,
-    filters: dict[str, list[str]],
-    sort: str,
-    exact_title: str | None,
-    offset: int,
-    limit: int,
-    with_facets: bool,
-) -> Found:
-    """Run one search: the page of rows, the total, and facet counts honouring the other filters.
-
-    One statement: the match set ``m`` is read once, with each row's facet codes, and gives
-    the page, the total and the counts. A facet's counts honour every filter but its own, so
-    ``m`` also keeps the rows that fail exactly one filter, marked with that filter's slot
-    (``fail``): such a row counts in that facet only. A row failing two filters counts
-    nowhere and is never read into ``m``.
-
-    Relevance, as in the Whoosh index: the sum of the ``groups``' scores (words side by
-    side), times the square of the share of groups a row matches, times
-    ``language_boost`` for a row in the query's ``language``. Only the rows matching
-    ``rare`` (a tsquery of the query's tokens that few documents hold) are ranked so, reading
-    their tsvectors; the others (matched only by tokens thousands of records hold) follow,
-    the query's language first, then the most recent: ranking never reads tens of thousands
-    of tsvectors. With ``rare`` None every matched row is ranked.
-    """
-    comp = _Compiler()
-    base = comp.condition(tree)
-    scored = tree[0] != "all" and any(_has_text(g) for g in groups)
-    active = [(_SLOT[prop], facet_condition(prop, values, comp._param)) for prop, values in filters.items() if values]
-    conditions = [cond for _, cond in active]
-    if not active:
-        near, fail = "TRUE", "CAST(NULL AS integer)"
-    elif not with_facets:
-        near, fail = " AND ".join(conditions), "CAST(NULL AS integer)"
-    else:
-        # "Every filter but at most one holds", written so that each part can use the GIN index.
-        near = (
-            "(" + " OR ".join(
-                "(" + " AND ".join(["TRUE", *(c for j, c in enumerate(conditions) if j != i)]) + ")"
-                for i in range(len(conditions))
-            ) + ")"
-        )
-        fail = "CASE " + " ".join(f"WHEN NOT {cond} THEN {slot}" for slot, cond in active) + " END"
-    if scored:
-        rank = "(" + " + ".join(comp.score(g) for g in groups) + ")"
-        if len(groups) > 1:
-            share = " + ".join(f"(CASE WHEN {comp.condition(g)} THEN 1 ELSE 0 END)" for g in groups)
-            rank = f"{rank} * power(({share}) / {float(len(groups))}, 2)"
-        if exact_title:
-            rank = f"({rank}) * (CASE WHEN {comp._param(exact_title)} = ANY(d.title_exact) THEN {EXACT_TITLE_BOOST} ELSE 1 END)"
-        if language:
-            rank = f"({rank}) * (CASE WHEN {comp._param(language)} = ANY(d.langs) THEN {float(language_boost)} ELSE 1 END)"
-    else:
-        rank = "CAST(0 AS real)"
-    by_rank = sort not in ("date", "name") and scored
-    ranked_rows = f"d.tsv @@ CAST({comp._param(rare)} AS tsquery)" if rare is not None else "TRUE"
-    in_language = f"{comp._param(language)} = ANY(m.langs)" if language else "FALSE"
-    order = {
-        "date": "date DESC, sortname, id",
-        "name": "sortname, date DESC, id",
-    }.get(sort, "round(rank::numeric, 3) DESC, in_language DESC, date DESC, id" if by_rank
-          else "date DESC, sortname, id")
-    # Documents share few distinct sets of facet values: count the sets, then unnest each
-    # set once (in the select list, which needs no tuplestore per row as FROM would).
-    counted = f"fail IS NULL OR fail = code % {_SLOTS}" if active else "TRUE"
-    facet_part = (
-        f"""
-        UNION ALL
-        SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.prop, f.value, c.n
-        FROM (
-            SELECT code, CAST(sum(n) AS bigint) AS n
-            FROM (
-                SELECT unnest(codes) AS code, fail, n
-                FROM (SELECT codes, fail, count(*) AS n FROM m GROUP BY codes, fail) g
-            ) u
-            WHERE {counted} GROUP BY code
-        ) c JOIN search_facet_values f ON f.code = c.code"""
-        if with_facets
-        else ""
-    )
-    if by_rank and (rare is None or rare):
-        # The rows to rank: found through the GIN index (rare tokens), then joined to the match set.
-        ranked = f"""
-        , r AS MATERIALIZED (
-            SELECT d.id, {rank} AS rank FROM search_docs d
-            WHERE {ranked_rows} AND d.id IN (SELECT id FROM m WHERE fail IS NULL)
-        )"""
-        joined = "m LEFT JOIN r ON r.id = m.id"
-        rank_column = "coalesce(r.rank, 0)"
-    else:
-        ranked, joined, rank_column = "", "m", "CAST(0 AS real)"
-    statement = f"""
-        WITH m AS MATERIALIZED (
-            SELECT d.id, d.date, d.sortname, d.codes, d.langs, {fail} AS fail
-            FROM search_docs d WHERE {base} AND {near}
-        ){ranked}, page AS (
-            SELECT * FROM (
-                SELECT m.id, m.date, m.sortname, {rank_column} AS rank, {in_language} AS in_language
-                FROM {joined} WHERE m.fail IS NULL
-            ) x
-            ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}
-        ), placed AS (
-            SELECT id, rank, row_number() OVER (ORDER BY {order}) AS place FROM page
-        )
-        SELECT 0 AS kind, p.place, d.id, d.name, d.license, d.languages, d.date, d.description,
-               p.rank AS rank, CAST(NULL AS text) AS snippet,
-               CAST(NULL AS text) AS prop, CAST(NULL AS text) AS value, CAST(NULL AS bigint) AS n
-        FROM placed p JOIN search_docs d ON d.id = p.id
-        UNION ALL
-        SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*) FROM m WHERE fail IS NULL
-        {facet_part}
-    """
-    total = 0
-    placed: list[tuple[int, dict]] = []
-    facets: dict[str, dict[str, int]] = {prop: {} for prop in FACETS} if with_facets else {}
+@contextmanager
+def searching(store: Store) -> Iterator[Connection]:
+    """One search's read transaction (one snapshot throughout); a database error becomes SearchError."""
     try:
         with store.reading() as conn:
-            # The match set comes from the GIN indexes even when it is most of the table: a
-            # sequential scan would decompress every row's tsvector to test it.
-            conn.execute(text("SET LOCAL enable_seqscan = off"))
-            for row in conn.execute(text(statement), comp.params):
-                if row.kind == 0:
-                    placed.append((row.place, {k: getattr(row, k) for k in _HIT_COLUMNS}))
-                elif row.kind == 1:
-                    total = row.n
-                else:
-                    facets[row.prop][row.value] = row.n
+            yield conn
     except DBAPIError as exc:
         raise SearchError(f"the search could not run on PostgreSQL: {postgres._first_line(str(exc.orig))}") from exc
-    for prop in list(facets):
-        facets[prop] = dict(sorted(facets[prop].items(), key=lambda kv: (-kv[1], kv[0])))
-    rows = [hit for _, hit in sorted(placed, key=lambda p: p[0])]
-    return Found(total=total, rows=rows, facets=facets)
+
+
+def by_index(conn: Connection) -> None:
+    """From here on in this transaction, documents are found through the indexes, never by
+    reading the whole table (which would decompress every row's tsvector to test it)."""
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+
+
+def position(conn: Connection) -> tuple[str | None, int, int]:
+    """(epoch, first, last entry) of the change log: where a process's bitmaps stand."""
+    row = conn.execute(
+        text(
+            "SELECT (SELECT value FROM search_state WHERE key = 'epoch'), "
+            "coalesce((SELECT min(n) FROM search_log), 0), coalesce((SELECT max(n) FROM search_log), 0)"
+        )
+    ).one()
+    return row[0], int(row[1]), int(row[2])
+
+
+def facet_values(conn: Connection) -> dict[int, tuple[str, str]]:
+    """code -> (property, value) of every facet value the index has seen."""
+    return {r[0]: (r[1], r[2]) for r in conn.execute(text("SELECT code, prop, value FROM search_facet_values"))}
+
+
+def all_documents(conn: Connection) -> Iterable[tuple[str, Any, list[int]]]:
+    """The document numbers of every live document (``("live", None, ...)``), of each facet
+    code (``("code", code, ...)``) and of each primary language (``("lang", tag, ...)``)."""
+    return conn.execute(
+        text(
+            """
+            SELECT 'live', NULL, array_agg(docno) FROM search_docs
+            UNION ALL
+            SELECT 'code', CAST(code AS text), array_agg(docno)
+            FROM (SELECT docno, unnest(codes) AS code FROM search_docs) c GROUP BY code
+            UNION ALL
+            SELECT 'lang', lang, array_agg(docno)
+            FROM (SELECT docno, unnest(langs) AS lang FROM search_docs) l GROUP BY lang
+            """
+        )
+    ).all()
+
+
+def changed_documents(conn: Connection, after: int, upto: int) -> list[tuple[int, list | None, list, list]]:
+    """Documents the log names after entry ``after`` (to ``upto``): (docno, codes, langs, tokens),
+    codes None for a document no longer in the index."""
+    rows = conn.execute(
+        text(
+            """
+            SELECT c.docno, d.codes, d.langs, tsvector_to_array(d.tsv)
+            FROM (SELECT DISTINCT docno FROM search_log WHERE n > :a AND n <= :b) c
+            LEFT JOIN search_docs d ON d.docno = c.docno
+            """
+        ),
+        {"a": after, "b": upto},
+    ).all()
+    return [(r[0], r[1], r[2] or [], r[3] or []) for r in rows]
+
+
+def postings(conn: Connection, queries: Sequence[str]) -> list[list[int]]:
+    """The document numbers matching each tsquery text (found through the GIN index)."""
+    if not queries:
+        return []
+    rows = conn.execute(
+        text(
+            """
+            SELECT x.i, (SELECT array_agg(d.docno) FROM search_docs d WHERE d.tsv @@ CAST(x.q AS tsquery))
+            FROM unnest(CAST(:q AS text[])) WITH ORDINALITY AS x(q, i)
+            """
+        ),
+        {"q": list(queries)},
+    ).all()
+    found = {int(r[0]): r[1] or [] for r in rows}
+    return [found.get(i, []) for i in range(1, len(queries) + 1)]
+
+
+def docnos_of(conn: Connection, ids: Sequence[str]) -> list[int]:
+    """The document numbers of these resource ids (those in the index)."""
+    return [r[0] for r in conn.execute(text("SELECT docno FROM search_docs WHERE id = ANY(:ids)"), {"ids": list(ids)})]
+
+
+
+
+def lookup(
+    conn: Connection, tokens: Sequence[str], containing: Sequence[str], *, limit: int = 2000
+) -> tuple[dict[str, int], dict[str, list[tuple[str, int]]]]:
+    """One round trip for the query planner: the document count of each (marked) token the
+    index holds, and for each word of ``containing`` the folded words holding it, most
+    frequent first (at most ``limit``; pg_trgm's index answers the LIKE)."""
+    patterns = {"%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%": w for w in containing}
+    rows = conn.execute(
+        text(
+            f"""
+            SELECT CAST(NULL AS text) AS pattern, s.word, s.ndoc FROM unnest(CAST(:w AS text[])) AS t(word)
+            CROSS JOIN LATERAL (SELECT word, ndoc FROM search_words WHERE word = t.word AND ndoc > 0) s
+            UNION ALL
+            SELECT x.p, c.word, c.ndoc FROM unnest(CAST(:p AS text[])) AS x(p)
+            CROSS JOIN LATERAL (
+                SELECT word, ndoc FROM search_words WHERE word LIKE x.p AND ndoc > 0 AND {_MARKED}
+                ORDER BY ndoc DESC LIMIT :n
+            ) c
+            """
+        ),
+        {"w": list(tokens), "p": list(patterns), "n": limit},
+    ).all()
+    freq: dict[str, int] = {}
+    within: dict[str, list[tuple[str, int]]] = {w: [] for w in containing}
+    for pattern, word, ndoc in rows:
+        if pattern is None:
+            freq[word] = ndoc
+        else:
+            within[patterns[pattern]].append((word, ndoc))
+    for found in within.values():
+        found.sort(key=lambda wn: (-wn[1], wn[0]))
+    return freq, within
+
+
+def prefix_words(conn: Connection, prefixes: Sequence[str], *, limit: int) -> dict[str, list[tuple[str, int]]]:
+    """Folded words starting with each prefix (at most ``limit`` + 1 each, most frequent first)."""
+    patterns = {p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%": p for p in prefixes}
+    rows = conn.execute(
+        text(
+            f"""
+            SELECT x.p, c.word, c.ndoc FROM unnest(CAST(:p AS text[])) AS x(p)
+            CROSS JOIN LATERAL (
+                SELECT word, ndoc FROM search_words WHERE word LIKE x.p AND ndoc > 0 AND {_MARKED}
+                ORDER BY ndoc DESC LIMIT :n
+            ) c
+            """
+        ),
+        {"p": list(patterns), "n": limit + 1},
+    ).all()
+    out: dict[str, list[tuple[str, int]]] = {p: [] for p in prefixes}
+    for pattern, word, ndoc in rows:
+        out[patterns[pattern]].append((word, ndoc))
+    return out
+
+
+def closest_words(conn: Connection, word: str, *, limit: int = 30) -> list[tuple[str, int]]:
+    """Folded words most like ``word`` by trigram similarity, best first, with their counts."""
+    # A short misspelt word shares few trigrams with the right one ("kyte"/"kite": 0.25).
+    conn.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.2"))
+    rows = conn.execute(
+        text(
+            f"SELECT word, ndoc FROM search_words WHERE ndoc > 0 AND word % :w AND {_MARKED} "
+            "ORDER BY similarity(word, :w) DESC, ndoc DESC, word LIMIT :n"
+        ),
+        {"w": word, "n": limit},
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+@dataclass
+class Rows:
+    """Documents to list, as a list of numbers or as a bitmap (bytes, bit n = document n)."""
+
+    docnos: list[int] | None = None
+    bitmap: bytes | None = None
+    in_language: bool = False
+
+    def condition(self, param) -> str:
+        if self.docnos is not None:
+            return f"d.docno = ANY(CAST({param(self.docnos)} AS integer[]))"
+        bits = len(self.bitmap or b"") * 8
+        # get_bit numbers bits from the lowest of the first byte, as int.to_bytes(..., "little") lays them.
+        return f"(CASE WHEN d.docno < {bits} THEN get_bit(CAST({param(self.bitmap)} AS bytea), d.docno) ELSE 0 END) = 1"
 
 
 _HIT_COLUMNS = ("id", "name", "license", "languages", "date", "description", "rank", "snippet")
+ORDERS = {
+    "relevance": "rr DESC, in_language DESC, date DESC, id",
+    "date": "date DESC, sortname, id",
+    "name": "sortname, date DESC, id",
+}
 
 
-def _has_text(node: tuple) -> bool:
-    if node[0] in ("match", "phrase", "prefix"):
-        return True
-    if node[0] in ("and", "or", "should"):
-        return any(_has_text(n) for n in node[1])
-    return False
+def page(
+    conn: Connection,
+    comp: _Compiler,
+    *,
+    rank: str | None,
+    ranked: list[int],
+    unranked: Sequence[Rows],
+    language: str | None,
+    sort: str,
+    offset: int,
+    limit: int,
+) -> list[dict]:
+    """One page of hits, in one statement.
 
-
-def token_frequencies(store: Store, tokens: Sequence[str]) -> dict[str, int]:
-    """The document count of each (marked) token the index holds."""
-    if not tokens:
-        return {}
-    with store.reading() as conn:
-        rows = conn.execute(
-            text("SELECT word, ndoc FROM search_words WHERE word = ANY(CAST(:w AS text[])) AND ndoc > 0"),
-            {"w": list(tokens)},
-        ).all()
-    return {r[0]: r[1] for r in rows}
-
-
-def token_languages(store: Store, tokens: Sequence[str], *, sample: int = 2000) -> dict[str, int]:
-    """Documents holding any of the tokens by first language (counted over at most ``sample`` of them)."""
-    if not tokens:
-        return {}
-    query = " | ".join(_quote(t) for t in tokens)
-    with store.reading() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT l, count(*) FROM (SELECT d.langs[1] AS l FROM search_docs d "
-                "WHERE d.tsv @@ CAST(:q AS tsquery) LIMIT :n) s WHERE l IS NOT NULL GROUP BY l"
-            ),
-            {"q": query, "n": sample},
-        ).all()
-    return {r[0]: r[1] for r in rows}
-
-
-def words_containing(store: Store, word: str, *, limit: int = 2000) -> list[tuple[str, int]]:
-    """Folded words (unmarked tokens) holding ``word``, with their counts (pg_trgm's index answers LIKE)."""
-    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    with store.reading() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT word, ndoc FROM search_words WHERE word LIKE :p AND ndoc > 0 "
-                "AND left(word, 1) NOT IN ('~', '#', '%', '=') ORDER BY ndoc DESC LIMIT :n"
-            ),
-            {"p": pattern, "n": limit},
-        ).all()
-    return [(r[0], r[1]) for r in rows]
-
-
-def closest_words(store: Store, word: str, *, limit: int = 30) -> list[tuple[str, int]]:
-    """Folded words most like ``word`` by trigram similarity, best first, with their counts."""
-    with store.reading() as conn:
-        # A short misspelt word shares few trigrams with the right one ("kyte"/"kite": 0.25).
-        conn.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.2"))
-        rows = conn.execute(
-            text(
-                "SELECT word, ndoc FROM search_words WHERE ndoc > 0 AND word % :w "
-                "AND left(word, 1) NOT IN ('~', '#', '%', '=') "
-                "ORDER BY similarity(word, :w) DESC, ndoc DESC, word LIMIT :n"
-            ),
-            {"w": word, "n": limit},
-        ).all()
-    return [(r[0], r[1]) for r in rows]
-
-
-def distinct_licenses(store: Store) -> list[str]:
-    with store.reading() as conn:
-        # Every licence the index has seen (one no document holds any more matches nothing).
-        return [r[0] for r in conn.execute(text("SELECT value FROM search_facet_values WHERE prop = 'license'"))]
+    ``ranked`` documents are scored by the SQL expression ``rank`` (over ``d``); the
+    ``unranked`` ones score 0 and are read in the order's index, each set stopping at the
+    page's end, so a set of 90,000 documents costs a few index entries. With ``sort``
+    ``relevance``: highest (rounded) score first, then the query's language, then the most
+    recent; ``date`` and ``name`` as their names say.
+    """
+    k = int(offset) + int(limit)
+    if k <= 0:
+        return []
+    order = ORDERS[sort]
+    param = comp._param
+    in_language = f"{param(language)} = ANY(d.langs)" if language else "FALSE"
+    parts = []
+    if ranked and rank is not None:
+        parts.append(
+            f"""(SELECT docno, rank, round(CAST(rank AS numeric), 3) AS rr, in_language, date, sortname, id FROM (
+                SELECT d.docno, {rank} AS rank, {in_language} AS in_language, d.date, d.sortname, d.id
+                FROM search_docs d WHERE d.docno = ANY(CAST({param(ranked)} AS integer[]))
+            ) s ORDER BY {order} LIMIT {k})"""
+        )
+    for rows in unranked:
+        lang = "TRUE" if rows.in_language else "FALSE"
+        inner = order.replace("rr DESC, in_language DESC, ", "")
+        parts.append(
+            f"""(SELECT d.docno, CAST(0 AS real) AS rank, CAST(0 AS numeric) AS rr, {lang} AS in_language,
+                d.date, d.sortname, d.id FROM search_docs d WHERE {rows.condition(param)}
+                ORDER BY {", ".join("d." + c for c in inner.split(", "))} LIMIT {k})"""
+        )
+    if not parts:
+        return []
+    statement = f"""
+        WITH found AS ({" UNION ALL ".join(parts)}),
+        placed AS (
+            SELECT docno, rank, row_number() OVER (ORDER BY {order}) AS place FROM found
+            ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}
+        )
+        SELECT p.place, d.id, d.name, d.license, d.languages, d.date, d.description, p.rank,
+               CAST(NULL AS text) AS snippet
+        FROM placed p JOIN search_docs d ON d.docno = p.docno ORDER BY p.place
+    """
+    return [{k: getattr(row, k) for k in _HIT_COLUMNS} for row in conn.execute(text(statement), comp.params)]
