@@ -53,8 +53,8 @@ class PostgresLexicon:
     """The search tables as the query planner's :class:`~.query.Lexicon`, within one search's
     transaction ``conn`` (so a search sees one state of the index throughout)."""
 
-    def __init__(self, conn: Connection, docsets: DocSets, view: View):
-        self.conn, self.docsets, self.view = conn, docsets, view
+    def __init__(self, conn: Connection, docsets: DocSets, view: View, snapshot: int):
+        self.conn, self.docsets, self.view, self.snapshot = conn, docsets, view, snapshot
         self.counts: dict[str, int] = {}  # marked token -> documents holding it, as far as asked
         self.bits: dict[str, int] = {}  # marked token -> its documents, as far as read
 
@@ -82,7 +82,7 @@ class PostgresLexicon:
         wanted = [(t, _quote(t), self.counts.get(t, 0)) for t in dict.fromkeys(tokens) if t not in self.bits]
         wanted += [(key, q, 0) for key, q in (queries or {}).items() if key not in self.bits]
         if wanted:
-            self.bits.update(self.docsets.tokens(self.conn, self.view, wanted))
+            self.bits.update(self.docsets.tokens(self.conn, self.view, self.snapshot, wanted))
 
     def languages(self, tokens: list[tuple[str, str]]) -> dict[str, int]:
         marked = [_marked(kind, text) for kind, text in tokens]
@@ -260,12 +260,12 @@ class PostgresBackend:
         self._ensure()
         parsed = parse(request.query)
         with sql.searching(self.store) as conn:
-            view = self._docsets.view(conn)
+            view, snapshot = self._docsets.view(conn)
             sql.by_index(conn)
-            return self._search(conn, view, parsed, request)
+            return self._search(conn, view, snapshot, parsed, request)
 
-    def _search(self, conn: Connection, view: View, parsed, request: SearchRequest) -> SearchResult:
-        lexicon = PostgresLexicon(conn, self._docsets, view)
+    def _search(self, conn: Connection, view: View, snapshot: int, parsed, request: SearchRequest) -> SearchResult:
+        lexicon = PostgresLexicon(conn, self._docsets, view, snapshot)
         planned = plan(parsed, lexicon, language=request.language)
         frequencies = dict(planned.frequencies)
         tree = _for_sql(_expand_prefixes(conn, planned.tree, frequencies, lexicon.counts))
@@ -417,7 +417,10 @@ def _expand_prefixes(conn: Connection, tree: tuple, frequencies: dict, counts: d
     """Each ``prefix*`` as the indexed words it stands for (a match of those words, so that
     words thousands of records hold rank as the query's other common words do); a prefix
     standing for very many words stays a prefix search."""
-    prefixes = {node[2] for node in _nodes(tree, "prefix") if re.sub(r"[^\w]", "", node[2])}
+    def stem(node: tuple) -> str:
+        return re.sub(r"[^\w]", "", node[2])  # as the tsquery of a prefix reads it
+
+    prefixes = {stem(node) for node in _nodes(tree, "prefix")} - {""}
     if not prefixes:
         return tree
     words = sql.prefix_words(conn, sorted(prefixes), limit=_PREFIX_WORDS)
@@ -428,11 +431,11 @@ def _expand_prefixes(conn: Connection, tree: tuple, frequencies: dict, counts: d
             return (kind, [expand(sub) for sub in node[1]])
         if kind == "not":
             return ("not", expand(node[1]))
-        if kind == "prefix" and node[2] in words and len(words[node[2]]) <= _PREFIX_WORDS:
-            for word, n in words[node[2]]:
+        if kind == "prefix" and stem(node) in words and len(words[stem(node)]) <= _PREFIX_WORDS:
+            for word, n in words[stem(node)]:
                 frequencies[("word", word)] = n
                 counts[word] = n
-            return ("match", node[2], tuple(("word", node[1], w, 1.0) for w, _ in words[node[2]]))
+            return ("match", node[2], tuple(("word", node[1], w, 1.0) for w, _ in words[stem(node)]))
         return node
 
     return expand(tree)

@@ -73,19 +73,20 @@ class DocSets:
         self._view: View | None = None
         self._tokens: OrderedDict[str, int] = OrderedDict()  # common token -> documents, as of _view
 
-    def view(self, conn: Connection) -> View:
-        """The bitmaps as of ``conn``'s snapshot (or later), brought up to date first."""
+    def view(self, conn: Connection) -> tuple[View, int]:
+        """The bitmaps as of ``conn``'s snapshot (or later: another thread may have read a newer
+        one), brought up to date first; and the snapshot's own log position."""
         epoch, first, last = sql.position(conn)
         with self._lock:
             view = self._view
             if view is not None and view.epoch == epoch and view.position >= last:
-                return view
+                return view, last
             if view is None or view.epoch != epoch or view.position < first - 1:
                 self._view = self._load(conn, epoch, last)
                 self._tokens.clear()
             else:
                 self._view = self._patch(conn, view, last)
-            return self._view
+            return self._view, last
 
     def _load(self, conn: Connection, epoch: str | None, position: int) -> View:
         live, codes, langs = [], {}, {}
@@ -148,11 +149,14 @@ class DocSets:
             langs=patched(view.langs, by_lang),
         )
 
-    def tokens(self, conn: Connection, view: View, wanted: Iterable[tuple[str, str, int]]) -> dict[str, int]:
+    def tokens(
+        self, conn: Connection, view: View, snapshot: int, wanted: Iterable[tuple[str, str, int]]
+    ) -> dict[str, int]:
         """The documents of each (key, tsquery text, document count) wanted, by key: kept
         bitmaps for common tokens (read once, then kept current), the others read now, in one
         statement. ``key`` is the marked token of a plain token (whose count, if over
-        ``common``, makes it kept); the key of another tsquery starts with "?"."""
+        ``common``, makes it kept); the key of another tsquery starts with "?". ``snapshot``
+        is the log position of ``conn``'s snapshot (see :meth:`view`)."""
         out: dict[str, int] = {}
         missing: dict[str, tuple[str, int]] = {}
         with self._lock:
@@ -170,7 +174,8 @@ class DocSets:
         found = sql.postings(conn, [missing[k][0] for k in keys])
         limit = max(_MIN_TOKENS, _TOKEN_BYTES // max(1, view.size >> 3))
         with self._lock:
-            current = self._view is view
+            # Kept only when read in the very state the kept bitmaps are in (later changes then patch it).
+            current = self._view is view and view.position == snapshot
             for key, docnos in zip(keys, found):
                 # A document numbered beyond the view (written after it) is left out, as the view leaves it out.
                 bits = bitmap_of((d for d in docnos if d < view.size), view.size) & view.live

@@ -17,14 +17,18 @@ adds a query word's topics as alternatives of the word.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 from .analysis import COMPOUND_LANGUAGES, fold, primary_language, stem, stems_of, stopwords, words_of
 
-__all__ = ["Topic", "topics", "tag_text", "tag_words", "vocabulary_version"]
+__all__ = ["Topic", "topics", "tag_text", "tag_words", "vocabulary_version", "keep_compiled"]
 
 # A compound's part must leave at least this many letters to the other part.
 _MIN_PART = 3
@@ -74,8 +78,79 @@ def topics() -> tuple[Topic, ...]:
     return tuple(out)
 
 
+log = logging.getLogger(__name__)
+
+# Where the compiled matchers of every language are kept (see keep_compiled), and for which version.
+_COMPILED_FILE = "topic-matchers.json"
+_kept: tuple[Path, str] | None = None
+_kept_lock = threading.Lock()
+
+
+def keep_compiled(folder: str | os.PathLike, version: str) -> None:
+    """Keep the compiled label matchers of every language in ``folder`` (an index's folder),
+    for an index of analysis ``version``: the first query of a new process reads them there
+    instead of stemming every label of every language again (tens of milliseconds, which a
+    cold ``oerrepo search`` feels). A file of another version is compiled and written anew."""
+    global _kept
+    with _kept_lock:
+        # The matchers depend on the version only: those of this process serve every folder.
+        if _kept is None or _kept[1] != version:
+            _kept = (Path(folder), version)
+            _matcher.cache_clear()
+            _compiled.cache_clear()
+
+
 @cache
 def _matcher(lang: str) -> _Matcher:
+    compiled = _compiled()
+    if compiled is not None:
+        return compiled.get(lang) or _Matcher({}, {})
+    return _compile(lang)
+
+
+@cache
+def _compiled() -> dict[str, _Matcher] | None:
+    """Every language's matcher, read from the kept file (written first when missing or of another
+    version); None when no folder is kept."""
+    if _kept is None:
+        return None
+    import Stemmer  # loaded already by .analysis
+
+    folder, version = _kept[0], f"{_kept[1]} PyStemmer {Stemmer.version()}"  # its stems are in the file
+    path = folder / _COMPILED_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") == version:
+            return {
+                lang: _Matcher(
+                    {s: tuple((tuple(label), topic_id) for label, topic_id in v) for s, v in m["by_stem"].items()},
+                    {w: frozenset(ids) for w, ids in m["parts"].items()},
+                )
+                for lang, m in data["languages"].items()
+            }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # missing, unreadable or of another form: compiled again below
+    langs = sorted({lang for topic in topics() for lang in topic.labels})
+    matchers = {lang: _compile(lang) for lang in langs}
+    data = {
+        "version": version,
+        "languages": {
+            lang: {"by_stem": {s: [[list(label), t] for label, t in v] for s, v in m.by_stem.items()},
+                   "parts": {w: sorted(ids) for w, ids in m.parts.items()}}
+            for lang, m in matchers.items()
+        },
+    }
+    try:
+        if folder.is_dir():
+            temporary = folder / f".{_COMPILED_FILE}.{os.getpid()}.{threading.get_ident()}"
+            temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, path)  # readers see the old file or the whole new one
+    except OSError as exc:
+        log.debug("the compiled topic matchers could not be kept in %s: %s", folder, exc)
+    return matchers
+
+
+def _compile(lang: str) -> _Matcher:
     by_stem: dict[str, list] = {}
     parts: dict[str, set[str]] = {}
     for topic in topics():

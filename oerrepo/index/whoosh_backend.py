@@ -34,6 +34,7 @@ from whoosh.index import LockError
 
 from .. import licenses
 from ..errors import SearchError
+from . import topics
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
 from .docsets import BitmapFilter, DocSets, bitmap_of, ids_of, segment_id
 from .query import COMMON, exact_title, parse, plan
@@ -95,6 +96,7 @@ class WhooshBackend:
         self._lexicon_cache: dict = {}  # per generation: see WhooshLexicon
         self._lock = threading.RLock()  # one Repository may serve several threads
         self._session: _Session | None = None  # a writer kept between applies (apply(commit=False))
+        topics.keep_compiled(self.path, SCHEMA_VERSION)  # a cold search reads them, not every label stemmed
 
     # -- state ------------------------------------------------------------------
 
