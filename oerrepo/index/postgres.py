@@ -238,9 +238,9 @@ class PostgresBackend:
                 if progress:
                     progress(1)
                 if len(batch) >= _BATCH:
-                    sql.put_documents(conn, batch)
+                    sql.put_documents(conn, batch, log=False)
                     batch = []
-            sql.put_documents(conn, batch)
+            sql.put_documents(conn, batch, log=False)
             sql.finish_apply(conn, last_seq, SCHEMA_VERSION)
             sql.vacuum_words(conn)
             sql.analyze(conn)

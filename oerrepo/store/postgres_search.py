@@ -240,13 +240,12 @@ def tsvector_literal(weighted: Sequence[tuple[str, str]]) -> str:
     return " ".join(out)
 
 
-# A replaced document keeps its number (no number is spent on it: the bitmaps stay dense).
+# A replaced document keeps its number (see put_documents).
 _UPSERT = text(
     """
     INSERT INTO search_docs (docno, id, name, sortname, title_exact, date, license, languages, langs, description, words, tsv,
                              codes)
-    VALUES (coalesce((SELECT s.docno FROM search_docs s WHERE s.id = :id), nextval('search_docno')), :id, :name,
-            :sortname, :title_exact, :date, :license, :languages, :langs, :description, :words,
+    VALUES (:docno, :id, :name, :sortname, :title_exact, :date, :license, :languages, :langs, :description, :words,
             CAST(:tsv AS tsvector), :codes)
     ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, sortname = EXCLUDED.sortname, title_exact = EXCLUDED.title_exact,
@@ -344,17 +343,30 @@ def begin_apply(conn: Connection, wait: bool) -> int | None:
     return int(value or 0)
 
 
-def put_documents(conn: Connection, rows: Sequence[Row]) -> None:
-    """Insert or replace documents (the caller holds the lock, see begin_apply)."""
+def put_documents(conn: Connection, rows: Sequence[Row], *, log: bool = True) -> None:
+    """Insert or replace documents (the caller holds the lock, see begin_apply); ``log``: name
+    them in the change log (a rebuild need not: its new epoch has every process read afresh)."""
     if not rows:
         return
     _forget_words(conn, [r.id for r in rows])
     codes = _codes(conn, rows)
-    conn.execute(_UPSERT, [_params(r, codes) for r in rows])
-    conn.execute(
-        text("INSERT INTO search_log (docno) SELECT docno FROM search_docs WHERE id = ANY(:ids)"),
-        {"ids": [r.id for r in rows]},
+    # A replaced document keeps its number, a new one takes the next: no number is spent in
+    # vain, so the bitmaps stay dense (one statement each, never one per row).
+    docnos = dict(
+        conn.execute(text("SELECT id, docno FROM search_docs WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]}).all()
     )
+    new = [r.id for r in rows if r.id not in docnos]
+    if new:
+        numbers = conn.execute(
+            text("SELECT nextval('search_docno') FROM generate_series(1, :n)"), {"n": len(new)}
+        ).scalars()
+        docnos.update(zip(new, numbers))
+    conn.execute(_UPSERT, [_params(r, codes) | {"docno": docnos[r.id]} for r in rows])
+    if log:
+        conn.execute(
+            text("INSERT INTO search_log (docno) SELECT docno FROM search_docs WHERE id = ANY(:ids)"),
+            {"ids": [r.id for r in rows]},
+        )
     _learn_words(conn, rows)
 
 
