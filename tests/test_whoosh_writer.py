@@ -54,37 +54,61 @@ def test_each_field_gets_the_postings_its_analyzer_gives():
     assert checked > 100
 
 
-@pytest.mark.parametrize("procs", [1, 2])
-def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, procs):
-    records = _records()
-    built = {}
-    for kind in ("whoosh", "fast"):
-        folder = tmp_path / kind
-        folder.mkdir()
-        if kind == "whoosh":
-            ix = windex.create_in(str(folder), _analyzed_schema())
-            writer = writing.SegmentWriter(ix)
-        else:
-            ix = windex.create_in(str(folder), build_schema())
-            writer = open_writer(ix, procs=procs, multisegment=True)
-        for data in records:
+def _build(folder, records, *, fast: bool, commits: int = 1, **settings):
+    """Index ``records`` in ``commits`` writers (the last one merging every segment)."""
+    folder.mkdir()
+    ix = windex.create_in(str(folder), build_schema() if fast else _analyzed_schema())
+    size = -(-len(records) // commits)
+    for start in range(0, len(records), size):
+        writer = open_writer(ix, **settings) if fast else writing.SegmentWriter(ix)
+        for data in records[start : start + size]:
             writer.add_document(**whoosh_fields(document_for(Resource(data))))
-        writer.commit()
-        with ix.searcher() as searcher:
-            reader = searcher.reader()
-            terms = {}
-            for fieldname, text in reader.all_terms():
-                postings = reader.postings(fieldname, text)
-                by_id = {}
-                while postings.is_active():
-                    by_id[searcher.stored_fields(postings.id())["id"]] = (postings.weight(), postings.value())
-                    postings.next()
-                terms[(fieldname, text)] = by_id
-            lengths = {
-                (searcher.stored_fields(d)["id"], f): reader.doc_field_length(d, f)
-                for d in reader.all_doc_ids() for f in ("title", "description", "stems", "pairs", "topics")
-            }
-            stored = {fields["id"]: fields for fields in searcher.all_stored_fields()}
-        built[kind] = (terms, lengths, stored)
-        ix.close()
-    assert built["fast"] == built["whoosh"]
+        if start:  # the first commit's deletions are merged away by the last one
+            writer.delete_by_term("id", records[0]["id"])
+        writer.commit(optimize=start + size >= len(records) and commits > 1)
+    return ix
+
+
+def _contents(ix):
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        terms = {}
+        for fieldname, text in reader.all_terms():
+            postings = reader.postings(fieldname, text)
+            found = []  # in the order the postings are stored: by document number
+            while postings.is_active():
+                found.append((searcher.stored_fields(postings.id())["id"], postings.weight(), postings.value()))
+                postings.next()
+            terms[(fieldname, text)] = found
+        lengths = {
+            (searcher.stored_fields(d)["id"], f): reader.doc_field_length(d, f)
+            for d in reader.all_doc_ids() for f in ("title", "description", "stems", "pairs", "topics")
+        }
+        stored = {fields["id"]: fields for fields in searcher.all_stored_fields()}
+    return terms, lengths, stored
+
+
+@pytest.mark.parametrize(
+    ("settings", "commits"),
+    [
+        ({}, 1),
+        ({"procs": 2, "multisegment": True}, 1),
+        ({"limitmb": 0.02}, 1),  # the pool overflows into several run files, merged term by term
+        ({"procs": 2, "multisegment": True, "limitmb": 0.02}, 1),
+        ({"limitmb": 0.02}, 3),  # segments merged into the last writer's pool, deletions dropped
+    ],
+    ids=["one", "two-processes", "runs", "two-processes-runs", "merges"],
+)
+def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, settings, commits):
+    records = _records()
+    whoosh_ix = _build(tmp_path / "whoosh", records, fast=False, commits=commits)
+    fast_ix = _build(tmp_path / "fast", records, fast=True, commits=commits, **settings)
+    try:
+        expected, got = _contents(whoosh_ix), _contents(fast_ix)
+        assert len(expected[2]) == len(records) - (commits > 1)
+        assert got == expected
+        if commits > 1:
+            assert len(fast_ix._segments()) == 1
+    finally:
+        whoosh_ix.close()
+        fast_ix.close()

@@ -11,20 +11,29 @@ Two costs dominate a Whoosh build of our schema, and neither changes what is ind
   posting, reading it from the segment's length column through four calls and, for
   fields without lengths, a file-system check each time. :class:`SegmentWriter` reads
   each field's lengths once per segment instead. The sub-writers of a multi-process
-  writer use it too.
+  writer use it too;
+- pooling the postings: Whoosh keeps one tuple per posting, sorts them all at the end,
+  and past its memory limit pickles them one by one into run files it merges posting
+  by posting. :class:`_TermPool` groups them by term in compact arrays (a tenth of the
+  memory), sorts only the terms, and spills and merges a term at a time.
 
 Queries are unchanged: the fields keep their analyzers, which Whoosh uses to parse them.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import pickle
 import re
+from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 
 from whoosh import fields, multiproc, writing
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.system import pack_uint
+from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
 __all__ = ["TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines"]
@@ -100,7 +109,8 @@ class _SegmentLengths:
         self._doc_count = doc_count
         self._columns: dict[str, list[int] | None] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+    def column(self, fieldname: str) -> list[int] | None:
+        """Every document's length in a field (None for a field without lengths)."""
         lengths = self._columns.get(fieldname, False)
         if lengths is False:
             column = self._reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
@@ -108,21 +118,182 @@ class _SegmentLengths:
             if column is not None:
                 lengths = [byte_to_length(b) if b else 0 for b in (column[d] for d in range(self._doc_count))]
             self._columns[fieldname] = lengths
+        return lengths
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self.column(fieldname)
         if lengths is None:
             return default
         return lengths[docnum] or default
 
 
-class _PostingPool(writing.PostingPool):
-    """Whoosh's posting pool without its per-posting type assertions (our fields give bytes);
-    the size estimate that decides when to spill is Whoosh's own."""
+# A posting of a term held in the pool as three floats: document number, weight and its
+# value (an unsigned int, or one of these two codes). Whoosh's Frequency and Existence
+# formats give exactly these values; any other kind of posting is kept as Whoosh keeps it.
+_NO_VALUE, _EMPTY_VALUE = -1.0, -2.0
+_KEY_BYTES, _POSTING_BYTES = 250, 26  # the memory a new term and a posting take, measured
+
+
+def _value_code(vbytes) -> float | None:
+    if vbytes is None:
+        return _NO_VALUE
+    if not vbytes:
+        return _EMPTY_VALUE
+    if len(vbytes) == 4:
+        return float(unpack_uint(vbytes)[0])
+    return None
+
+
+@cache
+def _value_bytes(code: float):
+    if code == _NO_VALUE:
+        return None
+    if code == _EMPTY_VALUE:
+        return b""
+    return pack_uint(int(code))
+
+
+class _TermPool(writing.PostingPool):
+    """The postings of a segment grouped by term, in compact arrays, instead of Whoosh's pool
+    of one tuple per posting, sorted at the end and pickled one by one to run files when
+    it overflows (that sort and those pickles were half the cost of writing an index).
+
+    Documents are numbered in the order they are added, so each term's postings arrive in
+    order and only the terms are sorted. Past ``limitmb``, the pool writes its terms to a
+    run file, one record per term, and merges the runs term by term at the end.
+    """
+
+    def __init__(self, tempstore, segment, limitmb=128, **kwargs):
+        super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
+        self._terms: dict[tuple[str, bytes], array] = {}
+        self._other: list[tuple] = []  # postings of other formats, as Whoosh's pool holds them
 
     def add(self, item):
-        self.fieldnames.add(item[0])
-        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + (len(item[4]) if item[4] else 0)
+        fieldname, tbytes, docnum, weight, vbytes = item
+        code = _value_code(vbytes)
+        if code is None or docnum < 0:  # docnum -1: a spelling word, which the writer ignores
+            self.fieldnames.add(fieldname)
+            self._other.append(item)
+            self.currentsize += 150 + len(tbytes) + len(vbytes or b"")
+        else:
+            key = (fieldname, tbytes)
+            postings = self._terms.get(key)
+            if postings is None:
+                postings = self._terms[key] = array("d")
+                self.fieldnames.add(fieldname)
+                self.currentsize += _KEY_BYTES + len(tbytes)
+            postings.extend((docnum, weight, code))
+            self.currentsize += _POSTING_BYTES
         if self.currentsize > self.limit:
             self.save()
-        self.current.append(item)
+
+    def save(self):
+        """Write the pool's terms to a run file, in order, one pickle per term."""
+        if not self._terms:
+            return
+        path, f = self._new_run()
+        with f:
+            dump = pickle.Pickler(f, pickle.HIGHEST_PROTOCOL).dump
+            for key in sorted(self._terms):
+                dump((key, self._terms[key].tobytes()))
+        self.runs.append(path)
+        self._terms = {}
+        self.currentsize = 150 * len(self._other)
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            load = pickle.Unpickler(f).load
+            while True:
+                try:
+                    key, raw = load()
+                except EOFError:
+                    return
+                postings = array("d")
+                postings.frombytes(raw)
+                yield key, postings
+        finally:
+            f.close()
+            self._remove_run(path)
+
+    def terms(self) -> Iterator[tuple[tuple[str, bytes], Sequence]]:
+        """(field name, term bytes) with the term's postings, in order: a flat array of
+        (docnum, weight, value code) triples, or a list of (docnum, weight, vbytes)."""
+        sources = [self._read_run(path) for path in self.runs]
+        self.runs = []
+        sources.append(iter(sorted(self._terms.items())))
+        self._terms = {}
+        if self._other:
+            grouped: dict[tuple[str, bytes], list] = {}
+            for fieldname, tbytes, docnum, weight, vbytes in self._other:
+                if docnum >= 0:
+                    grouped.setdefault((fieldname, tbytes), []).append((docnum, weight, vbytes))
+            self._other = []
+            sources.append(iter(sorted(grouped.items())))
+        if len(sources) == 1:
+            yield from sources[0]
+            return
+        # Runs hold later documents than the runs before them: equal terms join in run order
+        # (heapq.merge gives equal items in the order of their sources, as sorted(chain) would).
+        merged = heapq.merge(*sources, key=lambda t: t[0])
+        for key, group in itertools.groupby(merged, key=lambda t: t[0]):
+            parts = [p for _, p in group]
+            if len(parts) == 1:
+                yield key, parts[0]
+            elif all(isinstance(p, array) for p in parts):
+                yield key, array("d", itertools.chain.from_iterable(parts))
+            else:
+                yield key, sorted(itertools.chain.from_iterable(_triples(p) for p in parts))
+
+    def iter_postings(self):
+        """The postings as Whoosh's pool gives them: (field, term, docnum, weight, vbytes)."""
+        for (fieldname, tbytes), postings in self.terms():
+            for docnum, weight, vbytes in _triples(postings):
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    def cleanup(self):
+        for path in self.runs:
+            try:
+                self._remove_run(path)
+            except OSError:
+                pass
+        self.runs = []
+        self._terms = {}
+        self._other = []
+
+
+def _triples(postings) -> Iterator[tuple[int, float, bytes | None]]:
+    if isinstance(postings, array):
+        for i in range(0, len(postings), 3):
+            yield int(postings[i]), postings[i + 1], _value_bytes(postings[i + 2])
+    else:
+        yield from postings
+
+
+def _write_postings(fieldwriter, schema, lengths: _SegmentLengths | None, terms) -> None:
+    """Give a segment's field writer its postings, term by term (what Whoosh's
+    ``FieldWriter.add_postings`` does with one tuple per posting)."""
+    start_term, add, finish_term = fieldwriter.start_term, fieldwriter.add, fieldwriter.finish_term
+    current = None
+    column = None
+    for (fieldname, tbytes), postings in terms:
+        if fieldname != current:
+            if current is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            current = fieldname
+            column = lengths.column(fieldname) if lengths is not None else None
+        start_term(tbytes)
+        if isinstance(postings, array):
+            for i in range(0, len(postings), 3):
+                docnum = int(postings[i])
+                add(docnum, postings[i + 1], _value_bytes(postings[i + 2]) or b"", column[docnum] if column else 0)
+        else:
+            for docnum, weight, vbytes in postings:
+                add(docnum, weight, vbytes or b"", column[docnum] if column else 0)
+        finish_term()
+    if current is not None:
+        fieldwriter.finish_field()
 
 
 class SegmentWriter(writing.SegmentWriter):
@@ -132,13 +303,13 @@ class SegmentWriter(writing.SegmentWriter):
         # Called by name, not super(): whoosh.multiproc's MpWriter calls this class's
         # __init__ on itself through the name replaced below.
         writing.SegmentWriter.__init__(self, ix, **kwargs)
-        self.pool = _PostingPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        self.pool = _TermPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
 
     def _flush_segment(self):
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _SegmentLengths(reader, self.docnum) if reader is not None else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        _write_postings(self.fieldwriter, self.schema, lengths, self.pool.terms())
         self.fieldwriter.close()
         if reader is not None:
             reader.close()
