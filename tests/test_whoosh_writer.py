@@ -11,7 +11,7 @@ from whoosh import writing
 
 from oerrepo.index.document import document_for
 from oerrepo.index.schema import build_schema, whoosh_fields
-from oerrepo.index.whoosh_writer import TermsKeyword, TermsText, open_writer
+from oerrepo.index.whoosh_writer import FIELDS_OF, TermsKeyword, TermsText, open_writer
 from oerrepo.model import Resource, normalize_record
 
 TRICKY = [
@@ -62,7 +62,11 @@ def _build(folder, records, *, fast: bool, commits: int = 1, **settings):
     for start in range(0, len(records), size):
         writer = open_writer(ix, **settings) if fast else writing.SegmentWriter(ix)
         for data in records[start : start + size]:
-            writer.add_document(**whoosh_fields(document_for(Resource(data))))
+            doc = document_for(Resource(data))
+            if fast:  # as the index writes: the fields are made in the process that writes them
+                writer.update_document(id=doc.id, **{FIELDS_OF: (whoosh_fields, doc)})
+            else:
+                writer.update_document(**whoosh_fields(doc))
         if start:  # the first commit's deletions are merged away by the last one
             writer.delete_by_term("id", records[0]["id"])
         writer.commit(optimize=start + size >= len(records) and commits > 1)

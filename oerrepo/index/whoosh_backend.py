@@ -43,7 +43,7 @@ from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
 from .whoosh_internals import self_check
 from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
-from .whoosh_writer import open_writer
+from .whoosh_writer import FIELDS_OF, open_writer
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
 
@@ -220,7 +220,7 @@ class WhooshBackend:
                     if entry.document is None:
                         session.writer.delete_by_term("id", entry.resource_id)
                     else:
-                        session.writer.update_document(**whoosh_fields(entry.document))
+                        session.writer.update_document(id=entry.document.id, **{FIELDS_OF: (whoosh_fields, entry.document)})
                     session.added.add(entry.resource_id)
                     session.last = max(session.last, entry.seq)
                 if commit:
@@ -647,7 +647,7 @@ def _write_all(writer, documents, progress, **commit_options) -> int:
     count = 0
     try:
         for doc in documents:
-            writer.add_document(**whoosh_fields(doc))
+            writer.add_document(**{FIELDS_OF: (whoosh_fields, doc)})
             count += 1
             if progress:
                 progress(1)

@@ -36,7 +36,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines"]
+__all__ = ["FIELDS_OF", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines"]
 
 
 def _term_postings(field, terms):
@@ -296,14 +296,29 @@ def _write_postings(fieldwriter, schema, lengths: _SegmentLengths | None, terms)
         fieldwriter.finish_field()
 
 
+#: A keyword of ``add_document``/``update_document`` whose value is ``(function, argument)``:
+#: the process that writes the document calls ``function(argument)`` for its fields. A
+#: multi-process writer sends only the argument to its sub-processes, so the analysis of
+#: the documents is spread over them instead of running in the process that feeds them.
+FIELDS_OF = "_fields_of"
+
+
 class SegmentWriter(writing.SegmentWriter):
-    """Whoosh's segment writer, reading document lengths once per field when it writes postings."""
+    """Whoosh's segment writer, reading document lengths once per field when it writes postings,
+    and taking fields made where the document is written (:data:`FIELDS_OF`)."""
 
     def __init__(self, ix, **kwargs):
         # Called by name, not super(): whoosh.multiproc's MpWriter calls this class's
         # __init__ on itself through the name replaced below.
         writing.SegmentWriter.__init__(self, ix, **kwargs)
         self.pool = _TermPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+
+    def add_document(self, **fields):
+        later = fields.pop(FIELDS_OF, None)
+        if later is not None:
+            make, argument = later
+            fields = make(argument)
+        writing.SegmentWriter.add_document(self, **fields)
 
     def _flush_segment(self):
         self.perdocwriter.close()
