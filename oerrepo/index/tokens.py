@@ -8,10 +8,11 @@ words name (see :mod:`.topics`) and, for phrases, its successive word pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .analysis import fold, folded_words, pairs_of, primary_language, stems_of, stopwords, words_of
 from .backend import IndexDocument
-from .topics import tag_text
+from .topics import tag_analysed
 
 __all__ = ["DocumentTokens", "tokens_of"]
 
@@ -38,27 +39,38 @@ class DocumentTokens:
 MAX_WORD = 100
 
 
-def _content_words(words: list[str], lang: str) -> list[str]:
-    stop = stopwords(lang)
-    return [w for w in (fold(x) for x in words) if w not in stop]
+# The analysis of one word in one language, kept for the next texts that hold it: a
+# catalogue's texts repeat a far smaller vocabulary. Only indexed text comes here.
+@lru_cache(maxsize=65_536)
+def _word(word: str, lang: str) -> tuple[str, bool, tuple[str, ...], str]:
+    """(folded, is a stop word, its stems for the index, the stem of the folded word)."""
+    folded = fold(word)
+    if folded in stopwords(lang):
+        return folded, True, (), ""
+    stems = tuple(stems_of([word], lang, both=True))
+    return folded, False, stems, stems_of([folded], lang)[0]
 
 
 def tokens_of(doc: IndexDocument) -> DocumentTokens:
     """Analyse a document's texts, each in its own language."""
     out = DocumentTokens()
+    stems, pairs, topics, parts = out.stems, out.pairs, out.topics, out.parts
     for target, items in (("title", doc.titles), ("keywords", doc.keywords), ("description", doc.descriptions)):
         bucket = getattr(out, target)
         for lang, text in items:
             lang = primary_language(lang)
-            words = [w for w in words_of(text) if len(w) <= MAX_WORD]
-            bucket += _content_words(words, lang)
-            out.stems += stems_of(words, lang, both=True)
-            out.pairs += pairs_of([fold(w) for w in words])  # within one text, never across two
-    whole, parts = tag_text([(primary_language(lang), text) for lang, text in (*doc.titles, *doc.keywords,
-                                                                                 *doc.descriptions)])
-    out.topics, out.parts = whole, parts
+            analysed = [_word(w, lang) for w in words_of(text) if len(w) <= MAX_WORD]
+            folded = [a[0] for a in analysed]
+            places = [i for i, a in enumerate(analysed) if not a[1]]
+            content = [folded[i] for i in places]
+            bucket += content
+            for i in places:
+                stems += analysed[i][2]
+            pairs += pairs_of(folded)  # within one text, never across two
+            for topic_id, _, _, whole in tag_analysed(places, content, [analysed[i][3] for i in places], lang):
+                (topics if whole else parts).append(topic_id)
     for text in doc.body:
         words = [w for w in folded_words(text) if len(w) <= MAX_WORD]
         out.body += words
-        out.pairs += pairs_of(words)
+        pairs += pairs_of(words)
     return out

@@ -22,13 +22,13 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
 from .analysis import COMPOUND_LANGUAGES, fold, primary_language, stem, stems_of, stopwords, words_of
 
-__all__ = ["Topic", "topics", "tag_text", "tag_words", "vocabulary_version", "keep_compiled"]
+__all__ = ["Topic", "topics", "tag_text", "tag_words", "tag_analysed", "vocabulary_version", "keep_compiled"]
 
 # A compound's part must leave at least this many letters to the other part.
 _MIN_PART = 3
@@ -98,6 +98,7 @@ def keep_compiled(folder: str | os.PathLike, version: str) -> None:
             _kept = (Path(folder), version)
             _matcher.cache_clear()
             _compiled.cache_clear()
+            _indexed_compound.cache_clear()
 
 
 @cache
@@ -193,19 +194,40 @@ def tag_words(words: list[str], lang: str, *, query: bool = False) -> list[tuple
     one language; ``whole`` is False where a label is only part of a compound word. ``query``:
     the words come from a search (stemmed without the indexing caches, which they would fill)."""
     lang = primary_language(lang)
-    matcher = _matcher(lang)
-    if not matcher.by_stem:
+    if not _matcher(lang).by_stem:
         return []
     # Stems keep the places of their words, stop words left out.
     stop = stopwords(lang)
     places = [i for i, w in enumerate(words) if fold(w) not in stop]
-    stems = stems_of([fold(words[i]) for i in places], lang, query=query)
+    folded = [fold(words[i]) for i in places]
+    return _tag(places, folded, stems_of(folded, lang, query=query), lang, query)
+
+
+def tag_analysed(places: list[int], folded: list[str], stems: list[str], lang: str) -> list[tuple[str, int, int, bool]]:
+    """:func:`tag_words` for words of a text being indexed, analysed already: the places of
+    its words that are not stop words, those words folded and the stems of the folded words."""
+    return _tag(places, folded, stems, primary_language(lang), False)
+
+
+def _tag(places: list[int], folded: list[str], stems: list[str], lang: str, query: bool) -> list[tuple[str, int, int, bool]]:
+    matcher = _matcher(lang)
+    if not matcher.by_stem:
+        return []
     found: dict[tuple[str, int, int, bool], None] = {}
+    present: set[str] | None = None
+    complete: dict[tuple[str, ...], bool] = {}  # has the text every stem of this label at all?
     for j, s in enumerate(stems):
         for label, topic_id in matcher.by_stem.get(s, ()):
             n = len(label)
             if n == 1:
                 found[(topic_id, places[j], places[j] + 1, True)] = None
+                continue
+            if present is None:
+                present = set(stems)
+            ok = complete.get(label)
+            if ok is None:
+                ok = complete[label] = all(x in present for x in label)
+            if not ok:
                 continue
             window = stems[max(0, j - n) : j + n + 1]
             if all(x in window for x in label):
@@ -214,13 +236,20 @@ def tag_words(words: list[str], lang: str, *, query: bool = False) -> list[tuple
                 found[(topic_id, places[min(used)], places[max(used)] + 1, True)] = None
     if lang in COMPOUND_LANGUAGES and matcher.parts:
         whole = {(t, s) for t, s, _, _ in found}
-        for i in places:
-            word = fold(words[i])
+        for i, word in zip(places, folded):
             if len(word) >= _MIN_COMPOUND_LABEL + _MIN_PART:
-                for topic_id in _compound_topics(word, lang, matcher.parts, query):
+                inside = _compound_topics(word, lang, matcher.parts, True) if query else _indexed_compound(word, lang)
+                for topic_id in inside:
                     if (topic_id, i) not in whole:
                         found[(topic_id, i, i + 1, False)] = None
     return list(found)
+
+
+# The words of indexed texts repeat (a catalogue's vocabulary is far smaller than its text):
+# each word is split once. Query words never come here (anyone can make new ones up).
+@lru_cache(maxsize=65_536)
+def _indexed_compound(word: str, lang: str) -> tuple[str, ...]:
+    return tuple(sorted(_compound_topics(word, lang, _matcher(lang).parts)))
 
 
 def tag_text(texts: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
