@@ -13,7 +13,9 @@ Text fields hold the analysed tokens, every language together:
   smaller, faster to write, and no position checking per candidate at query time.
 
 Facet fields keep the stored values (URIs, licence URLs, language tags), one term
-each. ``date`` (days since 1970) and ``sortname`` serve sorting.
+each. ``date`` (days since 1970) and ``sortname`` serve sorting only: they are columns,
+not indexed (no query reads their terms, and a date's trie terms were eight postings a
+record).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ __all__ = ["SCHEMA_VERSION", "BOOSTS", "PAIRS_BOOST", "build_schema", "whoosh_fi
 
 # Changes when the schema, the analysis or the topic vocabulary changes: an index built
 # by another version is then rebuilt on open.
-SCHEMA_VERSION = f"4-{vocabulary_version()}"
+SCHEMA_VERSION = f"5-{vocabulary_version()}"
 
 BOOSTS = {"title": 3.0, "keywords": 2.0, "description": 1.0, "body": 0.5, "stems": 1.0, "topics": 1.0, "parts": 1.0}
 PAIRS_BOOST = 2.0
@@ -46,7 +48,7 @@ def build_schema() -> fields.Schema:
     folded = folding_analyzer()
     # Each field is indexed by a function giving exactly its analyzer's terms (see .whoosh_writer).
     text = {
-        name: TermsText(analyzer=folded, terms=folded_words, stored=name == "description", phrase=False)
+        name: TermsText(analyzer=folded, terms=folded_words, phrase=False)
         for name in ("title", "keywords", "description", "body")
     }
     tokens = {
@@ -64,14 +66,20 @@ def build_schema() -> fields.Schema:
         languages=fields.STORED(),
         description_text=fields.STORED(),
         date_text=fields.STORED(),
-        date=fields.NUMERIC(int, bits=32, sortable=True, signed=True),
-        sortname=fields.ID(sortable=True),
+        date=_column_only(fields.NUMERIC(int, bits=32, sortable=True, signed=True)),
+        sortname=_column_only(fields.ID(sortable=True)),
         title_exact=TermsKeyword(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines),
         pairs=TermsText(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines, phrase=False),
         **text,
         **tokens,
         **facet_fields,
     )
+
+
+def _column_only(field: fields.FieldType) -> fields.FieldType:
+    """The field's sort column without its terms (the writer indexes only ``indexed`` fields)."""
+    field.indexed = False
+    return field
 
 
 def _days(iso: str) -> int:
