@@ -89,7 +89,11 @@ def _contents(ix):
             for d in reader.all_doc_ids() for f in ("title", "description", "stems", "pairs", "topics")
         }
         stored = {fields["id"]: fields for fields in searcher.all_stored_fields()}
-    return terms, lengths, stored
+        sort_keys = {
+            (searcher.stored_fields(d)["id"], f): searcher.reader().column_reader(f)[d]
+            for d in reader.all_doc_ids() for f in ("date", "sortname")
+        }
+    return terms, lengths, stored, sort_keys
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,9 @@ Two costs dominate a Whoosh build of our schema, and neither changes what is ind
   fields without lengths, a file-system check each time. :class:`SegmentWriter` reads
   each field's lengths once per segment instead. The sub-writers of a multi-process
   writer use it too;
+- adding a document: Whoosh hands the pool one tuple per posting; our fields' term
+  counts go into it a field at a time (:meth:`SegmentWriter.add_document`, Whoosh's own
+  path for documents with boosts, vectors or spelling words);
 - pooling the postings: Whoosh keeps one tuple per posting, sorts them all at the end,
   and past its memory limit pickles them one by one into run files it merges posting
   by posting. :class:`_TermPool` groups them by term in compact arrays (a tenth of the
@@ -64,6 +67,17 @@ def lines(text: str) -> list[str]:
 class _Terms:
     """Indexing by a function that gives exactly the terms of the field's analyzer
     (``terms``), or by a list of terms; the analyzer still reads queries."""
+
+    def term_counts(self, value) -> Counter | None:
+        """How often each term occurs in ``value`` (None: index it through the analyzer)."""
+        if type(self.format).__name__ != "Frequency":
+            return None
+        if isinstance(value, list):
+            return Counter(value)
+        terms = getattr(self, "terms", None)
+        if isinstance(value, str) and terms is not None:
+            return Counter(terms(value))
+        return None
 
     def _fast_index(self, value, kwargs):
         if type(self.format).__name__ != "Frequency" or kwargs:
@@ -184,6 +198,23 @@ class _TermPool(writing.PostingPool):
                 self.currentsize += _KEY_BYTES + len(tbytes)
             postings.extend((docnum, weight, code))
             self.currentsize += _POSTING_BYTES
+        if self.currentsize > self.limit:
+            self.save()
+
+    def add_counts(self, fieldname: str, docnum: int, counts: Counter, boost: float) -> None:
+        """Add a document's postings of one field: what :meth:`add` does for each of
+        ``(fieldname, term, docnum, freq * boost, pack_uint(freq))``."""
+        terms = self._terms
+        size = _POSTING_BYTES * len(counts)
+        for term, freq in counts.items():
+            key = (fieldname, term.encode("utf-8"))
+            postings = terms.get(key)
+            if postings is None:
+                postings = terms[key] = array("d")
+                size += _KEY_BYTES + len(key[1])
+            postings.extend((docnum, freq * boost, freq))
+        self.fieldnames.add(fieldname)
+        self.currentsize += size
         if self.currentsize > self.limit:
             self.save()
 
@@ -318,7 +349,56 @@ class SegmentWriter(writing.SegmentWriter):
         if later is not None:
             make, argument = later
             fields = make(argument)
-        writing.SegmentWriter.add_document(self, **fields)
+        if not self._plain(fields):
+            writing.SegmentWriter.add_document(self, **fields)
+            return
+        # What Whoosh's add_document does for documents without boosts, vectors, spelling
+        # words or custom stored values, except that the terms of our fields go into the
+        # pool a field at a time instead of one posting tuple at a time.
+        self._check_state()
+        schema, pool, perdoc, docnum = self.schema, self.pool, self.perdocwriter, self.docnum
+        names = sorted(fields)
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    counts = field.term_counts(value) if isinstance(field, _Terms) else None
+                    if counts is not None:
+                        pool.add_counts(name, docnum, counts, field.format.field_boost)
+                        if field.scorable:
+                            length = sum(counts.values())
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            if field.scorable:
+                                length += freq
+                            pool.add((name, tbytes, docnum, weight, vbytes))
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                if field.column_type:
+                    perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _plain(self, fields) -> bool:
+        if type(self.pool) is not _TermPool:
+            return False
+        schema = self.schema
+        for name in fields:
+            if name.startswith("_") or name not in schema:  # boosts, custom values; Whoosh's error
+                return False
+            field = schema[name]
+            if field.vector or field.separate_spelling():
+                return False
+        return True
 
     def _flush_segment(self):
         self.perdocwriter.close()
