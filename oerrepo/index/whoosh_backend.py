@@ -60,6 +60,10 @@ REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, 
 # Incremental writes are mostly small: one in-process writer. Many changes at once (an
 # import, a harvest followed in a second process) are written as a rebuild is.
 APPLY_SETTINGS = {"limitmb": 64}
+# A writer kept open while a long job (a harvest) stores records in another process:
+# the documents are analysed and written by two sub-processes, so the three share both
+# cores instead of one process indexing while the job waits on nothing.
+KEPT_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 64}
 BULK_APPLY = 2000  # changes from which an apply uses the rebuild settings
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0
@@ -204,8 +208,11 @@ class WhooshBackend:
         with self._lock:
             session = self._session
             if session is None:
-                # A kept writer follows a job running on the other core: one process, bounded pool.
-                settings = REBUILD_SETTINGS if pending >= BULK_APPLY and commit else APPLY_SETTINGS
+                # A kept writer follows a job running in another process (see KEPT_SETTINGS).
+                if not commit:
+                    settings = KEPT_SETTINGS
+                else:
+                    settings = REBUILD_SETTINGS if pending >= BULK_APPLY else APPLY_SETTINGS
                 writer = self._writer(wait, **settings)
                 if writer is None:
                     return None
