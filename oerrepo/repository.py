@@ -550,52 +550,68 @@ class Repository:
         from .store.bulk import ResourceBatch
 
         chunk: list[tuple[str, dict]] = []
-        with self.store.transaction() as conn:
-            batch = ResourceBatch(self.store, conn)
+        # A big import hands its new records to the index chunk by chunk, so that the index's
+        # processes analyse and write them while the next chunks are checked and stored; the
+        # index commits them only after this transaction has (see SearchService.feed).
+        search = self._parts.search
+        search.catch_up(wait=False)  # an index to feed: current (a new one for a new folder), if free
+        feeding = False
+        try:
+            with self.store.transaction() as conn:
+                batch = ResourceBatch(self.store, conn)
 
-            def store_chunk() -> None:
-                batch.load(data["id"] for _, data in chunk)
-                for where, data in chunk:
-                    if refused:
-                        break
-                    if not batch.exists(data["id"]):
-                        batch.insert(data, origin)
-                        report.added.append(data["id"])
-                    elif upsert:
-                        changed = batch.replace(data, origin)
-                        (report.updated if changed else report.unchanged).append(data["id"])
-                    else:
-                        msg = (f"{where}: a resource with id {data['id']!r} already exists; change it with "
-                               f"'oerrepo update {data['id']} FILE' or 'oerrepo import FILE --upsert'")
-                        if skip_invalid:
-                            report.skipped.append((where, msg))
+                def store_chunk() -> None:
+                    nonlocal feeding
+                    first_new = len(report.added)
+                    batch.load(data["id"] for _, data in chunk)
+                    for where, data in chunk:
+                        if refused:
+                            break
+                        if not batch.exists(data["id"]):
+                            batch.insert(data, origin)
+                            report.added.append(data["id"])
+                        elif upsert:
+                            changed = batch.replace(data, origin)
+                            (report.updated if changed else report.unchanged).append(data["id"])
                         else:
-                            refused.append(msg)
-                batch.flush()
-                batch.forget()
-                chunk.clear()
+                            msg = (f"{where}: a resource with id {data['id']!r} already exists; change it with "
+                                   f"'oerrepo update {data['id']} FILE' or 'oerrepo import FILE --upsert'")
+                            if skip_invalid:
+                                report.skipped.append((where, msg))
+                            else:
+                                refused.append(msg)
+                    batch.flush()
+                    if not refused and (feeding or len(chunk) >= _IMPORT_CHUNK):
+                        fresh = [batch.resource(rid) for rid in report.added[first_new:]]
+                        feeding = search.feed(fresh) or feeding
+                    batch.forget()
+                    chunk.clear()
 
-            for where, data, notes in self._normalized(items, policy, report, reject, progress):
-                data = self._assign_id(data)
-                if data["id"] in seen:
-                    reject(where, f"id {data['id']!r} appears again (first at {seen[data['id']]})")
-                    continue
-                seen[data["id"]] = where
-                report.notes.extend((where, note) for note in notes)
-                if problems or refused:
-                    continue  # nothing will be stored: only checking the rest
-                chunk.append((where, data))
-                if len(chunk) >= _IMPORT_CHUNK:
-                    store_chunk()
-            if problems:
-                shown = problems[:20]
-                more = f"\n... and {len(problems) - 20} more problems" if len(problems) > 20 else ""
-                raise ImportFailed(
-                    "nothing was imported; fix these records or use --skip-invalid:\n" + "\n".join(shown) + more
-                )
-            store_chunk()
-            if refused:
-                raise ImportFailed("nothing was imported; " + refused[0])
+                for where, data, notes in self._normalized(items, policy, report, reject, progress):
+                    data = self._assign_id(data)
+                    if data["id"] in seen:
+                        reject(where, f"id {data['id']!r} appears again (first at {seen[data['id']]})")
+                        continue
+                    seen[data["id"]] = where
+                    report.notes.extend((where, note) for note in notes)
+                    if problems or refused:
+                        continue  # nothing will be stored: only checking the rest
+                    chunk.append((where, data))
+                    if len(chunk) >= _IMPORT_CHUNK:
+                        store_chunk()
+                if problems:
+                    shown = problems[:20]
+                    more = f"\n... and {len(problems) - 20} more problems" if len(problems) > 20 else ""
+                    raise ImportFailed(
+                        "nothing was imported; fix these records or use --skip-invalid:\n" + "\n".join(shown) + more
+                    )
+                store_chunk()
+                if refused:
+                    raise ImportFailed("nothing was imported; " + refused[0])
+        except BaseException:
+            if feeding:
+                search.discard()  # the transaction rolled back: so does what the index was given
+            raise
         if report.stored:
             self._changed()
         return report

@@ -195,17 +195,19 @@ class SearchService:
         """The store's changes after ``seq`` as index entries (only a resource's latest per batch)."""
         from ..model import Resource
 
+        backend = self.backend()
         while True:
             revisions = self.store.changes_since(seq, limit=_BATCH)
             if not revisions:
                 return
             latest = {rev.resource_id: rev.seq for rev in revisions}
             kept = [rev for rev in revisions if latest[rev.resource_id] == rev.seq]  # later changes supersede
-            live = [rev for rev in kept if rev.action != "delete" and rev.data is not None]
+            fed = {rev.seq for rev in kept if backend.was_fed(rev.resource_id, rev.seq)}
+            live = [rev for rev in kept if rev.action != "delete" and rev.data is not None and rev.seq not in fed]
             resources = [Resource(data=rev.data, seq=rev.seq, datestamp=rev.datestamp) for rev in live]
             documents = dict(zip((rev.seq for rev in live), self._documents(resources)))
             for rev in kept:
-                yield IndexEntry(rev.seq, rev.resource_id, documents.get(rev.seq))
+                yield IndexEntry(rev.seq, rev.resource_id, documents.get(rev.seq), fed=rev.seq in fed)
             seq = revisions[-1].seq
 
     def catch_up(self, *, wait: bool, rebuild: bool = True, commit: bool = True) -> None:
@@ -246,6 +248,19 @@ class SearchService:
             thread = threading.Thread(target=rebuild, name="oerrepo-reindex", daemon=True)
             self._reindex_thread = thread
             thread.start()
+
+    def feed(self, resources: list[Resource]) -> bool:
+        """Index new records (no partner provides them yet) while the transaction storing
+        them still runs, so that indexing overlaps storing; the catch-up after the commit
+        commits them with the index's seq. False when the backend takes none. Call
+        :meth:`discard` if the transaction rolls back."""
+        from .document import LOCAL_SOURCE, document_for
+
+        return self.backend().feed((res.seq, document_for(res, [LOCAL_SOURCE])) for res in resources)
+
+    def discard(self) -> None:
+        """Drop what :meth:`feed` wrote: its transaction rolled back."""
+        self.backend().discard()
 
     def follow(self) -> None:
         """Bring the index up to the store after a committed write (a failure is logged, not raised:

@@ -56,6 +56,8 @@ class IndexEntry:
     seq: int
     resource_id: str
     document: IndexDocument | None
+    #: Written to the index already by :meth:`SearchBackend.feed`: only its seq counts.
+    fed: bool = False
 
 
 @dataclass
@@ -158,6 +160,18 @@ class SearchBackend(Protocol):
         how many changes there are (a backend may write many with more processes). With
         ``commit=False`` a backend may keep its writer for the next call instead of committing.
         """
+
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]]) -> bool:
+        """Write ``(seq, document)`` pairs of new records while the transaction storing them
+        still runs, into a writer kept uncommitted until the next :meth:`apply` after that
+        transaction commits (which skips the entries :meth:`was_fed` names). False when the
+        backend takes none (it then indexes them from the store as usual)."""
+
+    def was_fed(self, resource_id: str, seq: int) -> bool:
+        """True when the change ``seq`` of ``resource_id`` is in the kept writer already."""
+
+    def discard(self) -> None:
+        """Drop what :meth:`feed` wrote (the transaction rolled back)."""
 
     def rebuild(
         self, documents: Iterable[IndexDocument], last_seq: int, *, progress: Callable[[int], None] | None = None

@@ -222,6 +222,17 @@ class PostgresBackend:
                     sql.analyze(conn)
             return last
 
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]]) -> bool:
+        """Never: the index rows are written with the store's own rows after its commit."""
+        return False
+
+    def was_fed(self, resource_id: str, seq: int) -> bool:
+        """Nothing is fed (see :meth:`feed`)."""
+        return False
+
+    def discard(self) -> None:
+        """Nothing is fed (see :meth:`feed`)."""
+
     def rebuild(
         self, documents: Iterable[IndexDocument], last_seq: int, *, progress: Callable[[int], None] | None = None
     ) -> int:

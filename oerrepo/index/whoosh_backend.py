@@ -80,6 +80,8 @@ class _Session:
         self.settings = settings
         self.last = self.committed = seq
         self.added: set[str] = set()  # ids written since the last commit
+        self.fed: dict[str, int] = {}  # id -> seq written by feed(), its transaction not yet seen
+        self.feeding = False  # opened by feed(): holds only what feed() wrote
 
 
 class WhooshBackend:
@@ -219,6 +221,9 @@ class WhooshBackend:
                 session = self._session = _Session(writer, settings, self.last_seq())  # seq read under the lock
             try:
                 for entry in entries(session.last):
+                    if entry.fed:
+                        session.last = max(session.last, entry.seq)
+                        continue
                     if entry.resource_id in session.added:
                         # Whoosh deletes only committed documents: an id written twice by
                         # one writer would be found twice. Commit, then go on.
@@ -239,6 +244,51 @@ class WhooshBackend:
                 raise
             return session.last
 
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]]) -> bool:
+        """Write new records' documents while their transaction runs (see :class:`SearchBackend`).
+
+        Only into a writer of its own, taken without waiting: when another writer holds the
+        index, the records are indexed from the store after the commit, as any change is.
+        The documents are analysed and written by the writer's two sub-processes while the
+        store goes on with the next records, and committed by the :meth:`apply` that follows
+        the transaction's commit."""
+        with self._lock:
+            session = self._session
+            if session is None:
+                if self.needs_rebuild():
+                    return False
+                writer = self._writer(False, **REBUILD_SETTINGS)
+                if writer is None:
+                    return False
+                session = self._session = _Session(writer, REBUILD_SETTINGS, self.last_seq())
+                session.feeding = True
+            elif not session.feeding:
+                return False  # a writer kept for another job: its changes come from the store
+            try:
+                for seq, doc in documents:
+                    if doc.id in session.added:
+                        continue  # written twice: the catch-up after the commit writes its latest
+                    session.writer.update_document(id=doc.id, **{FIELDS_OF: (whoosh_fields, doc)})
+                    session.added.add(doc.id)
+                    session.fed[doc.id] = seq
+            except BaseException:
+                self._session = None
+                session.writer.cancel()
+                raise
+            return True
+
+    def was_fed(self, resource_id: str, seq: int) -> bool:
+        """True when ``feed`` wrote this change into the writer kept now."""
+        session = self._session
+        return session is not None and session.fed.get(resource_id) == seq
+
+    def discard(self) -> None:
+        """Drop the documents ``feed`` wrote: their transaction rolled back."""
+        with self._lock:
+            session, self._session = self._session, None
+            if session is not None:
+                session.writer.cancel()
+
     def _commit(self, session: _Session) -> None:
         if session.last == session.committed:
             session.writer.cancel()
@@ -247,6 +297,7 @@ class WhooshBackend:
             self._write_seq(session.last)
             session.committed = session.last
         session.added.clear()
+        session.fed.clear()
 
 
     def rebuild(

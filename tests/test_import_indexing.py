@@ -1,0 +1,91 @@
+"""A big import is indexed while it is stored, and committed to the index only with the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from whoosh import index as windex
+
+from oerrepo import ImportFailed, Repository
+from oerrepo.index.whoosh_backend import SEQ_FILE
+
+N = 2_600  # three chunks of the import: two full ones handed to the index while storing
+
+
+def _records(n: int, *, start: int = 0, word: str = "zorblat") -> list[dict]:
+    return [
+        {
+            "id": f"kit-{i:05d}",
+            "name": {"en": f"School garden {word} survey {i}"},
+            "description": {"en": f"Pupils count {word}s in the school garden and map them ({i})."},
+            "license": "https://creativecommons.org/licenses/by/4.0/",
+            "inLanguage": ["en"],
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+def _index_state(data: Path) -> tuple[int, int, list[str]]:
+    """(documents, the seq the index says it holds, ids found more than once) read from the files."""
+    ix = windex.open_dir(str(data / "index"))
+    try:
+        with ix.searcher() as searcher:
+            ids = [fields["id"] for fields in searcher.all_stored_fields()]
+    finally:
+        ix.close()
+    seq = json.loads((data / "index" / SEQ_FILE).read_text(encoding="utf-8"))["seq"]
+    return len(ids), seq, sorted({i for i in ids if ids.count(i) > 1})
+
+
+def test_a_big_import_is_current_in_the_index_files_when_it_returns(tmp_path):
+    data = tmp_path / "data"
+    with Repository(data) as repo:
+        report = repo.import_records(_write(tmp_path / "kits.json", _records(N)))
+        assert len(report.added) == N
+        last = repo.store.last_seq()
+    docs, seq, twice = _index_state(data)
+    assert (docs, seq, twice) == (N, last, [])
+    with Repository(data) as repo:
+        assert repo.search("zorblats").total == N
+        assert [h.id for h in repo.search("survey 2599").hits][:1] == ["kit-02599"]
+
+
+def test_an_import_into_an_indexed_repository_adds_each_record_once(tmp_path):
+    data = tmp_path / "data"
+    with Repository(data) as repo:
+        repo.import_records(_write(tmp_path / "first.json", _records(1_200, word="quexil")))
+        repo.import_records(_write(tmp_path / "second.json", _records(N, start=1_200)))
+        # an upsert of records already indexed replaces them in the index
+        repo.import_records(_write(tmp_path / "again.json", _records(1_100, word="vimtrop")), upsert=True)
+        last = repo.store.last_seq()
+        assert repo.search("quexil").total == 100  # kit-01100 .. kit-01199 kept their first text
+        assert repo.search("vimtrop").total == 1_100
+        assert repo.search("zorblat").total == N
+    assert _index_state(data) == (1_200 + N, last, [])
+
+
+def test_a_failed_import_leaves_the_index_as_it_was_and_unlocked(tmp_path):
+    data = tmp_path / "data"
+    with Repository(data) as repo:
+        repo.import_records(_write(tmp_path / "first.json", _records(10, word="quexil")))
+        before = _index_state(data)
+        records = _records(N, start=100)
+        records[2_300]["license"] = "all yours, probably"  # found after two chunks were stored
+        with pytest.raises(ImportFailed) as failed:
+            repo.import_records(_write(tmp_path / "bad.json", records))
+        assert "nothing was imported" in str(failed.value)
+        assert repo.store.last_seq() == before[1]
+        assert repo.search("zorblat").total == 0
+        assert _index_state(data) == before
+        # the index is free for the next writer
+        report = repo.import_records(_write(tmp_path / "good.json", _records(1_500, start=100)))
+        assert len(report.added) == 1_500
+        assert repo.search("zorblat").total == 1_500
+    assert _index_state(data)[0] == 1_510
