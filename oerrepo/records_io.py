@@ -21,6 +21,7 @@ from typing import Any
 import charset_normalizer
 
 from .errors import ImportFailed
+from .json_stream import JSONStreamError, array_items, is_utf8_file, json_lines
 
 __all__ = ["SourceRecord", "read_records", "detect_format", "decode_text", "decode_with_note", "CSV_MULTI_SEPARATOR"]
 
@@ -191,21 +192,30 @@ def decode_with_note(
 
 
 def read_records(path: str | Path, fmt: str | None = None) -> Iterator[SourceRecord]:
-    """Yield the raw records of a JSON array / object, JSON Lines or CSV file."""
+    """Yield the raw records of a JSON array / object, JSON Lines or CSV file.
+
+    A JSON array or JSON Lines file in UTF-8 is read a piece at a time (see
+    :mod:`.json_stream`); other files are read whole, their encoding detected.
+    """
     path = Path(path)
     try:
         if path.is_dir():
             raise ImportFailed(f"{path} is a folder; give a JSON, JSON Lines or CSV file")
         if path.stat().st_size > _MAX_FILE:
             raise ImportFailed(f"{path} is larger than 2 GiB; split it into JSON Lines files")
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            head = f.read(4096)
+        fmt = fmt or detect_format(path, head)
+        streamed = fmt in ("json", "jsonl") and is_utf8_file(path)
+        raw = b"" if streamed else path.read_bytes()
     except FileNotFoundError:
         raise ImportFailed(f"no such file: {path}") from None
     except PermissionError:
         raise ImportFailed(f"cannot read {path}: permission denied") from None
-    fmt = fmt or detect_format(path, raw[:4096])
     name = path.name
-    if fmt == "jsonl":
+    if streamed:
+        yield from _streamed(path, fmt, name)
+    elif fmt == "jsonl":
         yield from _jsonl(raw, name)
     elif fmt == "json":
         yield from _json(raw, name)
@@ -213,6 +223,37 @@ def read_records(path: str | Path, fmt: str | None = None) -> Iterator[SourceRec
         yield from _csv(raw, name, delimiter="\t" if path.suffix.lower() == ".tsv" else None)
     else:
         raise ImportFailed(f"unknown format {fmt!r}; use json, jsonl or csv")
+
+
+def _streamed(path: Path, fmt: str, name: str) -> Iterator[SourceRecord]:
+    with path.open("r", encoding="utf-8-sig", newline="") as f:
+        if fmt == "jsonl":
+            for number, line in json_lines(f):
+                if line.strip():
+                    yield SourceRecord(f"{name} line {number}", _json_line(line, name, number))
+            return
+        first = f.read(64)
+        if not first.lstrip(" \t\n\r").startswith("["):  # one object, or JSON-LD with @graph: read whole
+            f.seek(0)
+            yield from _json(f.read().encode("utf-8"), name)
+            return
+        f.seek(0)
+        try:
+            for number, item in enumerate(array_items(f), 1):
+                yield SourceRecord(f"{name} record {number}", item)
+        except JSONStreamError as exc:
+            raise ImportFailed(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise ImportFailed(f"{name}: the JSON is nested too deeply to be a record") from None
+
+
+def _json_line(line: str, name: str, number: int) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(f"{name} line {number}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ImportFailed(f"{name} line {number}: the JSON is nested too deeply to be a record") from None
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -286,14 +327,8 @@ def _jsonl(raw: bytes, name: str) -> Iterator[SourceRecord]:
     # (U+0085) and form feeds, which JSON strings may hold unescaped.
     for number, line in enumerate(text.split("\n"), 1):
         line = line.removesuffix("\r")
-        if not line.strip():
-            continue
-        try:
-            yield SourceRecord(f"{name} line {number}", json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ImportFailed(f"{name} line {number}: invalid JSON at column {exc.colno}: {exc.msg}") from None
-        except RecursionError:
-            raise ImportFailed(f"{name} line {number}: the JSON is nested too deeply to be a record") from None
+        if line.strip():
+            yield SourceRecord(f"{name} line {number}", _json_line(line, name, number))
 
 
 # The headers people write in spreadsheets, in the languages of our partners, for each
