@@ -180,6 +180,8 @@ class _TermPool(writing.PostingPool):
     def __init__(self, tempstore, segment, limitmb=128, **kwargs):
         super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
         self._terms: dict[tuple[str, bytes], array] = {}
+        # Terms added by add_counts, by field and text: encoded once, when written.
+        self._words: dict[str, dict[str, array]] = {}
         self._other: list[tuple] = []  # postings of other formats, as Whoosh's pool holds them
 
     def add(self, item):
@@ -204,32 +206,51 @@ class _TermPool(writing.PostingPool):
     def add_counts(self, fieldname: str, docnum: int, counts: Counter, boost: float) -> None:
         """Add a document's postings of one field: what :meth:`add` does for each of
         ``(fieldname, term, docnum, freq * boost, pack_uint(freq))``."""
-        terms = self._terms
+        words = self._words.get(fieldname)
+        if words is None:
+            words = self._words[fieldname] = {}
+            self.fieldnames.add(fieldname)
         size = _POSTING_BYTES * len(counts)
         for term, freq in counts.items():
-            key = (fieldname, term.encode("utf-8"))
-            postings = terms.get(key)
+            postings = words.get(term)
             if postings is None:
-                postings = terms[key] = array("d")
-                size += _KEY_BYTES + len(key[1])
+                postings = words[term] = array("d")
+                size += _KEY_BYTES + len(term)
             postings.extend((docnum, freq * boost, freq))
-        self.fieldnames.add(fieldname)
         self.currentsize += size
         if self.currentsize > self.limit:
             self.save()
 
     def save(self):
         """Write the pool's terms to a run file, in order, one pickle per term."""
-        if not self._terms:
+        if not self._terms and not self._words:
             return
         path, f = self._new_run()
         with f:
             dump = pickle.Pickler(f, pickle.HIGHEST_PROTOCOL).dump
-            for key in sorted(self._terms):
-                dump((key, self._terms[key].tobytes()))
+            for key, postings in self._take_current():
+                dump((key, postings.tobytes()))
         self.runs.append(path)
-        self._terms = {}
         self.currentsize = 150 * len(self._other)
+
+    def _take_current(self) -> Iterator[tuple[tuple[str, bytes], array]]:
+        """The terms held in memory, in order, and an empty pool for the next ones."""
+        terms, words = self._terms, self._words
+        self._terms, self._words = {}, {}
+        by_field: dict[str, dict[bytes, array]] = {}
+        for (fieldname, tbytes), postings in terms.items():
+            by_field.setdefault(fieldname, {})[tbytes] = postings
+        for fieldname in sorted(by_field.keys() | words.keys()):
+            encoded = {text.encode("utf-8"): postings for text, postings in words.get(fieldname, {}).items()}
+            for tbytes, postings in by_field.get(fieldname, {}).items():
+                if tbytes in encoded:  # from both paths (a merged segment's postings): by document
+                    both = itertools.chain(_triples(encoded[tbytes]), _triples(postings))
+                    postings = array("d", itertools.chain.from_iterable(
+                        (d, w, _value_code(v)) for d, w, v in sorted(both)))
+                encoded[tbytes] = postings
+            # Sorting the encoded terms: UTF-8 keeps the order of the code points.
+            for tbytes in sorted(encoded):
+                yield (fieldname, tbytes), encoded[tbytes]
 
     def _read_run(self, path):
         f = self._open_run(path)
@@ -252,8 +273,7 @@ class _TermPool(writing.PostingPool):
         (docnum, weight, value code) triples, or a list of (docnum, weight, vbytes)."""
         sources = [self._read_run(path) for path in self.runs]
         self.runs = []
-        sources.append(iter(sorted(self._terms.items())))
-        self._terms = {}
+        sources.append(self._take_current())
         if self._other:
             grouped: dict[tuple[str, bytes], list] = {}
             for fieldname, tbytes, docnum, weight, vbytes in self._other:
@@ -289,7 +309,7 @@ class _TermPool(writing.PostingPool):
             except OSError:
                 pass
         self.runs = []
-        self._terms = {}
+        self._terms, self._words = {}, {}
         self._other = []
 
 
