@@ -376,6 +376,14 @@ def main() -> None:
     finally:
         if not args.dir:
             shutil.rmtree(work, ignore_errors=True)
+    if len(figures) > 1:
+        small, large = min(figures), max(figures)
+        print(f"peak memory of all processes, {small:,} -> {large:,} records ({large / small:.0f} x the records):")
+        for label, fig in figures[small].items():
+            other = figures[large].get(label)
+            if isinstance(fig, dict) and isinstance(other, dict):
+                growth = other["peak_mb"] / fig["peak_mb"]
+                print(f"  {label:44} {fig['peak_mb']:6} -> {other['peak_mb']:6} MB  ({growth:.2f} x)", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
 
