@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -46,8 +46,9 @@ class Topic:
 
 @dataclass(frozen=True)
 class _Matcher:
-    by_stem: dict[str, tuple[tuple[tuple[str, ...], str], ...]]  # stem -> (label stems, topic id)
-    parts: dict[str, frozenset[str]]  # folded label word or its stem -> topic ids (one-word labels)
+    # Sequences: tuples when compiled here, the lists JSON gives when read from a kept file.
+    by_stem: Mapping[str, Sequence[tuple[Sequence[str], str]]]  # stem -> (label stems, topic id)
+    parts: Mapping[str, Collection[str]]  # folded label word or its stem -> topic ids (one-word labels)
 
 
 @cache
@@ -122,13 +123,8 @@ def _compiled() -> dict[str, _Matcher] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") == version:
-            return {
-                lang: _Matcher(
-                    {s: tuple((tuple(label), topic_id) for label, topic_id in v) for s, v in m["by_stem"].items()},
-                    {w: frozenset(ids) for w, ids in m["parts"].items()},
-                )
-                for lang, m in data["languages"].items()
-            }
+            # As JSON reads them: converting thousands of lists to tuples would cost what reading saves.
+            return {lang: _Matcher(m["by_stem"], m["parts"]) for lang, m in data["languages"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass  # missing, unreadable or of another form: compiled again below
     langs = sorted({lang for topic in topics() for lang in topic.labels})
@@ -172,7 +168,7 @@ def _compile(lang: str) -> _Matcher:
     )
 
 
-def _compound_topics(word: str, lang: str, parts: dict[str, frozenset[str]], query: bool = False) -> set[str]:
+def _compound_topics(word: str, lang: str, parts: Mapping[str, Collection[str]], query: bool = False) -> set[str]:
     """Topics named by the head or the tail of a compound word ('sonnenenergie': sun, energy)."""
     found: set[str] = set()
     n = len(word)
@@ -181,11 +177,11 @@ def _compound_topics(word: str, lang: str, parts: dict[str, frozenset[str]], que
         if len(tail) >= _MIN_COMPOUND_LABEL:
             hit = parts.get(tail) or parts.get(stem(tail, lang, query=query))
             if hit:
-                found |= hit
+                found.update(hit)
         if len(head) >= _MIN_COMPOUND_LABEL:
             hit = parts.get(head) or parts.get(stem(head, lang, query=query))
             if hit:
-                found |= hit
+                found.update(hit)
     return found
 
 
