@@ -219,7 +219,8 @@ class SearchService:
         the next catch-up, which adds to it (see the backends' ``apply``).
         """
         backend = self.backend()
-        if backend.needs_rebuild():
+        rebuild_needed, applied, last = backend.progress(self.store.last_seq)
+        if rebuild_needed:
             if not rebuild:
                 self._reindex_aside()
                 raise SearchUnavailable(
@@ -227,7 +228,6 @@ class SearchService:
                 )
             self.reindex()
             return
-        applied, last = backend.last_seq(), self.store.last_seq()
         if applied >= last and commit:
             return
         backend.apply(self._index_entries, wait=wait, pending=last - applied, commit=commit)

@@ -143,6 +143,11 @@ class SearchBackend(Protocol):
     def needs_rebuild(self) -> bool:
         """True when the index is missing or was built by an incompatible version."""
 
+    def progress(self, last_change: Callable[[], int]) -> tuple[bool, int, int]:
+        """(:meth:`needs_rebuild`, :meth:`last_seq`, the store's last change) at once; asked before
+        every search. ``last_change()`` asks the store (a backend in the store's database may
+        read it in the same round trip instead); the last two are 0 when a rebuild is needed."""
+
     def apply(
         self,
         entries: Callable[[int], Iterable[IndexEntry]],

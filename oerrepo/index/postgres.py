@@ -147,6 +147,14 @@ class PostgresBackend:
         """The last store change applied (0 for a new index)."""
         return int(sql.state(self.store).get("seq", 0))
 
+    def progress(self, last_change: Callable[[], int]) -> tuple[bool, int, int]:
+        """(needs_rebuild, last_seq, the store's last change), read in one statement (asked
+        before every search: each round trip to the server counts)."""
+        state, last = sql.progress(self.store)
+        if state.get("schema") != SCHEMA_VERSION:
+            return True, 0, 0
+        return False, int(state.get("seq", 0)), last
+
     def needs_rebuild(self) -> bool:
         """True when the search tables are missing or of another version."""
         return sql.state(self.store).get("schema") != SCHEMA_VERSION

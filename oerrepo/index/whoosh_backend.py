@@ -128,6 +128,12 @@ class WhooshBackend:
         """The last store change this index has applied (0 when none)."""
         return int(self._read_state().get("seq", 0))
 
+    def progress(self, last_change: Callable[[], int]) -> tuple[bool, int, int]:
+        """(needs_rebuild, last_seq, the store's last change): see :class:`SearchBackend`."""
+        if self.needs_rebuild():
+            return True, 0, 0
+        return False, self.last_seq(), last_change()
+
     def needs_rebuild(self) -> bool:
         """True when the index is missing, unreadable or of an older schema."""
         state = self._read_state()

@@ -196,6 +196,24 @@ def state(store: Store) -> dict[str, str]:
         raise
 
 
+def progress(store: Store) -> tuple[dict[str, str], int]:
+    """The index's bookkeeping ({} when the tables do not exist) and the store's last change,
+    in one statement."""
+    try:
+        with store.reading() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT CAST(NULL AS text), CAST(coalesce(max(seq), 0) AS text) FROM changes "
+                    "UNION ALL SELECT key, value FROM search_state"
+                )
+            ).all()
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "42P01":  # no search tables yet
+            return {}, store.last_seq()
+        raise
+    return {k: v for k, v in rows if k is not None}, int(next(v for k, v in rows if k is None))
+
+
 def _put_state(conn: Connection, key: str, value: str) -> None:
     conn.execute(
         text("INSERT INTO search_state (key, value) VALUES (:k, :v) ON CONFLICT (key) DO UPDATE SET value = :v"),
