@@ -5,8 +5,16 @@ a shared disk. The documents are analysed in Python by the same code as the Whoo
 index (:mod:`.tokens`) and stored as tsvectors; queries are read and planned by the same
 code too (:mod:`.query`), with the search tables answering the planner's questions
 (:class:`PostgresLexicon`). So both backends find the same records for the same words.
-Facets are integer codes under a GIN index; "did you mean" uses trigram similarity
-(pg_trgm) over the indexed words.
+"Did you mean" uses trigram similarity (pg_trgm) over the indexed words.
+
+A search counts in this process: the match set, the filters and every facet count are
+bitmaps (:mod:`.postgres_docsets`: those of facet values and of tokens thousands of
+records hold are kept per process and followed through the tables' change log; the
+others are read per search through the GIN index). SQL then scores only the rows the
+query's rare parts reach (the others rank as equals, the query's language first, then
+the most recent, as the Whoosh index ranks tokens held by over ``COMMON`` records as
+constants) and reads one page along the order's index. A search is one statement
+asking whether the index is current, then one read transaction of four or five.
 
 The index follows the store's change sequence like the Whoosh one, but more strictly:
 documents and the last applied seq are written in one transaction, so the two can never

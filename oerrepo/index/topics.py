@@ -46,8 +46,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class _Matcher:
-    # Sequences: tuples when compiled here, the lists JSON gives when read from a kept file.
-    by_stem: Mapping[str, Sequence[tuple[Sequence[str], str]]]  # stem -> (label stems, topic id)
+    # Sequences: tuples when compiled here, lists when read from a kept file (labels are tuples).
+    by_stem: Mapping[str, Sequence[tuple[tuple[str, ...], str]]]  # stem -> (label stems, topic id)
     parts: Mapping[str, Collection[str]]  # folded label word or its stem -> topic ids (one-word labels)
 
 
@@ -123,8 +123,11 @@ def _compiled() -> dict[str, _Matcher] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") == version:
-            # As JSON reads them: converting thousands of lists to tuples would cost what reading saves.
-            return {lang: _Matcher(m["by_stem"], m["parts"]) for lang, m in data["languages"].items()}
+            # Labels as tuples (they key caches); topic id lists as JSON reads them.
+            return {
+                lang: _Matcher({s: [(tuple(label), t) for label, t in v] for s, v in m["by_stem"].items()}, m["parts"])
+                for lang, m in data["languages"].items()
+            }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass  # missing, unreadable or of another form: compiled again below
     langs = sorted({lang for topic in topics() for lang in topic.labels})
