@@ -253,6 +253,17 @@ def test_a_rebuild_renumbers_and_every_process_reads_its_bitmaps_afresh(tmp_path
         total, facets, ids = _seen(reader, "kite")
         assert (total, sorted(ids)) == (4, ["t-k1", "t-k2", "t-k3", "t-k4"])
         assert sum(facets["inLanguage"].values()) == 4 and before[0] == 5
+        # A write after the rebuild: the reader reads only what it changed, not every bitmap again.
+        writer.add(_kites(1, start=9)[0])
+        statements: list[str] = []
+        listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+        event.listen(reader.store.engine, "before_cursor_execute", listener)
+        try:
+            assert _seen(reader, "kite")[0] == 5
+        finally:
+            event.remove(reader.store.engine, "before_cursor_execute", listener)
+        assert any("tsvector_to_array" in s for s in statements)
+        assert not any("unnest(codes)" in s for s in statements)
     finally:
         writer.close()
 

@@ -414,9 +414,10 @@ def clear(conn: Connection) -> None:
     conn.execute(text("DELETE FROM search_docs"))
     conn.execute(text("DELETE FROM search_words"))
     conn.execute(text("DELETE FROM search_facet_values"))
-    conn.execute(text("DELETE FROM search_log"))
     # Numbers start again from 1 (transactional: a rebuild rolled back keeps the old ones),
-    # and a new epoch tells every searching process to read its bitmaps afresh.
+    # and a new epoch tells every searching process to read its bitmaps afresh, from the log's
+    # last entry on (older entries, of the old numbers, are never read again; kept, they let
+    # a process tell the next writes from entries trimmed away).
     conn.execute(text("ALTER SEQUENCE search_docno RESTART"))
     _put_state(conn, "epoch", uuid.uuid4().hex)
 
