@@ -117,6 +117,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000, help="records for the latency part (0: skip it)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--only", choices=("Whoosh", "PostgreSQL"), help="time one backend only")
     args = ap.parse_args()
     pg = os.environ.get("OERREPO_TEST_PG_URL")
 
@@ -144,6 +145,7 @@ def main() -> None:
 
     if args.n:
         backends = [("Whoosh", None)] + ([("PostgreSQL", pg)] if pg else [])
+        backends = [(name, url) for name, url in backends if args.only in (None, name)]
         p95s = {}
         for name, url in backends:
             with tempfile.TemporaryDirectory() as tmp:
