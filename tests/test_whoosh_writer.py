@@ -120,3 +120,23 @@ def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, settings, comm
     finally:
         whoosh_ix.close()
         fast_ix.close()
+
+
+def test_the_writer_checks_itself_against_whoosh_and_says_what_to_install(monkeypatch):
+    from oerrepo.errors import SearchError
+    from oerrepo.index import whoosh_writer
+
+    whoosh_writer.self_check.__wrapped__()  # this Whoosh: the two indexes agree
+    # A Whoosh release that weighs or encodes frequencies otherwise than the fast path
+    # assumes: the index its own writer builds differs, and the check says so.
+    from whoosh import formats
+
+    word_values = formats.Frequency.word_values
+
+    def doubled(self, value, analyzer, **kwargs):
+        for word, freq, weight, vbytes in word_values(self, value, analyzer, **kwargs):
+            yield word, freq, weight * 2, vbytes
+
+    monkeypatch.setattr(formats.Frequency, "word_values", doubled)
+    with pytest.raises(SearchError, match="writes indexes in a way oerrepo's writer does not follow.*whoosh-reloaded"):
+        whoosh_writer.self_check.__wrapped__()

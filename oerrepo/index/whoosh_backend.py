@@ -44,6 +44,7 @@ from .snippets import snippet
 from .whoosh_internals import self_check
 from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
 from .whoosh_writer import FIELDS_OF, open_writer
+from .whoosh_writer import self_check as check_writer
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
 
@@ -177,6 +178,7 @@ class WhooshBackend:
         except OSError:
             pass
         self_check()
+        check_writer()
         try:
             if self.path.is_dir():
                 marker.write_text(version, encoding="utf-8")

@@ -1,12 +1,15 @@
-"""Writing the Whoosh index quickly: pre-analysed terms, and lengths read once per segment.
+"""Writing the Whoosh index quickly: pre-analysed terms, postings pooled by term.
 
-Two costs dominate a Whoosh build of our schema, and neither changes what is indexed:
+These costs dominated a Whoosh build of our schema; none of the changes alters what is
+indexed (tests/test_whoosh_writer.py compares the result with the index Whoosh's own
+writer builds, posting by posting):
 
 - analysis: every text went through Whoosh's tokenizer and filters, a Python generator
   and a Token object per word, although the document builder had analysed it already.
   :class:`TermsText` and :class:`TermsKeyword` take a function that gives exactly the
   terms their analyzer gives (one regular-expression pass) and count them directly,
-  giving exactly the postings the token stream gave;
+  giving exactly the postings the token stream gave. Documents may also come as
+  ``FIELDS_OF``: the fields are then made in the (sub-)process that writes them;
 - writing the postings: Whoosh looks up the length of the document's field once per
   posting, reading it from the segment's length column through four calls and, for
   fields without lengths, a file-system check each time. :class:`SegmentWriter` reads
@@ -39,7 +42,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["FIELDS_OF", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines"]
+__all__ = [
+    "FIELDS_OF", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines", "self_check",
+]
 
 
 def _term_postings(field, terms):
@@ -449,3 +454,77 @@ def open_writer(ix, *, procs: int = 1, timeout: float = 0.0, delay: float = 0.1,
     if procs > 1:
         return MpWriter(ix, procs=procs, timeout=timeout, delay=delay, **settings)
     return SegmentWriter(ix, timeout=timeout, delay=delay, **settings)
+
+
+@cache  # once a process (and once a Whoosh version for an index folder: see WhooshBackend)
+def self_check() -> None:
+    """Build a small index with :func:`open_writer` and with Whoosh's own writer and compare
+    them posting by posting; SearchError if they differ.
+
+    The writer above relies on parts of Whoosh a release may change (the segment writer's
+    per-document writer and state, the posting pool's run files, the length column): a
+    Whoosh that differs fails loudly here instead of writing an index that reads wrong.
+    """
+    import shutil
+    import tempfile
+
+    from whoosh import index as windex
+    from whoosh.analysis import RegexTokenizer
+
+    from ..errors import SearchError
+
+    def schema(fast: bool):
+        date = fields.NUMERIC(int, bits=32, sortable=True, signed=True)
+        date.indexed = False  # a sort column only, as the index keeps dates
+        return fields.Schema(  # Whoosh's side indexes through the analyzers' token streams
+            id=fields.ID(stored=True, unique=True),
+            text=TermsText(analyzer=RegexTokenizer(r"\S+"), terms=spaced if fast else None, phrase=False),
+            tags=TermsKeyword(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines if fast else None),
+            date=date,
+        )
+
+    docs = [
+        {"id": str(i), "text": " ".join(["common"] * (1 + i % 5) + [f"w{i % 17}", "ünï"] * (i % 3)),
+         "tags": "\n".join(f"t{j}" for j in range(i % 4)), "date": i * 7 - 300}
+        for i in range(300)  # more postings than a block holds (128), and a pool that overflows
+    ]
+    folder = tempfile.mkdtemp(prefix="oerrepo-writer-check-")
+    try:
+        built = []
+        for kind in ("whoosh", "ours"):
+            ix = windex.create_in(folder, schema(kind == "ours"), indexname=kind)
+            if kind == "whoosh":
+                writer = writing.SegmentWriter(ix)
+                for doc in docs:
+                    writer.add_document(**{k: v for k, v in doc.items()})
+            else:
+                writer = open_writer(ix, limitmb=0.01)
+                for doc in docs:
+                    writer.add_document(**{FIELDS_OF: (dict, doc)})
+            writer.commit()
+            with ix.searcher() as searcher:
+                reader = searcher.reader()
+                postings = {}
+                for fieldname, text in reader.all_terms():
+                    matcher = reader.postings(fieldname, text)
+                    found = []
+                    while matcher.is_active():
+                        found.append((matcher.id(), matcher.weight(), matcher.value()))
+                        matcher.next()
+                    postings[(fieldname, text)] = found
+                lengths = [reader.doc_field_length(d, "text") for d in range(reader.doc_count_all())]
+                dates = list(reader.column_reader("date"))
+                stored = list(searcher.all_stored_fields())
+            ix.close()
+            built.append((postings, lengths, dates, stored))
+        if built[0] != built[1]:
+            raise AssertionError("the index written differs from the one Whoosh's own writer writes")
+    except Exception as exc:
+        import whoosh
+
+        raise SearchError(
+            f"this Whoosh ({'.'.join(map(str, whoosh.__version__))}) writes indexes in a way oerrepo's writer "
+            f"does not follow ({exc}); install the version pyproject.toml names (whoosh-reloaded 2.7.x)"
+        ) from exc
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
