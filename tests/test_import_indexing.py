@@ -89,3 +89,17 @@ def test_a_failed_import_leaves_the_index_as_it_was_and_unlocked(tmp_path):
         assert len(report.added) == 1_500
         assert repo.search("zorblat").total == 1_500
     assert _index_state(data)[0] == 1_510
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_big_import_and_a_rebuild_on_postgresql_find_every_record(tmp_path, repo_factory):
+    # More changes than PostgreSQL search analyses in this process: worker processes build the rows.
+    repo = repo_factory()
+    repo.import_records(_write(tmp_path / "kits.json", _records(N)))
+    repo.import_records(_write(tmp_path / "again.json", _records(2_100, word="vimtrop")), upsert=True)
+    for _ in range(2):
+        assert repo.search("zorblats").total == N - 2_100
+        assert repo.search("vimtrop").total == 2_100
+        assert [h.id for h in repo.search("survey 2599").hits][:1] == ["kit-02599"]
+        assert [h.id for h in repo.search("vimtrop survey 17").hits][:1] == ["kit-00017"]
+        assert repo.reindex() == N

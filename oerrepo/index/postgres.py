@@ -38,10 +38,10 @@ from .analysis import fold, folded_words, primary_language
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
 from .docsets import bitmap_of, ids_of
 from .postgres_docsets import DocSets, View
+from .postgres_rows import rows_of
 from .query import COMMON, _all_stopwords, exact_title, parse, plan
 from .schema import SCHEMA_VERSION
 from .snippets import snippet
-from .tokens import tokens_of
 from .whoosh_query import coordination_groups
 
 __all__ = ["PostgresBackend", "PostgresLexicon"]
@@ -169,32 +169,6 @@ class PostgresBackend:
 
     # -- writing -----------------------------------------------------------------------
 
-    def _row(self, doc: IndexDocument) -> sql.Row:
-        tokens = tokens_of(doc)
-        weighted: list[tuple[str, str]] = []
-        for name in ("title", "keywords", "description", "body"):
-            weight = sql._WEIGHTS[name]
-            weighted += [(w, weight) for w in getattr(tokens, name)]
-        weighted += [(_marked("stem", s), "C") for s in tokens.stems]
-        weighted += [(_marked("topic", t), "B") for t in tokens.topics]
-        weighted += [(_marked("part", t), "D") for t in tokens.parts]
-        weighted += [(_marked("pair", p), "C") for p in tokens.pairs]
-        words = sorted({*tokens.words(), *tokens.body, *(t for t, _ in weighted if t[:1] in "~#%")})
-        return sql.Row(
-            id=doc.id,
-            name=doc.name or doc.id,
-            sortname=fold(doc.name or doc.id)[:200],
-            title_exact=[exact_title(t) for _, t in doc.titles],
-            date=doc.date or "",
-            license=doc.license,
-            languages=list(doc.languages),
-            langs=list(dict.fromkeys(primary_language(lang) for lang in doc.languages)),
-            description="\n".join(t for _, t in doc.descriptions if t),
-            words=words,
-            tsv=sql.tsvector_literal(weighted),
-            facets=doc.facets,
-        )
-
     def apply(
         self,
         entries: Callable[[int], Iterable[IndexEntry]],
@@ -220,16 +194,18 @@ class PostgresBackend:
                 puts.clear()
                 gone.clear()
 
-            for entry in entries(start):
-                if entry.resource_id in puts or entry.resource_id in gone:
-                    flush()  # keep the order of changes to one resource
-                if entry.document is None:
-                    gone.add(entry.resource_id)
-                else:
-                    puts[entry.resource_id] = self._row(entry.document)
-                last = max(last, entry.seq)
-                if len(puts) + len(gone) >= _BATCH:
-                    flush()
+            # Many changes: their rows are built by two worker processes while these are written.
+            for batch in rows_of((entry, entry.document) for entry in entries(start)):
+                for entry, row in batch:
+                    if entry.resource_id in puts or entry.resource_id in gone:
+                        flush()  # keep the order of changes to one resource
+                    if row is None:
+                        gone.add(entry.resource_id)
+                    else:
+                        puts[entry.resource_id] = row
+                    last = max(last, entry.seq)
+                    if len(puts) + len(gone) >= _BATCH:
+                        flush()
             flush()
             if last != start:
                 sql.finish_apply(conn, last, SCHEMA_VERSION)
@@ -258,16 +234,11 @@ class PostgresBackend:
         with self.store.transaction() as conn:
             sql.begin_apply(conn, True)
             sql.clear(conn)
-            batch: list[sql.Row] = []
-            for doc in documents:
-                batch.append(self._row(doc))
-                count += 1
+            for batch in rows_of((None, doc) for doc in documents):
+                sql.put_documents(conn, [row for _, row in batch], log=False)
+                count += len(batch)
                 if progress:
-                    progress(1)
-                if len(batch) >= _BATCH:
-                    sql.put_documents(conn, batch, log=False)
-                    batch = []
-            sql.put_documents(conn, batch, log=False)
+                    progress(len(batch))
             sql.finish_apply(conn, last_seq, SCHEMA_VERSION)
             sql.vacuum_words(conn)
             sql.analyze(conn)

@@ -1,0 +1,106 @@
+"""The rows PostgreSQL search stores for documents, and building many of them on both cores.
+
+A document's row holds its analysed tokens as a tsvector literal (see :mod:`.tokens`):
+analysing is most of the work of indexing, and all of it is Python. A large apply (an
+import, a harvest followed by the indexing process, a rebuild) hands the documents to
+two worker processes in batches and writes the rows of one batch while the workers
+analyse the next, so the database writes and the analysis overlap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+
+from ..store import postgres_search as sql
+from .analysis import fold, primary_language
+from .backend import IndexDocument
+from .query import exact_title
+from .tokens import tokens_of
+
+__all__ = ["row_of", "rows_of", "PARALLEL_FROM"]
+
+# Changes from which rows are built in worker processes (starting them costs ~0.3 s).
+PARALLEL_FROM = 2000
+_CHUNK = 100  # documents a worker analyses per task
+_BATCH = 500  # rows written per statement
+
+
+def _marked(kind: str, token: str) -> str:
+    return sql.MARKS[kind] + token
+
+
+def row_of(doc: IndexDocument) -> sql.Row:
+    """The search row of one document."""
+    tokens = tokens_of(doc)
+    weighted: list[tuple[str, str]] = []
+    for name in ("title", "keywords", "description", "body"):
+        weight = sql._WEIGHTS[name]
+        weighted += [(w, weight) for w in getattr(tokens, name)]
+    weighted += [(_marked("stem", s), "C") for s in tokens.stems]
+    weighted += [(_marked("topic", t), "B") for t in tokens.topics]
+    weighted += [(_marked("part", t), "D") for t in tokens.parts]
+    weighted += [(_marked("pair", p), "C") for p in tokens.pairs]
+    words = sorted({*tokens.words(), *tokens.body, *(t for t, _ in weighted if t[:1] in "~#%")})
+    return sql.Row(
+        id=doc.id,
+        name=doc.name or doc.id,
+        sortname=fold(doc.name or doc.id)[:200],
+        title_exact=[exact_title(t) for _, t in doc.titles],
+        date=doc.date or "",
+        license=doc.license,
+        languages=list(doc.languages),
+        langs=list(dict.fromkeys(primary_language(lang) for lang in doc.languages)),
+        description="\n".join(t for _, t in doc.descriptions if t),
+        words=words,
+        tsv=sql.tsvector_literal(weighted),
+        facets=doc.facets,
+    )
+
+
+def _rows_of_chunk(docs: list[IndexDocument]) -> list[sql.Row]:
+    return [row_of(doc) for doc in docs]
+
+
+def rows_of(items: Iterable[tuple[object, IndexDocument | None]]) -> Iterator[list[tuple]]:
+    """Batches of ``(item, row)`` for ``(item, document)`` pairs, in order (``row`` None where
+    the document is None). Past :data:`PARALLEL_FROM` pairs, two worker processes build the
+    rows while the caller writes the batch before (the batches then come one step behind)."""
+    it = iter(items)
+    head = list(itertools.islice(it, PARALLEL_FROM))
+    procs = min(2, os.cpu_count() or 1)
+    if len(head) < PARALLEL_FROM or procs < 2:
+        for batch in _batches(itertools.chain(head, it)):
+            yield [(item, row_of(doc) if doc is not None else None) for item, doc in batch]
+        return
+    items = itertools.chain(head, it)
+    # Spawned, not forked: the parent holds database connections a fork would share.
+    with multiprocessing.get_context("spawn").Pool(procs) as pool:
+        pending = None
+        for batch in _batches(items):
+            docs = [doc for _, doc in batch if doc is not None]
+            chunks = [docs[i : i + _CHUNK] for i in range(0, len(docs), _CHUNK)]
+            started = (batch, pool.map_async(_rows_of_chunk, chunks))
+            if pending is not None:
+                yield _joined(*pending)
+            pending = started
+        if pending is not None:
+            yield _joined(*pending)
+
+
+def _joined(batch: list[tuple], result) -> list[tuple]:
+    rows = iter(row for chunk in result.get() for row in chunk)
+    return [(item, next(rows) if doc is not None else None) for item, doc in batch]
+
+
+def _batches(items: Iterable[tuple[object, IndexDocument | None]]) -> Iterator[list[tuple]]:
+    batch: list[tuple] = []
+    for pair in items:
+        batch.append(pair)
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
