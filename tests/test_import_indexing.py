@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,6 +91,20 @@ def test_a_failed_import_leaves_the_index_as_it_was_and_unlocked(tmp_path):
         assert len(report.added) == 1_500
         assert repo.search("zorblat").total == 1_500
     assert _index_state(data)[0] == 1_510
+
+
+def test_a_failed_import_on_the_command_line_says_why_and_nothing_else(tmp_path):
+    records = _records(N)
+    records[2_400]["license"] = "all yours, probably"
+    bad = _write(tmp_path / "bad.json", records)
+    run = subprocess.run([sys.executable, "-m", "oerrepo", "--data", str(tmp_path / "data"), "import", str(bad)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "nothing was imported" in run.stderr and "record 2401" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout  # the index's writer processes stopped quietly
+    with Repository(tmp_path / "data") as repo:
+        assert repo.store.last_seq() == 0
+        assert repo.search("zorblat").total == 0
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

@@ -440,6 +440,16 @@ class MpWriter(multiproc.MpWriter):
 
     _flush_segment = SegmentWriter._flush_segment
 
+    def cancel(self):
+        # Whoosh's cancel flags its sub-processes only in this process: they would go on with
+        # job files whose folder the cancel removes, and print the errors that follow.
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        for task in self.tasks:
+            task.join()
+        writing.SegmentWriter.cancel(self)
+
 
 # The sub-writers of a multi-process writer are created by name inside whoosh.multiproc
 # (in the worker processes, which inherit this module state): they write as ours do.
