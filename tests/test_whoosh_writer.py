@@ -6,8 +6,8 @@ import json
 from importlib.resources import files
 
 import pytest
+from whoosh import fields, writing
 from whoosh import index as windex
-from whoosh import writing
 
 from oerrepo.index.document import document_for
 from oerrepo.index.schema import build_schema, whoosh_fields
@@ -140,3 +140,28 @@ def test_the_writer_checks_itself_against_whoosh_and_says_what_to_install(monkey
     monkeypatch.setattr(formats.Frequency, "word_values", doubled)
     with pytest.raises(SearchError, match="writes indexes in a way oerrepo's writer does not follow.*whoosh-reloaded"):
         whoosh_writer.self_check.__wrapped__()
+
+
+def _fields_failing_on_the_700th(doc):
+    if doc["id"] == "700":
+        raise ValueError("a document its analysis cannot read")
+    return doc
+
+
+@pytest.mark.parametrize("count", [800, 3_000])  # a commit waiting for results; a full job queue
+def test_a_writer_process_that_fails_stops_the_write_with_an_error_instead_of_waiting(tmp_path, count):
+    from oerrepo.errors import SearchError
+
+    ix = windex.create_in(str(tmp_path), fields.Schema(id=fields.ID(stored=True, unique=True)))
+    writer = open_writer(ix, procs=2, multisegment=True)
+    with pytest.raises(SearchError, match="an indexing process stopped.*oerrepo reindex"):
+        for i in range(count):
+            writer.add_document(**{FIELDS_OF: (_fields_failing_on_the_700th, {"id": str(i)})})
+        writer.commit()
+    writer.cancel()
+    with ix.searcher() as searcher:
+        assert searcher.doc_count() == 0
+    writer = open_writer(ix)  # the lock is free again
+    writer.add_document(id="1")
+    writer.commit()
+    assert ix.doc_count() == 1

@@ -31,6 +31,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import pickle
+import queue as stdlib_queue
 import re
 from array import array
 from collections import Counter
@@ -435,10 +436,54 @@ class SegmentWriter(writing.SegmentWriter):
             reader.close()
 
 
+class _Watched:
+    """A queue between a multi-process writer and its sub-processes that notices one that died
+    (Whoosh's writer would wait for it forever, or commit without its documents)."""
+
+    def __init__(self, queue, writer: MpWriter):
+        self._queue, self._writer = queue, writer
+
+    def put(self, item, block=True, timeout=None):
+        while True:
+            try:
+                return self._queue.put(item, block, 0.5 if block and timeout is None else timeout)
+            except stdlib_queue.Full:
+                self._writer.check_tasks()
+                if timeout is not None or not block:
+                    raise
+
+    def get(self, block=True, timeout=None):
+        try:
+            return self._queue.get(block, timeout)
+        except stdlib_queue.Empty:
+            self._writer.check_tasks()
+            raise
+
+    def __getattr__(self, name):
+        return getattr(self._queue, name)
+
+
 class MpWriter(multiproc.MpWriter):
-    """Whoosh's multi-process writer, whose own segment is written as :class:`SegmentWriter` writes."""
+    """Whoosh's multi-process writer, whose own segment is written as :class:`SegmentWriter` writes,
+    and which stops with an error when one of its sub-processes died."""
 
     _flush_segment = SegmentWriter._flush_segment
+
+    def __init__(self, ix, **kwargs):
+        super().__init__(ix, **kwargs)
+        self.jobqueue = _Watched(self.jobqueue, self)
+        self.resultqueue = _Watched(self.resultqueue, self)
+
+    def check_tasks(self) -> None:
+        """Raise SearchError when a sub-process ended with an error (its documents are lost)."""
+        from ..errors import SearchError
+
+        failed = [task.exitcode for task in self.tasks if task.exitcode not in (None, 0)]
+        if failed:
+            raise SearchError(
+                f"an indexing process stopped with exit code {failed[0]} (its error is printed above); nothing "
+                "of this write reached the search index; run 'oerrepo reindex' once the cause is fixed"
+            )
 
     def cancel(self):
         # Whoosh's cancel flags its sub-processes only in this process: they would go on with
