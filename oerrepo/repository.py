@@ -583,7 +583,7 @@ class Repository:
                     batch.flush()
                     if not refused and (feeding or len(chunk) >= _IMPORT_CHUNK):
                         fresh = [batch.resource(rid) for rid in report.added[first_new:]]
-                        feeding = search.feed(fresh) or feeding
+                        feeding = search.feed(fresh, conn) or feeding
                     batch.forget()
                     chunk.clear()
 
@@ -608,6 +608,8 @@ class Repository:
                 store_chunk()
                 if refused:
                     raise ImportFailed("nothing was imported; " + refused[0])
+                if feeding:
+                    search.finish_feed()
         except BaseException:
             if feeding:
                 search.discard()  # the transaction rolled back: so does what the index was given

@@ -119,3 +119,21 @@ def test_a_big_import_and_a_rebuild_on_postgresql_find_every_record(tmp_path, re
         assert [h.id for h in repo.search("survey 2599").hits][:1] == ["kit-02599"]
         assert [h.id for h in repo.search("vimtrop survey 17").hits][:1] == ["kit-00017"]
         assert repo.reindex() == N
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_failed_import_on_postgresql_leaves_no_row_behind(tmp_path, repo_factory):
+    repo = repo_factory()
+    repo.import_records(_write(tmp_path / "first.json", _records(10, word="quexil")))
+    records = _records(N, start=100)
+    records[2_300]["license"] = "all yours, probably"  # after two chunks were stored and their rows written
+    with pytest.raises(ImportFailed):
+        repo.import_records(_write(tmp_path / "bad.json", records))
+    other = repo_factory()  # another process's view of the index
+    for r in (repo, other):
+        assert r.search("zorblat").total == 0
+        assert r.search("quexil").total == 10
+    repo.import_records(_write(tmp_path / "good.json", _records(N, start=100)))
+    for r in (repo, other):
+        assert r.search("zorblat").total == N
+        assert [h.id for h in r.search("survey 2450").hits][:1] == ["kit-02450"]

@@ -19,6 +19,8 @@ from .backend import FACETS, IndexEntry, SearchBackend, SearchRequest, SearchRes
 from .query import resolve_facet_value
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy import Connection
+
     from ..model import Provenance, Resource
     from ..store import Store
     from .background import BackgroundIndexer
@@ -249,14 +251,18 @@ class SearchService:
             self._reindex_thread = thread
             thread.start()
 
-    def feed(self, resources: list[Resource]) -> bool:
-        """Index new records (no partner provides them yet) while the transaction storing
-        them still runs, so that indexing overlaps storing; the catch-up after the commit
-        commits them with the index's seq. False when the backend takes none. Call
-        :meth:`discard` if the transaction rolls back."""
+    def feed(self, resources: list[Resource], conn: Connection) -> bool:
+        """Index new records (no partner provides them yet) while the transaction ``conn``
+        storing them still runs, so that indexing overlaps storing; the catch-up after the
+        commit applies them with the index's seq. False when the backend takes none. Call
+        :meth:`finish_feed` before the transaction commits, :meth:`discard` if it rolls back."""
         from .document import LOCAL_SOURCE, document_for
 
-        return self.backend().feed((res.seq, document_for(res, [LOCAL_SOURCE])) for res in resources)
+        return self.backend().feed(((res.seq, document_for(res, [LOCAL_SOURCE])) for res in resources), conn)
+
+    def finish_feed(self) -> None:
+        """Write what :meth:`feed` still holds (inside the feeding transaction, before it commits)."""
+        self.backend().finish_feed()
 
     def discard(self) -> None:
         """Drop what :meth:`feed` wrote: its transaction rolled back."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 __all__ = [
     "FACETS",
@@ -166,11 +169,15 @@ class SearchBackend(Protocol):
         ``commit=False`` a backend may keep its writer for the next call instead of committing.
         """
 
-    def feed(self, documents: Iterable[tuple[int, IndexDocument]]) -> bool:
-        """Write ``(seq, document)`` pairs of new records while the transaction storing them
-        still runs, into a writer kept uncommitted until the next :meth:`apply` after that
-        transaction commits (which skips the entries :meth:`was_fed` names). False when the
-        backend takes none (it then indexes them from the store as usual)."""
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn: Connection | None = None) -> bool:
+        """Write ``(seq, document)`` pairs of new records while the transaction ``conn`` storing
+        them still runs, so that indexing overlaps storing: into a writer kept uncommitted until
+        the :meth:`apply` after that transaction commits (Whoosh), or into that transaction
+        itself (PostgreSQL). That apply skips the entries :meth:`was_fed` names. False when
+        the backend takes none (it then indexes them from the store as usual)."""
+
+    def finish_feed(self) -> None:
+        """Write what :meth:`feed` still holds, before the feeding transaction commits."""
 
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when the change ``seq`` of ``resource_id`` is in the kept writer already."""

@@ -38,7 +38,7 @@ from .analysis import fold, folded_words, primary_language
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
 from .docsets import bitmap_of, ids_of
 from .postgres_docsets import DocSets, View
-from .postgres_rows import rows_of
+from .postgres_rows import RowWorkers, rows_of
 from .query import COMMON, _all_stopwords, exact_title, parse, plan
 from .schema import SCHEMA_VERSION
 from .snippets import snippet
@@ -55,6 +55,22 @@ _quote = sql._quote
 
 def _marked(kind: str, token: str) -> str:
     return _MARKS[kind] + token
+
+
+class _Feeding:
+    """Rows fed in one write transaction (see :meth:`PostgresBackend.feed`)."""
+
+    def __init__(self, conn: Connection, workers: RowWorkers):
+        self.conn, self.workers = conn, workers
+        self.pending = None  # rows being built, to write at the next call
+        self.fed: dict[str, int] = {}  # id -> seq of the change whose row was written
+
+    def write_pending(self) -> None:
+        if self.pending is not None:
+            rows = RowWorkers.rows(self.pending)
+            self.pending = None
+            for start in range(0, len(rows), _BATCH):
+                sql.put_documents(self.conn, rows[start : start + _BATCH])
 
 
 class PostgresLexicon:
@@ -140,6 +156,7 @@ class PostgresBackend:
         self._docsets = DocSets(common=common)
         self._installed = False
         self._lock = threading.Lock()  # guards the one-time installation only
+        self._feeding: _Feeding | None = None
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -197,6 +214,9 @@ class PostgresBackend:
             # Many changes: their rows are built by two worker processes while these are written.
             for batch in rows_of((entry, entry.document) for entry in entries(start)):
                 for entry, row in batch:
+                    if entry.fed:  # written with the record, in its transaction
+                        last = max(last, entry.seq)
+                        continue
                     if entry.resource_id in puts or entry.resource_id in gone:
                         flush()  # keep the order of changes to one resource
                     if row is None:
@@ -207,6 +227,7 @@ class PostgresBackend:
                     if len(puts) + len(gone) >= _BATCH:
                         flush()
             flush()
+            self.discard()  # rows fed in a committed transaction: their seqs are applied now
             if last != start:
                 sql.finish_apply(conn, last, SCHEMA_VERSION)
                 sql.vacuum_words(conn)
@@ -214,16 +235,45 @@ class PostgresBackend:
                     sql.analyze(conn)
             return last
 
-    def feed(self, documents: Iterable[tuple[int, IndexDocument]]) -> bool:
-        """Never: the index rows are written with the store's own rows after its commit."""
-        return False
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn: Connection | None = None) -> bool:
+        """Write new records' rows in the transaction ``conn`` that stores them (see SearchBackend).
+
+        The first call takes the index's write lock in that transaction, without waiting
+        (another writer applying: the records are indexed from the store after the commit,
+        as any change is). Two worker processes analyse each batch while the store goes on
+        with the next; a batch's rows are written at the next call, the last ones by
+        :meth:`finish_feed`. They commit or roll back with the records themselves."""
+        if conn is None:
+            return False
+        feeding = self._feeding
+        if feeding is None:
+            self._ensure()
+            if self.needs_rebuild() or sql.begin_apply(conn, False) is None:
+                return False
+            feeding = self._feeding = _Feeding(conn, RowWorkers())
+        elif feeding.conn is not conn:
+            return False
+        docs = list(documents)
+        feeding.write_pending()
+        feeding.pending = feeding.workers.submit([doc for _, doc in docs])
+        feeding.fed.update((doc.id, seq) for seq, doc in docs)
+        return True
+
+    def finish_feed(self) -> None:
+        """Write the rows still being analysed (before the feeding transaction commits)."""
+        if self._feeding is not None:
+            self._feeding.write_pending()
 
     def was_fed(self, resource_id: str, seq: int) -> bool:
-        """Nothing is fed (see :meth:`feed`)."""
-        return False
+        """True when :meth:`feed` wrote this change's row in its (since committed) transaction."""
+        feeding = self._feeding
+        return feeding is not None and feeding.fed.get(resource_id) == seq
 
     def discard(self) -> None:
-        """Nothing is fed (see :meth:`feed`)."""
+        """Forget what :meth:`feed` wrote: its transaction rolled back, and the rows with it."""
+        feeding, self._feeding = self._feeding, None
+        if feeding is not None:
+            feeding.workers.close()
 
     def rebuild(
         self, documents: Iterable[IndexDocument], last_seq: int, *, progress: Callable[[int], None] | None = None

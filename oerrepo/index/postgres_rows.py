@@ -20,7 +20,7 @@ from .backend import IndexDocument
 from .query import exact_title
 from .tokens import tokens_of
 
-__all__ = ["row_of", "rows_of", "PARALLEL_FROM"]
+__all__ = ["row_of", "rows_of", "RowWorkers", "PARALLEL_FROM"]
 
 # Changes from which rows are built in worker processes (starting them costs ~0.3 s).
 PARALLEL_FROM = 2000
@@ -104,3 +104,25 @@ def _batches(items: Iterable[tuple[object, IndexDocument | None]]) -> Iterator[l
             batch = []
     if batch:
         yield batch
+
+
+class RowWorkers:
+    """Two worker processes building rows for a job that hands documents over as it goes:
+    :meth:`submit` returns at once, :meth:`rows` waits for what was submitted."""
+
+    def __init__(self):
+        # Spawned, not forked: the parent holds database connections a fork would share.
+        self._pool = multiprocessing.get_context("spawn").Pool(min(2, os.cpu_count() or 1))
+
+    def submit(self, docs: list[IndexDocument]):
+        """Start building the rows of ``docs``; a handle for :meth:`rows`."""
+        return self._pool.map_async(_rows_of_chunk, [docs[i : i + _CHUNK] for i in range(0, len(docs), _CHUNK)])
+
+    @staticmethod
+    def rows(handle) -> list[sql.Row]:
+        """The rows of a :meth:`submit`, in its order."""
+        return [row for chunk in handle.get() for row in chunk]
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()

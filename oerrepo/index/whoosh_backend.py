@@ -252,7 +252,7 @@ class WhooshBackend:
                 raise
             return session.last
 
-    def feed(self, documents: Iterable[tuple[int, IndexDocument]]) -> bool:
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn=None) -> bool:
         """Write new records' documents while their transaction runs (see :class:`SearchBackend`).
 
         Only into a writer of its own, taken without waiting: when another writer holds the
@@ -284,6 +284,9 @@ class WhooshBackend:
                 session.writer.cancel()
                 raise
             return True
+
+    def finish_feed(self) -> None:
+        """Nothing to do: what ``feed`` wrote waits in the writer for the apply after the commit."""
 
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when ``feed`` wrote this change into the writer kept now."""
