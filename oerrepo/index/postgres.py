@@ -211,8 +211,10 @@ class PostgresBackend:
                 puts.clear()
                 gone.clear()
 
-            # Many changes: their rows are built by two worker processes while these are written.
-            for batch in rows_of((entry, entry.document) for entry in entries(start)):
+            # Many changes at once: their rows are built by two worker processes while these are
+            # written. Not for a process following a running job (``commit=False``): its frequent
+            # applies are small, and the job has the other core.
+            for batch in rows_of(((entry, entry.document) for entry in entries(start)), parallel=commit):
                 for entry, row in batch:
                     if entry.fed:  # written with the record, in its transaction
                         last = max(last, entry.seq)

@@ -64,14 +64,22 @@ def _rows_of_chunk(docs: list[IndexDocument]) -> list[sql.Row]:
     return [row_of(doc) for doc in docs]
 
 
-def rows_of(items: Iterable[tuple[object, IndexDocument | None]]) -> Iterator[list[tuple]]:
+def rows_of(items: Iterable[tuple[object, IndexDocument | None]], *, parallel: bool = True) -> Iterator[list[tuple]]:
     """Batches of ``(item, row)`` for ``(item, document)`` pairs, in order (``row`` None where
-    the document is None). Past :data:`PARALLEL_FROM` pairs, two worker processes build the
-    rows while the caller writes the batch before (the batches then come one step behind)."""
+    the document is None). With ``parallel``, past :data:`PARALLEL_FROM` documents, two worker
+    processes build the rows while the caller writes the batch before (the batches then come
+    one step behind)."""
     it = iter(items)
-    head = list(itertools.islice(it, PARALLEL_FROM))
+    head: list[tuple] = []
+    documents = 0
+    if parallel:
+        for pair in it:
+            head.append(pair)
+            documents += pair[1] is not None
+            if documents >= PARALLEL_FROM:
+                break
     procs = min(2, os.cpu_count() or 1)
-    if len(head) < PARALLEL_FROM or procs < 2:
+    if documents < PARALLEL_FROM or procs < 2:
         for batch in _batches(itertools.chain(head, it)):
             yield [(item, row_of(doc) if doc is not None else None) for item, doc in batch]
         return
