@@ -246,16 +246,25 @@ def tsvector_literal(weighted: Sequence[tuple[str, str]]) -> str:
     """
     places: dict[str, list[str]] = {}
     for position, (token, weight) in enumerate(weighted, 1):
-        if len(token.encode("utf-8")) <= 2000:
-            places.setdefault(token, []).append(f"{min(position, 16383)}{weight}")
+        # 500 characters are at most 2,000 bytes in UTF-8: only longer tokens are measured.
+        if len(token) <= 500 or len(token.encode("utf-8")) <= 2000:
+            p = places.get(token)
+            if p is None:
+                places[token] = p = []
+            p.append(_PLACES[position] + weight if position < 16383 else "16383" + weight)
     out, size = [], 0
     for token, p in places.items():
-        item = "'" + token.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256])
-        size += len(item.encode("utf-8")) + 1
+        if "\\" in token or "'" in token:
+            token = token.replace("\\", "\\\\").replace("'", "''")
+        item = f"'{token}':{','.join(p[:256])}"
+        size += (len(item) if item.isascii() else len(item.encode("utf-8"))) + 1
         if size > 900_000:
             break
         out.append(item)
     return " ".join(out)
+
+
+_PLACES = [str(i) for i in range(16383)]
 
 
 # A replaced document keeps its number (see put_documents).
