@@ -233,9 +233,10 @@ class _TermPool(writing.PostingPool):
             return
         path, f = self._new_run()
         with f:
-            dump = pickle.Pickler(f, pickle.HIGHEST_PROTOCOL).dump
+            pickler = pickle.Pickler(f, pickle.HIGHEST_PROTOCOL)
             for key, postings in self._take_current():
-                dump((key, postings.tobytes()))
+                pickler.dump((key, postings.tobytes()))
+                pickler.clear_memo()  # its memo would keep every term written alive until the end
         self.runs.append(path)
         self.currentsize = 150 * len(self._other)
 
@@ -261,10 +262,9 @@ class _TermPool(writing.PostingPool):
     def _read_run(self, path):
         f = self._open_run(path)
         try:
-            load = pickle.Unpickler(f).load
             while True:
                 try:
-                    key, raw = load()
+                    key, raw = pickle.load(f)  # one unpickler a term: a shared one keeps all it read
                 except EOFError:
                     return
                 postings = array("d")
