@@ -48,14 +48,6 @@ __all__ = [
 ]
 
 
-def _term_postings(field, terms):
-    """(term bytes, frequency, weight, value bytes) per distinct term, as Whoosh's
-    Frequency format gives them for a token stream of these terms (each token weighs 1)."""
-    boost = field.format.field_boost
-    for term, freq in Counter(terms).items():
-        yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq)
-
-
 _SPACED = re.compile(r"\S+")
 _LINES = re.compile(r"[^\n]+")
 
@@ -74,51 +66,38 @@ class _Terms:
     """Indexing by a function that gives exactly the terms of the field's analyzer
     (``terms``), or by a list of terms; the analyzer still reads queries."""
 
+    def __init__(self, *args, terms: Callable[[str], list[str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.terms = terms
+
     def term_counts(self, value) -> Counter | None:
         """How often each term occurs in ``value`` (None: index it through the analyzer)."""
         if type(self.format).__name__ != "Frequency":
             return None
         if isinstance(value, list):
             return Counter(value)
-        terms = getattr(self, "terms", None)
+        terms = getattr(self, "terms", None)  # a field unpickled from an index of an older version has none
         if isinstance(value, str) and terms is not None:
             return Counter(terms(value))
         return None
 
-    def _fast_index(self, value, kwargs):
-        if type(self.format).__name__ != "Frequency" or kwargs:
-            return None
-        if isinstance(value, list):
-            return _term_postings(self, value)
-        terms = getattr(self, "terms", None)
-        if isinstance(value, str) and terms is not None:
-            return _term_postings(self, terms(value))
-        return None
+    def index(self, value, **kwargs):
+        counts = None if kwargs else self.term_counts(value)
+        if counts is None:
+            return super().index(value, **kwargs)
+        # (term bytes, frequency, weight, value bytes), as Whoosh's Frequency format gives
+        # them for a token stream of these terms (each token weighs 1).
+        boost = self.format.field_boost
+        return [(term.encode("utf-8"), freq, freq * boost, pack_uint(freq)) for term, freq in counts.items()]
 
 
 class TermsText(_Terms, fields.TEXT):
     """A TEXT field (frequencies, no positions) indexed by ``terms``, a function that
     splits a value into exactly the tokens ``analyzer`` makes of it."""
 
-    def __init__(self, *args, terms: Callable[[str], list[str]] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.terms = terms
-
-    def index(self, value, **kwargs):
-        fast = self._fast_index(value, kwargs)
-        return fast if fast is not None else super().index(value, **kwargs)
-
 
 class TermsKeyword(_Terms, fields.KEYWORD):
     """A KEYWORD field indexed by ``terms`` (see :class:`TermsText`)."""
-
-    def __init__(self, *args, terms: Callable[[str], list[str]] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.terms = terms
-
-    def index(self, value, **kwargs):
-        fast = self._fast_index(value, kwargs)
-        return fast if fast is not None else super().index(value, **kwargs)
 
 
 class _SegmentLengths:
