@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from oai_server import (
     Partner,
@@ -389,12 +391,65 @@ def test_a_long_harvest_is_indexed_by_a_second_process_while_it_runs(data_dir, m
     monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)  # as if every page came after ten seconds
     helpers: list[list[str]] = []
     with Repository(data_dir) as repo:
-        with Partner(simple_records(60), page_size=10) as partner:
+        # more records than a multi-process index writer hands a sub-process at once (100)
+        with Partner(simple_records(300), page_size=50) as partner:
+            # pages slower than the second process's polls, so it adds to a writer it keeps
+            partner.on_request = lambda args: time.sleep(0.3) if args.get("verb") == "ListRecords" else None
             report = repo.harvest(partner.url, source="partner", **FAST, progress=lambda **_: helpers.append(
                 [p.name for p in multiprocessing.active_children()]))
         assert report.sources[0].pages == 6 and all("oerrepo-index" in names for names in helpers)
+        # it indexed everything itself: nothing failed there and left the work to this process
+        assert not [n for n in report.sources[0].notes if "indexing process" in n], report.sources[0].notes
         assert not multiprocessing.active_children()  # stopped when the harvest returned...
-        assert repo.search("Blueprint").total == 60  # ...with the index current
+        assert repo.search("Blueprint").total == 300  # ...with the index current
+
+
+class _BrokenFollower:
+    """An index follower whose index cannot be written (spawned: defined at module level)."""
+
+    def catch_up(self, *, commit: bool = True) -> None:
+        raise OSError("No space left on device")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_second_indexing_process_that_fails_says_why_when_stopped():
+    from oerrepo.index.background import BackgroundIndexer
+
+    indexer = BackgroundIndexer(_BrokenFollower)
+    assert indexer.start()
+    assert indexer.stop() == "it stopped: No space left on device"
+
+
+def test_a_harvest_whose_second_indexing_process_failed_says_so_and_indexes_itself(data_dir, monkeypatch):
+    from oerrepo.harvesters import loop
+    from oerrepo.harvesters.api import Harvester
+
+    class Failing:
+        """A second indexing process that started, then stopped on an error."""
+
+        def start_background(self) -> bool:
+            return True
+
+        def stop_background(self, *, wait: bool = True) -> str | None:
+            return "it stopped: No space left on device"
+
+    class BrokenSecondProcess(_Counting):
+        def _compose(self, store):
+            parts = super()._compose(store)
+            parts.harvests = Harvester(store, follow=self._changed, aside=Failing(), setting=store.get_setting)
+            return parts
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
+    monkeypatch.setattr(_Counting, "follows", 0)
+    with BrokenSecondProcess(data_dir) as repo:
+        with Partner(simple_records(30), page_size=10) as partner:
+            report = repo.harvest(partner.url, source="partner", **FAST)
+        assert "the second indexing process failed (it stopped: No space left on device); this process indexed " \
+            "the records instead" in report.sources[0].notes
+        assert BrokenSecondProcess.follows == 1  # at the end, by this process
+        assert repo.search("Blueprint").total == 30
 
 
 def test_a_failed_harvest_still_brings_the_index_up_to_the_pages_it_stored(data_dir, monkeypatch):

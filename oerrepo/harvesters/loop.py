@@ -64,8 +64,9 @@ class IndexAside(Protocol):
     def start_background(self) -> bool:
         """Let a second process follow the store from now on; False where none can start."""
 
-    def stop_background(self, *, wait: bool = True) -> None:
-        """This harvest no longer needs the second process (``wait``: the index is then current)."""
+    def stop_background(self, *, wait: bool = True) -> str | None:
+        """This harvest no longer needs the second process (``wait``: the index is then current);
+        returns what stopped it before it indexed everything, or None."""
 
 
 @dataclass
@@ -154,7 +155,10 @@ class SourceHarvest:
             self.transport.close()
             if self._indexing_aside:
                 # The second process ends with a last catch-up; on Ctrl-C it is not waited for.
-                self.aside.stop_background(wait=not interrupted)
+                problem = self.aside.stop_background(wait=not interrupted)
+                if problem:  # the catch-up below indexes what it left
+                    self.report.note(f"the second indexing process failed ({problem}); this process indexed the "
+                                     "records instead")
             if self._unindexed and not interrupted:
                 self._follow_index()
             if self._unknown_deletions:

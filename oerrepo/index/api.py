@@ -292,15 +292,19 @@ class SearchService:
             self._background_users += 1
             return True
 
-    def stop_background(self, *, wait: bool = True) -> None:
-        """One job no longer needs the second process; the last one stops it (after a last catch-up)."""
+    def stop_background(self, *, wait: bool = True) -> str | None:
+        """One job no longer needs the second process; the last one stops it (after a last catch-up).
+
+        Returns what stopped the second process before it indexed everything (the caller
+        then catches up itself), or None."""
         with self._background_lock:
             self._background_users -= 1
             if self._background_users:
-                return
+                return None
             indexer, self._background_indexer = self._background_indexer, None
         if indexer is not None:
-            indexer.stop(wait=wait)
+            return indexer.stop(wait=wait)
+        return None
 
     def close(self) -> None:
         """Release the index (the store is its owner's to close)."""

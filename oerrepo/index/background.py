@@ -50,13 +50,16 @@ class BackgroundIndexer:
         # spawn, not fork: the parent may run threads (harvest workers) holding locks.
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
+        # The child sends what stopped it early, so the job can say so (its own index catch-up
+        # then does the work).
+        self._problems, self._problem_sender = self._context.Pipe(duplex=False)
         self._process: multiprocessing.process.BaseProcess | None = None
 
     def start(self) -> bool:
         """Start the process; False when it cannot be started (the caller indexes itself)."""
         try:
             self._process = self._context.Process(
-                target=_follow, args=(self.open_follower, self._stop, os.getpid()),
+                target=_follow, args=(self.open_follower, self._stop, os.getpid(), self._problem_sender),
                 name="oerrepo-index", daemon=True,
             )
             self._process.start()
@@ -66,19 +69,30 @@ class BackgroundIndexer:
             return False
         return True
 
-    def stop(self, *, wait: bool = True) -> None:
-        """Ask for a last catch-up and the end; ``wait`` for it (the index is then current)."""
+    def stop(self, *, wait: bool = True) -> str | None:
+        """Ask for a last catch-up and the end; ``wait`` for it (the index is then current).
+
+        Returns what stopped the process before it could index everything (the caller then
+        catches the index up itself), or None when it did.
+        """
         self._stop.set()
-        if self._process is not None and wait:
-            self._process.join()
+        if self._process is None or not wait:
+            return None
+        self._process.join()
+        if self._problems.poll():
+            return self._problems.recv()
+        if self._process.exitcode:
+            return f"the indexing process ended with exit code {self._process.exitcode}"
+        return None
 
 
-def _follow(open_follower: Callable[[], IndexFollower], stop, parent: int) -> None:
+def _follow(open_follower: Callable[[], IndexFollower], stop, parent: int, problems) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it tells us to stop
     try:
         follower = open_follower()
     except Exception as exc:  # noqa: BLE001 - the parent indexes at its end; the next open catches up
         log.warning("background indexing could not start: %s", exc)
+        problems.send(f"it could not start: {exc}")
         return
     try:
         while True:
@@ -92,5 +106,6 @@ def _follow(open_follower: Callable[[], IndexFollower], stop, parent: int) -> No
                 return
     except Exception as exc:  # noqa: BLE001 - the store is safe; the parent or the next open catches up
         log.warning("background indexing stopped: %s", exc)
+        problems.send(f"it stopped: {exc}")
     finally:
         follower.close()

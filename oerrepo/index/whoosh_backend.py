@@ -61,10 +61,10 @@ REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, 
 # Incremental writes are mostly small: one in-process writer. Many changes at once (an
 # import, a harvest followed in a second process) are written as a rebuild is.
 APPLY_SETTINGS = {"limitmb": 64}
-# A writer kept open while a long job (a harvest) stores records in another process:
-# the documents are analysed and written by two sub-processes, so the three share both
-# cores instead of one process indexing while the job waits on nothing.
-KEPT_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 64}
+# A writer kept open while a long job (a harvest) stores records in another process: one
+# process, as the indexing process that keeps it is daemonic (it ends with the job) and so
+# may not start processes of its own; the job and it share the two cores.
+KEPT_SETTINGS = {"limitmb": 64}
 BULK_APPLY = 2000  # changes from which an apply uses the rebuild settings
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import multiprocessing
 import pickle
 import queue as stdlib_queue
 import re
@@ -481,11 +482,13 @@ multiproc.SegmentWriter = SegmentWriter
 
 
 def open_writer(ix, *, procs: int = 1, timeout: float = 0.0, delay: float = 0.1, **settings):
-    """A writer for the index ``ix``: one process, or ``procs`` processes (Whoosh's MpWriter).
+    """A writer for the index ``ix``: one process, or ``procs`` processes (Whoosh's MpWriter)
+    where this process may start processes (a daemonic one may not: it gets one).
 
     Raises whoosh's LockError when another writer holds the index for ``timeout`` seconds.
     """
-    if procs > 1:
+    # A daemonic process (the indexing process following a harvest) may not start processes.
+    if procs > 1 and not multiprocessing.current_process().daemon:
         return MpWriter(ix, procs=procs, timeout=timeout, delay=delay, **settings)
     return SegmentWriter(ix, timeout=timeout, delay=delay, **settings)
 
