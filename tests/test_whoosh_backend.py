@@ -64,3 +64,24 @@ def test_a_kept_writer_commits_once_and_drops_what_it_did_not_commit(tmp_path):
     assert again.apply(_entries(changes)) == 3
     assert _state(path) == {"a": ["one"], "b": ["two"], "c": ["three"]}
     again.close()
+
+
+def test_a_kept_writer_writes_a_segment_every_so_many_documents_and_goes_on(tmp_path, monkeypatch):
+    from oerrepo.index import whoosh_backend
+
+    monkeypatch.setattr(whoosh_backend, "KEPT_SEGMENT", 3)
+    path = tmp_path / "index"
+    backend = WhooshBackend(path)
+    backend.rebuild([], 0)
+    changes = [(seq, f"r{seq}", _doc(f"r{seq}", f"title {seq}")) for seq in range(1, 8)]
+    assert backend.apply(_entries(changes[:4]), commit=False) == 4
+    # the four went out as a segment, committed: current up to them, though the job goes on
+    assert backend.last_seq() == 4 and sorted(_state(path)) == ["r1", "r2", "r3", "r4"]
+    changes.append((8, "r2", _doc("r2", "title 2, changed")))  # a document of a written segment
+    assert backend.apply(_entries(changes), commit=False) == 8
+    assert backend.apply(_entries(changes)) == 8
+    state = _state(path)
+    assert state["r2"] == ["title 2, changed"] and sorted(state) == [f"r{i}" for i in range(1, 8)]
+    with windex.open_dir(str(path)).reader() as reader:
+        assert len(reader.leaf_readers()) >= 2  # segments left as written, not merged again
+    backend.close()

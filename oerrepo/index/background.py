@@ -5,9 +5,10 @@ document in every language it is in). Indexing in the harvesting process would m
 two take turns; a second process lets them run at once on two cores. The index follows
 the store's change sequence, so this process only has to apply what is new, as often as
 it can, and stops when told to (after a last catch-up) or when its parent is gone. It adds
-what is new to one index writer it keeps for the whole job and commits once, at the last
-catch-up, so the index files are current when the job returns; a job that dies leaves the
-index at its last commit, and the next open catches it up.
+what is new to an index writer it keeps for the job, which writes a large segment every so
+many documents (whoosh_backend.KEPT_SEGMENT) and commits at the last catch-up, so the index
+files are current when the job returns; a job that dies leaves the index at its last
+commit, and the next open catches it up.
 """
 
 from __future__ import annotations

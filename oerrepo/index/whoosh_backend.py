@@ -31,6 +31,7 @@ from pathlib import Path
 
 from whoosh import index as windex
 from whoosh.index import LockError
+from whoosh.writing import NO_MERGE
 
 from .. import licenses
 from ..errors import SearchError
@@ -65,6 +66,11 @@ APPLY_SETTINGS = {"limitmb": 64}
 # process, as the indexing process that keeps it is daemonic (it ends with the job) and so
 # may not start processes of its own; the job and it share the two cores.
 KEPT_SETTINGS = {"limitmb": 64}
+# A kept writer writes what it holds as a segment of its own every this many documents,
+# while the job goes on: what is left to write when the job ends is at most this much (it
+# was the whole job's postings, written after its last record), and the writer's memory
+# stays bounded. Such segments are large enough for the merge policy to leave them be.
+KEPT_SEGMENT = 10_000
 BULK_APPLY = 2000  # changes from which an apply uses the rebuild settings
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0
@@ -211,9 +217,10 @@ class WhooshBackend:
 
         ``commit=False`` keeps the writer (and the index's write lock) for the next call, so
         a process that follows a long write job adds documents as they come and writes
-        its segment once, at the call that commits, instead of a segment per call that
-        the next ones merge again. :meth:`close` drops what was not committed (the next
-        catch-up applies it again from the last committed seq).
+        a segment every :data:`KEPT_SEGMENT` documents and at the call that commits,
+        instead of a small segment per call that the next ones merge again. :meth:`close`
+        drops what was not committed (the next catch-up applies it again from the last
+        committed seq).
         """
         with self._lock:
             session = self._session
@@ -246,6 +253,9 @@ class WhooshBackend:
                 if commit:
                     self._session = None
                     self._commit(session)
+                elif len(session.added) >= KEPT_SEGMENT:
+                    self._commit(session, merge=False)
+                    session.writer = self._writer(True, **session.settings)
             except BaseException:
                 self._session = None
                 session.writer.cancel()
@@ -300,11 +310,11 @@ class WhooshBackend:
             if session is not None:
                 session.writer.cancel()
 
-    def _commit(self, session: _Session) -> None:
+    def _commit(self, session: _Session, *, merge: bool = True) -> None:
         if session.last == session.committed:
             session.writer.cancel()
         else:
-            session.writer.commit()
+            session.writer.commit(**({} if merge else {"mergetype": NO_MERGE}))
             self._write_seq(session.last)
             session.committed = session.last
         session.added.clear()
