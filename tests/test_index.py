@@ -495,3 +495,16 @@ def test_a_long_query_of_unknown_words_is_bounded(tmp_path):
         result = repo.search(words)
         assert result.total == 0
         assert any("first 32 words" in note for note in result.notes)
+
+
+def test_a_word_no_record_holds_any_more_is_no_longer_suggested(data_dir):
+    with Repository(data_dir) as repo:
+        kite = repo.add({"name": "Kite physics", "license": "CC-BY-4.0", "inLanguage": ["en"]})
+        festival = repo.add({"name": "Kite festival", "license": "CC-BY-4.0", "inLanguage": ["en"]})
+        repo.add({"name": "Pond life", "license": "CC-BY-4.0", "inLanguage": ["en"]})
+        assert repo.search("kiet").suggestion == "kite"
+        repo.delete(festival.id)
+        assert repo.search("kiet").suggestion == "kite"  # one record still holds it
+        repo.update(kite.id, {"name": "Bird physics", "license": "CC-BY-4.0", "inLanguage": ["en"]})
+        result = repo.search("kiet")  # "kite" left with the old title
+        assert (result.suggestion, result.total) == (None, 0), result.notes

@@ -232,7 +232,6 @@ class PostgresBackend:
             self.discard()  # rows fed in a committed transaction: their seqs are applied now
             if last != start:
                 sql.finish_apply(conn, last, SCHEMA_VERSION)
-                sql.vacuum_words(conn)
                 if last - start >= _ANALYZE_AFTER:
                     sql.analyze(conn)
             return last
@@ -292,7 +291,6 @@ class PostgresBackend:
                 if progress:
                     progress(len(batch))
             sql.finish_apply(conn, last_seq, SCHEMA_VERSION)
-            sql.vacuum_words(conn)
             sql.analyze(conn)
         return count
 

@@ -107,6 +107,9 @@ class WhooshLexicon:
         self.reader = searcher.reader()
         self.sets = sets
         self._cache = cache  # per generation: the joined word list for compound look-ups
+        # Whoosh counts the deleted documents of a segment in its frequencies until a merge
+        # drops them: a word only deleted records held would look known (and be suggested).
+        self._deleted = self.reader.doc_count_all() - self.reader.doc_count()
 
     def frequencies(self, tokens: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         known = self._cache.setdefault("frequencies", {})  # this generation's answers so far
@@ -123,11 +126,19 @@ class WhooshLexicon:
                     n += self.reader.doc_frequency(f, text)
                 except Exception:  # a token the field cannot hold
                     continue
+            if n and n <= self._deleted:  # all its records may be deleted ones: count the live
+                n = sum(self._live(f, text) for f in _KIND_FIELDS[kind])
             if len(known) < 100_000:
                 known[(kind, text)] = n
             if n:
                 out[(kind, text)] = n
         return out
+
+    def _live(self, field: str, text: str) -> int:
+        try:
+            return sum(1 for _ in self.reader.postings(field, text).all_ids())  # deleted ones left out
+        except Exception:  # noqa: BLE001 - a token the field cannot hold, as above
+            return 0
 
     def languages(self, tokens: list[tuple[str, str]]) -> dict[str, int]:
         bits = 0

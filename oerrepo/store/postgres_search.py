@@ -283,20 +283,28 @@ _UPSERT = text(
 
 
 def _forget_words(conn: Connection, ids: Sequence[str]) -> None:
-    """Take the words of these documents out of the suggestion vocabulary."""
+    """Take the words of these documents out of the suggestion vocabulary; a word no document
+    holds any more goes (one a later row of the same write brings back is inserted again).
+
+    Only here does a count go down, so the words to delete are the ones this update returns:
+    deleting every ``ndoc <= 0`` after each write read the whole vocabulary every time."""
     if not ids:
         return
-    conn.execute(
+    counted = conn.execute(
         text(
             """
             WITH gone AS (
                 SELECT w, count(*) AS n FROM search_docs, unnest(words) AS w WHERE id = ANY(:ids) GROUP BY w
             )
             UPDATE search_words SET ndoc = search_words.ndoc - gone.n FROM gone WHERE search_words.word = gone.w
+            RETURNING search_words.word, search_words.ndoc
             """
         ),
         {"ids": list(ids)},
     )
+    unused = [word for word, ndoc in counted if ndoc <= 0]
+    if unused:
+        conn.execute(text("DELETE FROM search_words WHERE word = ANY(:w)"), {"w": unused})
 
 
 def _learn_words(conn: Connection, rows: Sequence[Row]) -> None:
@@ -429,10 +437,6 @@ def clear(conn: Connection) -> None:
     # a process tell the next writes from entries trimmed away).
     conn.execute(text("ALTER SEQUENCE search_docno RESTART"))
     _put_state(conn, "epoch", uuid.uuid4().hex)
-
-
-def vacuum_words(conn: Connection) -> None:
-    conn.execute(text("DELETE FROM search_words WHERE ndoc <= 0"))
 
 
 def analyze(conn: Connection) -> None:
