@@ -8,10 +8,11 @@ from importlib.resources import files
 import pytest
 from whoosh import fields, writing
 from whoosh import index as windex
+from whoosh.analysis import RegexTokenizer
 
 from oerrepo.index.document import document_for
 from oerrepo.index.schema import build_schema, whoosh_fields
-from oerrepo.index.whoosh_writer import FIELDS_OF, TermsKeyword, TermsText, open_writer
+from oerrepo.index.whoosh_writer import FIELDS_OF, TermsKeyword, TermsText, lines, open_writer, spaced
 from oerrepo.model import Resource, normalize_record
 
 TRICKY = [
@@ -73,6 +74,15 @@ def _build(folder, records, *, fast: bool, commits: int = 1, **settings):
     return ix
 
 
+def _postings_files(ix) -> dict[str, bytes]:
+    """The term table and postings file of an index of one segment, as written."""
+    (segment,) = ix._segments()
+    files_of = segment.open_compound_file(ix.storage) if segment.is_compound() else ix.storage
+    prefix = segment.make_filename("")
+    return {name[len(prefix):]: files_of.open_file(name).read() for name in files_of.list()
+            if name.startswith(prefix) and name.endswith((".trm", ".pst"))}
+
+
 def _contents(ix):
     with ix.searcher() as searcher:
         reader = searcher.reader()
@@ -115,11 +125,120 @@ def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, settings, comm
         expected, got = _contents(whoosh_ix), _contents(fast_ix)
         assert len(expected[2]) == len(records) - (commits > 1)
         assert got == expected
+        if not settings.get("multisegment") and commits == 1:  # one segment each, written alike
+            assert _postings_files(fast_ix) == _postings_files(whoosh_ix)
         if commits > 1:
             assert len(fast_ix._segments()) == 1
     finally:
         whoosh_ix.close()
         fast_ix.close()
+
+
+def _small_schema(fast: bool, boost: float = 1.0):
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        kind=fields.ID,  # no values, no lengths
+        text=TermsText(analyzer=RegexTokenizer(r"\S+"), terms=spaced if fast else None, phrase=False, field_boost=boost),
+        tags=TermsKeyword(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines if fast else None, scorable=True),
+    )
+
+
+def _many_documents(count: int) -> list[dict]:
+    """Terms of every size around a block of postings (128): one document, a few, 127 to 129,
+    two blocks exactly, and one in almost every document, with frequencies (and so weights)
+    that differ within a block and documents whose text or tags are empty (length 0)."""
+    docs = []
+    for i in range(count):
+        words = ["every"] * (1 + i % 5) + [f"seventh{i % 7}"] * (i % 3) + [f"only{i}"]
+        words += [f"first{n}" for n in (6, 127, 128, 129, 256) if i < n]
+        docs.append({
+            "id": str(i),
+            "kind": "odd" if i % 2 else "even",
+            "text": "" if i % 11 == 0 and i > 256 else " ".join(words),
+            "tags": "\n".join(f"tag{j}" for j in range(i % 4)),
+        })
+    return docs
+
+
+def _build_small(folder, docs, *, fast: bool, boost: float = 1.0, **settings):
+    folder.mkdir()
+    ix = windex.create_in(str(folder), _small_schema(fast, boost))
+    writer = open_writer(ix, **settings) if fast else writing.SegmentWriter(ix, **settings)
+    for doc in docs:
+        writer.add_document(**({FIELDS_OF: (dict, doc)} if fast else doc))
+    writer.commit()
+    return ix, writer
+
+
+@pytest.mark.parametrize(
+    ("settings", "boost"), [({}, 1.0), ({"limitmb": 0.05}, 1.0), ({}, 1.5)], ids=["one", "runs", "boosted"]
+)
+def test_terms_of_many_blocks_are_written_as_whoosh_writes_them(tmp_path, settings, boost):
+    docs = _many_documents(3_000)
+    whoosh_ix, _ = _build_small(tmp_path / "whoosh", docs, fast=False, boost=boost)
+    fast_ix, writer = _build_small(tmp_path / "fast", docs, fast=True, boost=boost, **settings)
+    try:
+        with_text = sum(1 for doc in docs if doc["text"])
+        assert with_text > 2_700
+        # Written whole: terms of one block and of many (every: 22 blocks).
+        assert max(writer._whole_terms) == with_text and min(writer._whole_terms) <= 128
+        assert _postings_files(fast_ix) == _postings_files(whoosh_ix)
+        with fast_ix.searcher() as searcher:
+            reader = searcher.reader()
+            assert reader.doc_frequency("text", "every") == with_text
+            assert reader.doc_frequency("text", "first256") == 256
+            every = reader.postings("text", "every")
+            weights = set()
+            while every.is_active():
+                weights.add(every.weight())
+                every.next()
+            assert weights == {boost * f for f in (1, 2, 3, 4, 5)}
+    finally:
+        whoosh_ix.close()
+        fast_ix.close()
+
+
+def test_short_posting_lists_are_inlined_as_whoosh_inlines_them(tmp_path, monkeypatch):
+    # Whoosh's codec inlines the postings of a term in its term table below ``inlinelimit``
+    # (1 by default: never). Its postings writer calls a method W3TermInfo names set_inlined:
+    # with that name given, both writers inline the terms of fewer than 16 postings.
+    from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+
+    monkeypatch.setattr(W3TermInfo, "set_inline", W3TermInfo.set_inlined, raising=False)
+    docs = _many_documents(300)
+    whoosh_ix, _ = _build_small(tmp_path / "whoosh", docs, fast=False, codec=W3Codec(inlinelimit=16))
+    fast_ix, writer = _build_small(tmp_path / "fast", docs, fast=True, codec=W3Codec(inlinelimit=16))
+    try:
+        assert any(6 <= n < 16 for n in writer._whole_terms)
+        assert _postings_files(fast_ix) == _postings_files(whoosh_ix)
+        with fast_ix.searcher() as searcher:
+            reader = searcher.reader()
+            assert reader.term_info("text", "first6").is_inlined()
+            assert not reader.term_info("text", "first128").is_inlined()
+            assert [searcher.stored_fields(d)["id"] for d in reader.postings("text", "first6").all_ids()] == [
+                "0", "1", "2", "3", "4", "5"]
+    finally:
+        whoosh_ix.close()
+        fast_ix.close()
+
+
+def test_a_whoosh_whose_postings_writer_buffers_otherwise_stops_the_write(tmp_path, monkeypatch):
+    from whoosh.codec.whoosh3 import W3PostingsWriter
+
+    from oerrepo.errors import SearchError
+    from oerrepo.index import whoosh_writer
+
+    new_block = W3PostingsWriter._new_block
+
+    def weights_in_a_list(self):
+        new_block(self)
+        self._weights = []
+
+    monkeypatch.setattr(W3PostingsWriter, "_new_block", weights_in_a_list)
+    with pytest.raises(SearchError, match="writes indexes in a way oerrepo's writer does not follow.*whoosh-reloaded"):
+        _build_small(tmp_path / "fast", _many_documents(200), fast=True)
+    with pytest.raises(SearchError, match=r"holds _weights=\[\]\); install the version pyproject.toml names"):
+        whoosh_writer.self_check.__wrapped__()
 
 
 def test_the_writer_checks_itself_against_whoosh_and_says_what_to_install(monkeypatch):

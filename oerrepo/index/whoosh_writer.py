@@ -14,7 +14,11 @@ writer builds, posting by posting):
   posting, reading it from the segment's length column through four calls and, for
   fields without lengths, a file-system check each time. :class:`SegmentWriter` reads
   each field's lengths once per segment instead. The sub-writers of a multi-process
-  writer use it too;
+  writer use it too. Whoosh's postings writer then takes each posting through a call,
+  four type checks and the block's bounds one comparison at a time:
+  :func:`_write_postings` fills its blocks a term at a time (slices, bounds in bulk) and
+  lets it write them, byte for byte as it would (tests/test_whoosh_writer.py compares
+  the files);
 - adding a document: Whoosh hands the pool one tuple per posting; our fields' term
   counts go into it a field at a time (:meth:`SegmentWriter.add_document`, Whoosh's own
   path for documents with boosts, vectors or spelling words);
@@ -40,7 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 
 from whoosh import fields, multiproc, writing
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3PostingsWriter, _lenfield
 from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
@@ -153,6 +157,18 @@ def _value_bytes(code: float):
     return pack_uint(int(code))
 
 
+class _ValueBytes(dict):
+    """:func:`_value_bytes` by value code, as a dict: looked up a term at a time, its
+    ``__getitem__`` costs a third of the cached function's call."""
+
+    def __missing__(self, code: float):
+        found = self[code] = _value_bytes(code)
+        return found
+
+
+_VALUE_BYTES = _ValueBytes()
+
+
 class _TermPool(writing.PostingPool):
     """The postings of a segment grouped by term, in compact arrays, instead of Whoosh's pool
     of one tuple per posting, sorted at the end and pickled one by one to run files when
@@ -252,7 +268,10 @@ class _TermPool(writing.PostingPool):
                 yield key, postings
         finally:
             f.close()
-            self._remove_run(path)
+            try:
+                self._remove_run(path)
+            except FileNotFoundError:  # a write that failed: its temporary folder is gone already
+                pass
 
     def terms(self) -> Iterator[tuple[tuple[str, bytes], Sequence]]:
         """(field name, term bytes) with the term's postings, in order: a flat array of
@@ -307,12 +326,20 @@ def _triples(postings) -> Iterator[tuple[int, float, bytes | None]]:
         yield from postings
 
 
-def _write_postings(fieldwriter, schema, lengths: _SegmentLengths | None, terms) -> None:
+def _write_postings(fieldwriter, schema, lengths: _SegmentLengths | None, terms) -> list[int]:
     """Give a segment's field writer its postings, term by term (what Whoosh's
-    ``FieldWriter.add_postings`` does with one tuple per posting)."""
+    ``FieldWriter.add_postings`` does with one tuple per posting).
+
+    Returns the number of postings of each term given to Whoosh's postings writer whole
+    (see :func:`_add_whole_term`); the others went to it one posting at a time.
+    """
     start_term, add, finish_term = fieldwriter.start_term, fieldwriter.add, fieldwriter.finish_term
+    # Another codec's field writer gets every posting through its public add().
+    whole = type(fieldwriter) is W3FieldWriter
+    sizes: list[int] = []
     current = None
     column = None
+    postwriter = unchecked = object()
     for (fieldname, tbytes), postings in terms:
         if fieldname != current:
             if current is not None:
@@ -320,17 +347,127 @@ def _write_postings(fieldwriter, schema, lengths: _SegmentLengths | None, terms)
             fieldwriter.start_field(fieldname, schema[fieldname])
             current = fieldname
             column = lengths.column(fieldname) if lengths is not None else None
+            postwriter = unchecked
         start_term(tbytes)
+        if postwriter is unchecked:  # a new postings writer each field: checked at its first term
+            postwriter = _checked_postings_writer(fieldwriter) if whole else None
         if isinstance(postings, array):
-            for i in range(0, len(postings), 3):
-                docnum = int(postings[i])
-                add(docnum, postings[i + 1], _value_bytes(postings[i + 2]) or b"", column[docnum] if column else 0)
+            if (postwriter is not None and (len(postings) >= _WHOLE_FROM or len(postings) < 3 * postwriter._inlinelimit)
+                    and _add_whole_term(postwriter, postings, column)):
+                sizes.append(len(postings) // 3)
+            else:
+                for i in range(0, len(postings), 3):
+                    docnum = int(postings[i])
+                    add(docnum, postings[i + 1], _value_bytes(postings[i + 2]) or b"", column[docnum] if column else 0)
         else:
             for docnum, weight, vbytes in postings:
                 add(docnum, weight, vbytes or b"", column[docnum] if column else 0)
         finish_term()
     if current is not None:
         fieldwriter.finish_field()
+    return sizes
+
+
+def _unfollowed_whoosh(detail: str):
+    """The SearchError for a Whoosh whose writer works otherwise than this module relies on."""
+    import whoosh
+
+    from ..errors import SearchError
+
+    return SearchError(
+        f"this Whoosh ({'.'.join(map(str, whoosh.__version__))}) writes indexes in a way oerrepo's writer "
+        f"does not follow ({detail}); install the version pyproject.toml names (whoosh-reloaded 2.7.x)"
+    )
+
+
+def _checked_postings_writer(fieldwriter) -> W3PostingsWriter | None:
+    """The W3 field writer's postings writer, in a term just started, once its block buffer is
+    seen to be what :func:`_add_whole_term` fills (SearchError if not); None for byte ids
+    (vector postings), which keep Whoosh's path."""
+    postwriter = getattr(fieldwriter, "_postwriter", None)
+    if not isinstance(postwriter, W3PostingsWriter):
+        raise _unfollowed_whoosh(f"the field writer's postings writer is {type(postwriter).__name__}")
+    missing = object()
+    differing = [
+        f"{name}={value!r}" if value is not missing else f"no {name}"
+        for name, expected in _BLOCK_STATE.items()
+        if (value := getattr(postwriter, name, missing)) is missing or not expected(value)
+    ]
+    if differing:
+        raise _unfollowed_whoosh(f"its postings writer, starting a term, holds {', '.join(differing)}")
+    if postwriter._byteids or type(postwriter._ids) is not array or postwriter._ids.typecode != "I":
+        return None
+    return postwriter
+
+
+def _empty_array(typecodes: str) -> Callable[[object], bool]:
+    return lambda value: type(value) is array and value.typecode in typecodes and not value
+
+
+# Terms of fewer postings (most terms: a word in one document) go a posting at a time:
+# below about six postings, the set-up of a whole term costs more than it saves. Terms
+# the codec may inline go whole, for their values (see _add_whole_term).
+_WHOLE_FROM = 3 * 6
+
+# What W3PostingsWriter.add_posting keeps of a block and what writes it, as start_postings
+# leaves them for a term's first posting.
+_BLOCK_STATE: dict[str, Callable[[object], bool]] = {
+    "_blocklimit": lambda value: type(value) is int and value > 0,
+    "_inlinelimit": lambda value: type(value) is int,
+    "_byteids": lambda value: type(value) is bool,
+    "_ids": lambda value: value == [] or _empty_array("I")(value),  # a list for byte ids
+    "_weights": _empty_array("f"),
+    "_values": lambda value: value == [] and type(value) is list,
+    "_minlength": lambda value: value is None,
+    "_maxlength": lambda value: value == 0,
+    "_maxweight": lambda value: value == 0,
+    "_terminfo": lambda value: value is not None,
+    "_write_block": callable,
+}
+
+
+def _add_whole_term(postwriter: W3PostingsWriter, postings: array, column: list[int] | None) -> bool:
+    """Fill a W3 postings writer's blocks with a term's postings (flat (docnum, weight, value
+    code) triples) a block at a time, as its ``add_posting`` does one posting at a time; False,
+    having added nothing, for postings of which some have values and some none.
+
+    ``add_posting`` writes a full block when the next posting comes, so the last block
+    (full or not) is left in the buffer for ``finish_postings``, which writes or inlines it.
+    """
+    codes = postings[2::3]
+    if not codes:
+        return False
+    if min(codes) >= 0 and len(codes) < postwriter._inlinelimit:
+        # Inlined postings are pickled with the term: one bytes object a posting, as Whoosh's
+        # own pool holds them (a shared one would be pickled as a reference to the first).
+        values = list(map(pack_uint, map(int, codes)))
+    elif min(codes) >= 0:
+        values = list(map(_VALUE_BYTES.__getitem__, codes))
+    elif max(codes) < 0:
+        values = None  # add_posting keeps no empty value
+    else:
+        return False
+    docnums = array("I", list(map(int, postings[0::3])))
+    weights = postings[1::3].tolist()
+    lengths = list(map(column.__getitem__, docnums)) if column else None
+    limit = postwriter._blocklimit
+    for start in range(0, len(docnums), limit):
+        if start:
+            postwriter._write_block()
+        end = start + limit
+        block_weights = weights[start:end]
+        postwriter._ids = docnums[start:end]
+        postwriter._weights = array("f", block_weights)
+        postwriter._values = values[start:end] if values else []
+        # As add_posting: the highest weight from 0, lengths of 0 left out of both bounds.
+        postwriter._maxweight = max(itertools.chain((0,), block_weights))
+        if lengths is None:
+            postwriter._minlength, postwriter._maxlength = None, 0
+        else:
+            counted = list(filter(None, lengths[start:end]))
+            postwriter._minlength = min(counted, default=None)
+            postwriter._maxlength = max(itertools.chain((0,), counted))
+    return True
 
 
 #: A keyword of ``add_document``/``update_document`` whose value is ``(function, argument)``:
@@ -410,7 +547,7 @@ class SegmentWriter(writing.SegmentWriter):
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _SegmentLengths(reader, self.docnum) if reader is not None else None
-        _write_postings(self.fieldwriter, self.schema, lengths, self.pool.terms())
+        self._whole_terms = _write_postings(self.fieldwriter, self.schema, lengths, self.pool.terms())
         self.fieldwriter.close()
         if reader is not None:
             reader.close()
@@ -499,8 +636,9 @@ def self_check() -> None:
     them posting by posting; SearchError if they differ.
 
     The writer above relies on parts of Whoosh a release may change (the segment writer's
-    per-document writer and state, the posting pool's run files, the length column): a
-    Whoosh that differs fails loudly here instead of writing an index that reads wrong.
+    per-document writer and state, the posting pool's run files, the length column, the
+    postings writer's block buffer): a Whoosh that differs fails loudly here instead of
+    writing an index that reads wrong.
     """
     import shutil
     import tempfile
@@ -525,6 +663,7 @@ def self_check() -> None:
          "tags": "\n".join(f"t{j}" for j in range(i % 4)), "date": i * 7 - 300}
         for i in range(300)  # more postings than a block holds (128), and a pool that overflows
     ]
+    whole_terms: list[int] = []
     folder = tempfile.mkdtemp(prefix="oerrepo-writer-check-")
     try:
         built = []
@@ -539,6 +678,8 @@ def self_check() -> None:
                 for doc in docs:
                     writer.add_document(**{FIELDS_OF: (dict, doc)})
             writer.commit()
+            if kind == "ours":
+                whole_terms = writer._whole_terms
             with ix.searcher() as searcher:
                 reader = searcher.reader()
                 postings = {}
@@ -556,12 +697,13 @@ def self_check() -> None:
             built.append((postings, lengths, dates, stored))
         if built[0] != built[1]:
             raise AssertionError("the index written differs from the one Whoosh's own writer writes")
+        # The terms given to the postings writer whole: one of several blocks ("common", in
+        # every document), others of one block.
+        if not whole_terms or max(whole_terms) != len(docs) or min(whole_terms) > 128:
+            raise AssertionError(f"the postings of {len(whole_terms)} terms were written a term at a time")
+    except SearchError:
+        raise
     except Exception as exc:
-        import whoosh
-
-        raise SearchError(
-            f"this Whoosh ({'.'.join(map(str, whoosh.__version__))}) writes indexes in a way oerrepo's writer "
-            f"does not follow ({exc}); install the version pyproject.toml names (whoosh-reloaded 2.7.x)"
-        ) from exc
+        raise _unfollowed_whoosh(str(exc)) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
