@@ -383,7 +383,12 @@ def test_the_search_index_follows_a_harvest_in_batches_and_is_current_at_its_end
         assert repo.search("Blueprint").total == 25
 
 
-def test_a_long_harvest_is_indexed_by_a_second_process_while_it_runs(data_dir, monkeypatch):
+def _slow_pages(partner: Partner) -> None:
+    # pages slower than the second process's polls, so it adds to a writer it keeps
+    partner.on_request = lambda args: time.sleep(0.3) if args.get("verb") == "ListRecords" else None
+
+
+def test_a_long_harvest_gives_the_index_its_new_records_with_their_pages(data_dir, monkeypatch):
     import multiprocessing
 
     from oerrepo.harvesters import loop
@@ -393,15 +398,56 @@ def test_a_long_harvest_is_indexed_by_a_second_process_while_it_runs(data_dir, m
     with Repository(data_dir) as repo:
         # more records than a multi-process index writer hands a sub-process at once (100)
         with Partner(simple_records(300), page_size=50) as partner:
-            # pages slower than the second process's polls, so it adds to a writer it keeps
-            partner.on_request = lambda args: time.sleep(0.3) if args.get("verb") == "ListRecords" else None
+            _slow_pages(partner)
             report = repo.harvest(partner.url, source="partner", **FAST, progress=lambda **_: helpers.append(
                 [p.name for p in multiprocessing.active_children()]))
-        assert report.sources[0].pages == 6 and all("oerrepo-index" in names for names in helpers)
+        assert report.sources[0].pages == 6
+        # Fed from the second page on, the index's own processes analyse the records (Whoosh's
+        # writer processes, started by its first hundred, or PostgreSQL's row builders); no
+        # second process follows the store.
+        assert all(any(n.startswith(("oerrepo-index-writer", "SpawnPoolWorker")) for n in names)
+                   for names in helpers[2:]), helpers
+        assert not any("oerrepo-index" in names for names in helpers)
+        assert not multiprocessing.active_children()  # stopped when the harvest returned...
+        result = repo.search("Blueprint")  # ...with the index current, each record under its source
+        assert result.total == 300 and result.facets["source"] == {"partner": 300}
+        assert [hit.id for hit in repo.search("Blueprint number 217").hits][:1] == ["partner-217"]
+
+
+def test_where_the_index_takes_no_records_a_second_process_follows_the_harvest(data_dir, monkeypatch):
+    import multiprocessing
+
+    from oerrepo.harvesters import loop
+    from oerrepo.harvesters.api import Harvester
+
+    class NotFeeding(Repository):
+        """An index that another writer holds whenever the harvest offers it records."""
+
+        def _compose(self, store):
+            parts = super()._compose(store)
+            search = parts.search
+
+            class Aside:
+                def feed(self, resources, conn) -> bool:
+                    return False
+
+                start_background, stop_background = search.start_background, search.stop_background
+
+            parts.harvests = Harvester(store, follow=self._changed, aside=Aside(), setting=store.get_setting)
+            return parts
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
+    helpers: list[list[str]] = []
+    with NotFeeding(data_dir) as repo:
+        with Partner(simple_records(300), page_size=50) as partner:
+            _slow_pages(partner)
+            report = repo.harvest(partner.url, source="partner", **FAST, progress=lambda **_: helpers.append(
+                [p.name for p in multiprocessing.active_children()]))
+        assert report.sources[0].pages == 6 and all("oerrepo-index" in names for names in helpers[1:]), helpers
         # it indexed everything itself: nothing failed there and left the work to this process
         assert not [n for n in report.sources[0].notes if "indexing process" in n], report.sources[0].notes
-        assert not multiprocessing.active_children()  # stopped when the harvest returned...
-        assert repo.search("Blueprint").total == 300  # ...with the index current
+        assert not multiprocessing.active_children()
+        assert repo.search("Blueprint").total == 300
 
 
 class _BrokenFollower:
@@ -427,7 +473,11 @@ def test_a_harvest_whose_second_indexing_process_failed_says_so_and_indexes_itse
     from oerrepo.harvesters.api import Harvester
 
     class Failing:
-        """A second indexing process that started, then stopped on an error."""
+        """An index that takes no records with their pages; a second indexing process that
+        started, then stopped on an error."""
+
+        def feed(self, resources, conn) -> bool:
+            return False
 
         def start_background(self) -> bool:
             return True
@@ -448,7 +498,8 @@ def test_a_harvest_whose_second_indexing_process_failed_says_so_and_indexes_itse
             report = repo.harvest(partner.url, source="partner", **FAST)
         assert "the second indexing process failed (it stopped: No space left on device); this process indexed " \
             "the records instead" in report.sources[0].notes
-        assert BrokenSecondProcess.follows == 1  # at the end, by this process
+        # after the first page (as a due one), then only at the end, by this process
+        assert BrokenSecondProcess.follows == 2
         assert repo.search("Blueprint").total == 30
 
 
@@ -559,7 +610,11 @@ def test_where_no_second_process_can_start_the_harvest_asks_once_and_indexes_its
     from oerrepo.harvesters.api import Harvester
 
     class Refusing:
-        """A second indexing process that cannot start (as where spawning is not allowed)."""
+        """An index that takes no records with their pages, and a second indexing process that
+        cannot start (as where spawning is not allowed)."""
+
+        def feed(self, resources, conn) -> bool:
+            return False
 
         def start_background(self) -> bool:
             NoSecondProcess.asked += 1

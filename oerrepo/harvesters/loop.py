@@ -32,6 +32,7 @@ from .dedup import match_keys
 from .formats import FAMILY_NAMESPACES, choose_format, family_of, reader_for
 from .merge import Merger, record_keys
 from .network import Hub, origin_of
+from .provenance import provenance_of_row
 from .report import SourceReport
 from .transport import RetryPolicy, Transport, user_agent
 
@@ -51,15 +52,29 @@ _TOKENS_KEPT = 50  # tokens remembered per list to recognise a server that loops
 MASS_DELETION_MIN = 10
 # The search index follows a harvest in batches, not page by page: a commit per page of
 # 100 records costs the index more than the records themselves. A harvest still running
-# after this many seconds, or that brought INDEX_ASIDE_AFTER records, hands the indexing to
-# a second process (index/background.py); stored pages are safe either way, and the index
+# after this many seconds, or that brought INDEX_ASIDE_AFTER records, gives the records it
+# stores for the first time to the index as it stores them (each page's, in the page's
+# transaction: the index's own processes analyse them while the next pages come), and the
+# index applies the rest at the end; where the index takes none, a second process follows
+# the store instead (index/background.py). Stored pages are safe either way, and the index
 # is current when the harvest returns.
 INDEX_EVERY = 10.0
 INDEX_ASIDE_AFTER = 1000  # records: a harvest this large hands the indexing over at once
 
 
 class IndexAside(Protocol):
-    """A second process that keeps the search index up while a long harvest stores pages."""
+    """How the search index keeps up while a long harvest stores pages: it takes new records
+    in the transaction storing them (``feed``), or a second process follows the store."""
+
+    def feed(self, resources: list, conn: Any) -> bool:
+        """Index these new records while the transaction ``conn`` storing them runs; False when
+        the index takes none (see :meth:`oerrepo.index.api.SearchService.feed`)."""
+
+    def finish_feed(self) -> None:
+        """Before the feeding transaction commits."""
+
+    def discard(self) -> None:
+        """The feeding transaction rolled back."""
 
     def start_background(self) -> bool:
         """Let a second process follow the store from now on; False where none can start."""
@@ -133,6 +148,7 @@ class SourceHarvest:
         self._unindexed = False  # pages stored since the search index last followed
         self._indexed_at = time.monotonic()
         self._indexing_aside: bool | None = False  # a second process keeps the index up; None: cannot
+        self._feeding: bool | None = False  # new records go to the index with their page; None: it takes none
 
     # -- the run --------------------------------------------------------------------
 
@@ -357,46 +373,72 @@ class SourceHarvest:
         origins = [origin_of(h.identifier, kept) for (h, _, _), (kept, _) in zip(prepared, chains)]
         keys = [record_keys(data, origin) if data is not None else []
                 for (_, data, _), origin in zip(prepared, origins)]
-        with self.store.transaction() as conn:
-            # Everything the page will ask about is read in a few queries, and everything
-            # it writes goes out in a few more when the page is done (same transaction).
-            batch = sql.HarvestPage(self.store, conn, self.name)
-            known = batch.rows(h.identifier for h, _, _ in prepared)
-            candidates = [rid for (h, data, _), origin in zip(prepared, origins)
-                          if data is not None and h.identifier not in known for rid in Merger.id_candidates(origin)]
-            batch.prefetch((), [k for ks in keys for k in ks], candidates)
-            for (header, data, cw), these_keys, (kept, echo) in zip(prepared, keys, chains):
-                report.records += 1
-                if echo and not header.deleted:
-                    merger.echo(batch, header, known.get(header.identifier))
-                    if header.identifier in known:
-                        known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
-                elif header.deleted:
-                    if not merger.delete(batch, header, known.get(header.identifier)):
-                        self._unknown_deletions += 1
-                    if header.identifier in known:
-                        known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
-                elif data is not None:
-                    # a partner may list one identifier twice in a page: the second sees the first
-                    known[header.identifier] = merger.upsert(
-                        batch, header, data, cw, prefix, self.namespace, known.get(header.identifier), these_keys,
-                        kept,
-                    )
-            batch.flush()
-            if unlisted_since:
-                # With the last page, in its transaction: the harvest is complete with them or not at all.
-                self._delete_unlisted(conn, unlisted_since)
-            sql.save_state(conn, self.name, state)
+        try:
+            with self.store.transaction() as conn:
+                self._store_records(page, prepared, chains, origins, keys, prefix, state, conn, unlisted_since)
+        except BaseException:
+            if self._feeding:  # the page rolled back, and with it what the index was given
+                self._feeding = None
+                self.aside.discard()
+            raise
         self._unindexed = True
         due = time.monotonic() - self._indexed_at >= INDEX_EVERY
-        if self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):
+        fed = self._feeding
+        if fed is False and self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):
+            self._feeding = True  # from the next page on
+        elif fed is None and self._indexing_aside is False:
             # A harvest this long is worth a second process that indexes while it goes on
             # (asked once: where one cannot be started, this process follows every INDEX_EVERY).
             self._indexing_aside = self.aside.start_background() or None
-        if not self._indexing_aside and due:
+        if not fed and not self._indexing_aside and due:
             self._follow_index()
         if self.progress:
             self.progress(source=self.name, pages=1, records=len(page.records))
+
+    def _store_records(self, page: Page, prepared: list, chains: list, origins: list, keys: list, prefix: str,
+                       state: dict, conn, unlisted_since: str | None) -> None:
+        report, merger = self.report, self.merger
+        # Everything the page will ask about is read in a few queries, and everything
+        # it writes goes out in a few more when the page is done (same transaction).
+        batch = sql.HarvestPage(self.store, conn, self.name)
+        known = batch.rows(h.identifier for h, _, _ in prepared)
+        candidates = [rid for (h, data, _), origin in zip(prepared, origins)
+                      if data is not None and h.identifier not in known for rid in Merger.id_candidates(origin)]
+        batch.prefetch((), [k for ks in keys for k in ks], candidates)
+        for (header, data, cw), these_keys, (kept, echo) in zip(prepared, keys, chains):
+            report.records += 1
+            if echo and not header.deleted:
+                merger.echo(batch, header, known.get(header.identifier))
+                if header.identifier in known:
+                    known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
+            elif header.deleted:
+                if not merger.delete(batch, header, known.get(header.identifier)):
+                    self._unknown_deletions += 1
+                if header.identifier in known:
+                    known[header.identifier] = sql.ProvenanceRow(known[header.identifier], deleted=True)
+            elif data is not None:
+                # a partner may list one identifier twice in a page: the second sees the first
+                known[header.identifier] = merger.upsert(
+                    batch, header, data, cw, prefix, self.namespace, known.get(header.identifier), these_keys,
+                    kept,
+                )
+        batch.flush()
+        if self._feeding:
+            self._feed(batch.created(), conn)
+        if unlisted_since:
+            # With the last page, in its transaction: the harvest is complete with them or not at all.
+            self._delete_unlisted(conn, unlisted_since)
+        sql.save_state(conn, self.name, state)
+        if self._feeding:
+            self.aside.finish_feed()
+
+    def _feed(self, created: list, conn) -> None:
+        resources = []
+        for resource, rows in created:
+            resource.provenance = tuple(provenance_of_row(row) for row in rows)
+            resources.append(resource)
+        if resources and not self.aside.feed(resources, conn):
+            self._feeding = None  # the index takes none (another writer holds it): a second process follows
 
     def _clock_start(self) -> str:
         """Now (UTC, seconds), later than any row an earlier harvest of this source wrote: rows

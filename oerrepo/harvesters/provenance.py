@@ -13,7 +13,7 @@ from ..store import harvest as sql
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
 
-__all__ = ["HarvestProvenance", "ProvenanceReader"]
+__all__ = ["HarvestProvenance", "ProvenanceReader", "provenance_of_row"]
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,12 @@ class ProvenanceReader:
 
     def of(self, resource_id: str) -> list[Provenance]:
         """The provenance of one record."""
-        return [_provenance(row) for row in sql.provenance_of(self.store, resource_id)]
+        return [provenance_of_row(row) for row in sql.provenance_of(self.store, resource_id)]
 
     def many(self, resource_ids: Iterable[str]) -> dict[str, list[Provenance]]:
         """Provenance of many records at once (one query per 500 ids), for listings."""
         found = sql.provenance_for(self.store, list(resource_ids))
-        return {rid: [_provenance(r) for r in rows] for rid, rows in found.items()}
+        return {rid: [provenance_of_row(r) for r in rows] for rid, rows in found.items()}
 
     def attach(self, resource: Resource) -> Resource:
         """The resource with its provenance filled in."""
@@ -51,7 +51,8 @@ class ProvenanceReader:
         return resource
 
 
-def _provenance(row: dict) -> HarvestProvenance:
+def provenance_of_row(row: dict) -> HarvestProvenance:
+    """The provenance a stored provenance row (see :class:`oerrepo.store.harvest.ProvenanceRow`) gives a record."""
     return HarvestProvenance(
         source=row["source"],
         oai_identifier=row["oai_identifier"],

@@ -252,13 +252,15 @@ class SearchService:
             thread.start()
 
     def feed(self, resources: list[Resource], conn: Connection) -> bool:
-        """Index new records (no partner provides them yet) while the transaction ``conn``
-        storing them still runs, so that indexing overlaps storing; the catch-up after the
-        commit applies them with the index's seq. False when the backend takes none. Call
-        :meth:`finish_feed` before the transaction commits, :meth:`discard` if it rolls back."""
-        from .document import LOCAL_SOURCE, document_for
+        """Index records stored for the first time while the transaction ``conn`` storing
+        them still runs, so that indexing overlaps storing; the catch-up after the commit
+        applies them with the index's seq. Each resource carries its whole provenance (none:
+        a local record). False when the backend takes none. Call :meth:`finish_feed` before
+        the transaction commits, :meth:`discard` if it rolls back. Several transactions one
+        after the other may feed the same writer (a harvest's pages)."""
+        from .document import document_for
 
-        return self.backend().feed(((res.seq, document_for(res, [LOCAL_SOURCE])) for res in resources), conn)
+        return self.backend().feed(((res.seq, document_for(res)) for res in resources), conn)
 
     def finish_feed(self) -> None:
         """Write what :meth:`feed` still holds (inside the feeding transaction, before it commits)."""

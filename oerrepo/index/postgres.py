@@ -253,7 +253,11 @@ class PostgresBackend:
                 return False
             feeding = self._feeding = _Feeding(conn, RowWorkers())
         elif feeding.conn is not conn:
-            return False
+            # The transaction before committed (its rows were all written by finish_feed): a
+            # new one goes on feeding, with the lock taken again in it.
+            if feeding.pending is not None or sql.begin_apply(conn, False) is None:
+                return False
+            feeding.conn = conn
         docs = list(documents)
         feeding.write_pending()
         feeding.pending = feeding.workers.submit([doc for _, doc in docs])

@@ -35,9 +35,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import multiprocessing
+import os
 import pickle
 import queue as stdlib_queue
 import re
+import threading
+import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -580,6 +583,33 @@ class _Watched:
         return getattr(self._queue, name)
 
 
+def _run_sub_writer(args: tuple) -> None:
+    # Whoosh's sub-process body, ending when the process that started it is gone (Whoosh's
+    # would wait for its next job forever).
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    multiproc.SubWriterTask(*args).run()
+
+
+class _SpawnedSubWriter(multiprocessing.get_context("spawn").Process):
+    """A sub-process of a multi-process writer started afresh, for a process that runs threads
+    (a harvest fetching its next page): a forked one would get their locks in whatever state
+    they were. Spawned, it imports this module, so it writes as ours do (see below)."""
+
+    def __init__(self, args: tuple):
+        super().__init__(name="oerrepo-index-writer")
+        self.args = args
+
+    def run(self) -> None:
+        _run_sub_writer(self.args)
+
+
 class MpWriter(multiproc.MpWriter):
     """Whoosh's multi-process writer, whose own segment is written as :class:`SegmentWriter` writes,
     and which stops with an error when one of its sub-processes died."""
@@ -588,8 +618,23 @@ class MpWriter(multiproc.MpWriter):
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
+        # Where this process runs threads, the sub-processes are spawned, and their queues
+        # must come from the same context as they (Whoosh makes them in the default one).
+        self._spawned = threading.active_count() > 1
+        if self._spawned:
+            context = multiprocessing.get_context("spawn")
+            self.jobqueue, self.resultqueue = context.Queue(self.procs * 4), context.Queue()
         self.jobqueue = _Watched(self.jobqueue, self)
         self.resultqueue = _Watched(self.resultqueue, self)
+
+    def _new_task(self):
+        if not self._spawned:
+            return super()._new_task()
+        task = _SpawnedSubWriter((self.storage, self.indexname, self.jobqueue._queue, self.resultqueue._queue,
+                                  self.subargs, self.multisegment))
+        self.tasks.append(task)
+        task.start()
+        return task
 
     def check_tasks(self) -> None:
         """Raise SearchError when a sub-process ended with an error (its documents are lost)."""
@@ -609,7 +654,8 @@ class MpWriter(multiproc.MpWriter):
             if task.is_alive():
                 task.terminate()
         for task in self.tasks:
-            task.join()
+            if task.pid is not None:  # one that failed to start has nothing to wait for
+                task.join()
         writing.SegmentWriter.cancel(self)
 
 

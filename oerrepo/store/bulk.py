@@ -74,6 +74,7 @@ class ResourceBatch:
         self._rows: dict[str, _Row | None] = {}  # None: no row in the store
         self._changes: list[_Change] = []
         self._written: dict[str, tuple[int, str]] = {}  # id -> (seq, datestamp) of its latest written change
+        self._created: list[str] = []  # ids the last flush stored for the first time
 
     # -- reading ---------------------------------------------------------------------
 
@@ -201,6 +202,7 @@ class ResourceBatch:
             if change.data is not None:
                 sets_of[change.resource_id] = list(change.data.get("sets", []))
         self._written.update(last)
+        self._created = []
         fresh, known = [], []
         for rid, (seq, stamp) in last.items():
             row = self._rows[rid]
@@ -215,6 +217,7 @@ class ResourceBatch:
             else:
                 values["created"] = row.created
                 fresh.append(values)
+                self._created.append(rid)
                 row.in_store = True
             row.data_text = values["data"]
         cols = t.resources.c
@@ -236,6 +239,11 @@ class ResourceBatch:
             raise RuntimeError("flush the batch before forgetting its rows")
         self._rows.clear()
         self._written.clear()
+
+    def created(self) -> list[str]:
+        """The ids the last :meth:`flush` stored for the first time (no row, not even a
+        tombstone, had them before)."""
+        return list(self._created)
 
     def resource(self, resource_id: str) -> Resource:
         """A record written by :meth:`flush` as it now stands (its latest seq and datestamp)."""

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from ..errors import DuplicateSource
 from . import Store, dumps, utc_now
 from . import tables as t
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Resource
 
 __all__ = [
     "SourceRow", "ProvenanceRow", "HarvestPage",
@@ -518,6 +521,15 @@ class HarvestPage:
                 self._new_keys.append({"key": key, "resource_id": resource_id})
                 if self._key_owner.get(key) is None:
                     self._key_owner[key] = resource_id
+
+    def created(self) -> list[tuple[Resource, list[ProvenanceRow]]]:
+        """The records the last :meth:`flush` stored for the first time, as they now stand,
+        with all their provenance rows (all written by this page: the ids are new)."""
+        out = []
+        for rid in self.resources.created():
+            rows = [self._rows[key] for key in sorted(self._by_resource.get(rid, ()))]
+            out.append((self.resources.resource(rid), rows))
+        return out
 
     def flush(self) -> None:
         """Write the page: records and their revisions, provenance rows, match keys."""
