@@ -161,3 +161,29 @@ def test_ctrl_c_stops_a_parallel_harvest_and_the_next_run_continues(data_dir):
                 ("a", True, True), ("b", True, True)]
             assert repo.count() == 60
             assert all([r.action for r in repo.history(x.id)] == ["add"] for x in repo)
+
+
+def test_several_long_harvests_at_once_are_indexed_by_a_second_process(data_dir, monkeypatch):
+    import multiprocessing
+    import time
+
+    from oerrepo.harvesters import loop
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)  # each page 'long' enough to hand the indexing over
+    seen: list[list[str]] = []
+    repo = Repository(data_dir)
+    with Partner(records(150, "a.test"), page_size=50) as a, Partner(records(150, "b.test"), page_size=50) as b:
+        for partner in (a, b):
+            partner.on_request = lambda args: time.sleep(0.2) if args.get("verb") == "ListRecords" else None
+        repo.add_source("alpha", a.url, **FAST)
+        repo.add_source("beta", b.url, **FAST)
+        report = repo.harvest_all(workers=2, progress=lambda **_: seen.append(
+            [p.name for p in multiprocessing.active_children()]))
+    assert [s.new for s in report.sources] == [150, 150]
+    # one harvest's records fed to the index would be committed by the other's catch-up while
+    # their page's transaction is still open: a second process follows the store instead
+    assert any("oerrepo-index" in names for names in seen), seen
+    assert not any(n.startswith("oerrepo-index-writer") for names in seen for n in names), seen
+    result = repo.search("blueprint")
+    assert result.total == 300 and result.facets["source"] == {"alpha": 150, "beta": 150}
+    repo.close()

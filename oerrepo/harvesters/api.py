@@ -211,6 +211,7 @@ class Harvester:
         rows = sql.list_sources(self.store)
         reports: list[SourceReport | None] = [None] * len(rows)
         stop = threading.Event()
+        alone = workers <= 1 or len(rows) <= 1  # one harvest at a time
         if progress is not None and workers > 1:
             lock, report_page = threading.Lock(), progress
 
@@ -225,7 +226,7 @@ class Harvester:
                 if not mine or stop.is_set():
                     return
                 job = self._job(rows[i], full=full, progress=progress,
-                                allow_mass_deletion=allow_mass_deletion, stop=stop)
+                                allow_mass_deletion=allow_mass_deletion, stop=stop, may_feed=alone)
                 reports[i] = job.report
                 try:
                     job.run()
@@ -234,7 +235,7 @@ class Harvester:
                 finally:
                     _remember(self.store, job.report)
 
-        if workers <= 1 or len(rows) <= 1:
+        if alone:
             for i in range(len(rows)):
                 one(i)
         else:

@@ -111,6 +111,7 @@ class SourceHarvest:
         sleep: Callable[[float], None] | None = None,
         allow_mass_deletion: bool = False,
         stop: threading.Event | None = None,
+        may_feed: bool = True,
     ):
         self.store = store
         self.follow = follow
@@ -121,6 +122,9 @@ class SourceHarvest:
         self.full = full
         self.allow_mass_deletion = allow_mass_deletion
         self.stop = stop  # set by another thread: end after the page being stored (resumable)
+        # False where other harvests run at once in this process: the index then follows the
+        # store in a second process, as one feeding harvest's commit must not take the others'.
+        self.may_feed = may_feed
         self.progress = progress
         settings = source.get("settings") or {}
         self.license_policy = settings.get("on_missing_license", "keep")
@@ -385,8 +389,11 @@ class SourceHarvest:
         due = time.monotonic() - self._indexed_at >= INDEX_EVERY
         fed = self._feeding
         if fed is False and self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):
-            self._feeding = True  # from the next page on
-        elif fed is None and self._indexing_aside is False:
+            if self.may_feed:
+                self._feeding = True  # from the next page on
+            else:
+                self._feeding = fed = None
+        if fed is None and self._indexing_aside is False:
             # A harvest this long is worth a second process that indexes while it goes on
             # (asked once: where one cannot be started, this process follows every INDEX_EVERY).
             self._indexing_aside = self.aside.start_background() or None

@@ -135,6 +135,9 @@ class SearchService:
         self._backend_: SearchBackend | None = None
         self._background_lock = threading.Lock()
         self._background_users = 0
+        # The thread whose transactions feed the index (see feed): one at a time, as the
+        # catch-up that commits the index must not take records of a transaction still open.
+        self._feeder: int | None = None
         self._background_indexer: BackgroundIndexer | None = None
         self.serving = False  # True in a web service: searches in requests never rebuild the index
         self._reindex_lock = threading.Lock()
@@ -233,6 +236,8 @@ class SearchService:
         if applied >= last and commit:
             return
         backend.apply(self._index_entries, wait=wait, pending=last - applied, commit=commit)
+        if commit:
+            self._feeder = None
 
     def _reindex_aside(self) -> None:
         """Rebuild the index in a thread of its own, unless one is rebuilding it already."""
@@ -257,10 +262,17 @@ class SearchService:
         applies them with the index's seq. Each resource carries its whole provenance (none:
         a local record). False when the backend takes none. Call :meth:`finish_feed` before
         the transaction commits, :meth:`discard` if it rolls back. Several transactions one
-        after the other may feed the same writer (a harvest's pages)."""
+        after the other may feed the same writer (a harvest's pages), from one thread until the
+        catch-up that commits them: another thread's records are refused meanwhile."""
         from .document import document_for
 
-        return self.backend().feed(((res.seq, document_for(res)) for res in resources), conn)
+        me = threading.get_ident()
+        if self._feeder not in (None, me):
+            return False
+        if not self.backend().feed(((res.seq, document_for(res)) for res in resources), conn):
+            return False
+        self._feeder = me
+        return True
 
     def finish_feed(self) -> None:
         """Write what :meth:`feed` still holds (inside the feeding transaction, before it commits)."""
@@ -269,6 +281,7 @@ class SearchService:
     def discard(self) -> None:
         """Drop what :meth:`feed` wrote: its transaction rolled back."""
         self.backend().discard()
+        self._feeder = None
 
     def follow(self) -> None:
         """Bring the index up to the store after a committed write (a failure is logged, not raised:
