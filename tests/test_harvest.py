@@ -414,6 +414,22 @@ def test_a_long_harvest_gives_the_index_its_new_records_with_their_pages(data_di
         assert [hit.id for hit in repo.search("Blueprint number 217").hits][:1] == ["partner-217"]
 
 
+def test_the_command_says_when_it_writes_the_index_after_a_long_harvest(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from oerrepo.cli import cli
+    from oerrepo.harvesters import loop
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
+    with Partner(simple_records(300), page_size=50) as partner:
+        long = CliRunner().invoke(cli, ["--data", str(tmp_path / "d"), "harvest", partner.url])
+    with Partner(simple_records(20), page_size=50) as partner:
+        short = CliRunner().invoke(cli, ["--data", str(tmp_path / "e"), "harvest", partner.url])
+    assert long.exit_code == 0 and short.exit_code == 0, long.output + short.output
+    said = "writing the search index for the records harvested"
+    assert said in long.output and said not in short.output  # a short one's index is written at once
+
+
 def test_where_the_index_takes_no_records_a_second_process_follows_the_harvest(data_dir, monkeypatch):
     import multiprocessing
 

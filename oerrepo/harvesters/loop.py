@@ -12,6 +12,7 @@ as the ``from`` of the next one, in the partner's granularity.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -38,6 +39,8 @@ from .transport import RetryPolicy, Transport, user_agent
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
+
+log = logging.getLogger("oerrepo.harvest")  # shown as it happens by the harvest command
 
 __all__ = ["SourceHarvest", "IndexAside", "Progress", "Setting", "LICENSE_POLICIES"]
 
@@ -153,6 +156,7 @@ class SourceHarvest:
         self._indexed_at = time.monotonic()
         self._indexing_aside: bool | None = False  # a second process keeps the index up; None: cannot
         self._feeding: bool | None = False  # new records go to the index with their page; None: it takes none
+        self._fed = False  # some did
 
     # -- the run --------------------------------------------------------------------
 
@@ -173,6 +177,9 @@ class SourceHarvest:
             raise
         finally:
             self.transport.close()
+            if not interrupted and (self._fed or self._indexing_aside):
+                # What is left takes seconds after a long harvest's last page: say so.
+                log.info("%s: writing the search index for the records harvested", self.name)
             if self._indexing_aside:
                 # The second process ends with a last catch-up; on Ctrl-C it is not waited for.
                 problem = self.aside.stop_background(wait=not interrupted)
@@ -444,7 +451,11 @@ class SourceHarvest:
         for resource, rows in created:
             resource.provenance = tuple(provenance_of_row(row) for row in rows)
             resources.append(resource)
-        if resources and not self.aside.feed(resources, conn):
+        if not resources:
+            return
+        if self.aside.feed(resources, conn):
+            self._fed = True
+        else:
             self._feeding = None  # the index takes none (another writer holds it): a second process follows
 
     def _clock_start(self) -> str:
