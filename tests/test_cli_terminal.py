@@ -77,6 +77,16 @@ def test_import_in_a_terminal(tmp_path, records_file):
     assert "30 added" in out
 
 
+def test_a_large_import_says_when_it_brings_the_index_up_to_date(tmp_path):
+    big = tmp_path / "many.jsonl"
+    big.write_text("".join(json.dumps({"id": f"bp-{i}", "name": f"Blueprint {i}", "license": "CC-BY-4.0"}) + "\n"
+                           for i in range(1500)), encoding="utf-8")
+    code, out = run_in_terminal("--data", "d", "import", str(big), cwd=tmp_path)
+    _ok(code, out)
+    # after the last record, the index's processes still write: the bar does not stand still unexplained
+    assert "bringing the search index up to date (1,500 changes)" in out and "1500 added" in out
+
+
 def test_reindex_export_and_migrate_in_a_terminal(tmp_path, records_file):
     _ok(*run_in_terminal("--data", "d", "import", str(records_file), cwd=tmp_path))
     code, out = run_in_terminal("--data", "d", "reindex", cwd=tmp_path)

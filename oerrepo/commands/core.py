@@ -183,7 +183,7 @@ def import_(repo: Repository, file: Path, skip_invalid: bool, upsert: bool, fmt,
 
     Example: oerrepo import blueprints.csv --skip-invalid
     """
-    with progress(f"importing {file.name}") as advance:
+    with progress(f"importing {file.name}", narrate="oerrepo.index") as advance:
         report = repo.import_records(file, fmt=fmt, upsert=upsert, skip_invalid=skip_invalid, progress=advance)
     _print_report(report, as_json)
 

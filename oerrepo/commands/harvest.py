@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import HarvestError
 from . import creates_data_folder
-from .output import echo_json, plural
+from .output import echo_json, narrated, plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..repository import Repository
@@ -47,24 +44,9 @@ class _Bar:
             click.echo(line, err=True)
 
 
-@contextmanager
-def _narrated(bar: _Bar | None = None) -> Iterator[None]:
+def _narrated(bar: _Bar | None = None):
     """Show, as it happens, what the harvester tries and retries (its ``oerrepo.harvest`` log)."""
-
-    class Lines(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            line = record.getMessage()
-            (bar.write if bar is not None else lambda text: click.echo(text, err=True))(line)
-
-    logger = logging.getLogger("oerrepo.harvest")
-    handler, level = Lines(logging.INFO), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+    return narrated("oerrepo.harvest", bar.write if bar is not None else lambda text: click.echo(text, err=True))
 
 
 @creates_data_folder

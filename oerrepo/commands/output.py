@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,11 +18,13 @@ def echo_json(value: Any, *, indent: int | None = 2) -> None:
 
 
 @contextmanager
-def progress(label: str, length: int | None = None) -> Iterator[Callable[[int], None]]:
+def progress(label: str, length: int | None = None, *, narrate: str | None = None) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr (shown only on a terminal); yields ``advance(n)``.
 
     ``length`` may be unknown (``None``): the bar then counts without a total. tqdm,
-    unlike click's bar, needs neither an iterable nor a length.
+    unlike click's bar, needs neither an iterable nor a length. With ``narrate``, that
+    logger's INFO lines are shown above the bar as they come (what the job does once
+    the bar is full, for instance).
     """
     if not sys.stderr.isatty():
         yield lambda n=1: None
@@ -29,7 +32,30 @@ def progress(label: str, length: int | None = None) -> Iterator[Callable[[int], 
     from tqdm import tqdm
 
     with tqdm(total=length, desc=label, file=sys.stderr, dynamic_ncols=True, leave=False, unit=" records") as bar:
-        yield bar.update
+        if narrate is None:
+            yield bar.update
+            return
+        with narrated(narrate, lambda line: bar.write(line, file=sys.stderr)):
+            yield bar.update
+
+
+@contextmanager
+def narrated(logger_name: str, write: Callable[[str], None]) -> Iterator[None]:
+    """Show a logger's INFO lines (and above) as they come, through ``write``."""
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            write(record.getMessage())
+
+    logger = logging.getLogger(logger_name)
+    handler, level = Lines(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:

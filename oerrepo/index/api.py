@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _BATCH = 1000
 _PROVENANCE_BATCH = 500
+_ANNOUNCED = 1000  # changes from which bringing the index up to date is announced
 
 FilterValue = str | int | Iterable[str | int] | None
 ProvenanceLoader = Callable[[list[str]], "dict[str, list[Provenance]]"]
@@ -235,6 +236,9 @@ class SearchService:
             return
         if applied >= last and commit:
             return
+        if commit and last - applied >= _ANNOUNCED:
+            # An import's or a harvest's last seconds: commands show this line (INFO).
+            log.info("bringing the search index up to date (%s changes)", f"{last - applied:,}")
         backend.apply(self._index_entries, wait=wait, pending=last - applied, commit=commit)
         if commit:
             self._feeder = None
