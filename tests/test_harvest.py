@@ -430,6 +430,23 @@ def test_the_command_says_when_it_writes_the_index_after_a_long_harvest(tmp_path
     assert said in long.output and said not in short.output  # a short one's index is written at once
 
 
+def test_a_long_harvest_that_fails_leaves_the_index_holding_the_pages_it_stored(data_dir, monkeypatch):
+    from oerrepo.harvesters import loop
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)  # records fed to the index from the second page on
+    with Repository(data_dir) as repo:
+        with Partner(simple_records(300), page_size=50) as partner:
+            partner.fault("none", times=4)  # four pages are served, then the partner fails
+            partner.fault("500", times=10)
+            with pytest.raises(HarvestError):
+                repo.harvest(partner.url, source="partner", **FAST)
+        assert repo.count() == 200
+    with Repository(data_dir) as again:  # the index files themselves, read afresh
+        result = again.search("Blueprint")
+        assert result.total == 200 and result.facets["source"] == {"partner": 200}
+        assert [hit.id for hit in again.search("Blueprint number 187").hits][:1] == ["partner-187"]
+
+
 def test_where_the_index_takes_no_records_a_second_process_follows_the_harvest(data_dir, monkeypatch):
     import multiprocessing
 

@@ -264,10 +264,12 @@ class SearchService:
         """Index records stored for the first time while the transaction ``conn`` storing
         them still runs, so that indexing overlaps storing; the catch-up after the commit
         applies them with the index's seq. Each resource carries its whole provenance (none:
-        a local record). False when the backend takes none. Call :meth:`finish_feed` before
-        the transaction commits, :meth:`discard` if it rolls back. Several transactions one
-        after the other may feed the same writer (a harvest's pages), from one thread until the
-        catch-up that commits them: another thread's records are refused meanwhile."""
+        a local record). False when the backend takes none. Call :meth:`discard` if the
+        transaction rolls back; :meth:`finish_feed` before it commits has the index hold
+        everything by then (otherwise the next feeding transaction or the catch-up writes the
+        rest). Several transactions one after the other may feed the same writer (a harvest's
+        pages), from one thread until the catch-up that commits them: another thread's records
+        are refused meanwhile."""
         from .document import document_for
 
         me = threading.get_ident()

@@ -201,6 +201,11 @@ class PostgresBackend:
             start = sql.begin_apply(conn, wait)
             if start is None:
                 return None
+            if self._feeding is not None:
+                # Rows fed in a transaction that has committed since (the lock is free, so no
+                # feeding transaction is open), still being built: written with this apply.
+                self._feeding.conn = conn
+                self._feeding.write_pending()
             last = start
             puts: dict[str, sql.Row] = {}
             gone: set[str] = set()
@@ -243,7 +248,10 @@ class PostgresBackend:
         (another writer applying: the records are indexed from the store after the commit,
         as any change is). Two worker processes analyse each batch while the store goes on
         with the next; a batch's rows are written at the next call, the last ones by
-        :meth:`finish_feed`. They commit or roll back with the records themselves."""
+        :meth:`finish_feed` (before the transaction commits: they commit or roll back with
+        the records) or, when the transaction committed without it, by the next feeding
+        transaction or the next :meth:`apply` (a harvest's pages: the rows of one are built
+        while the next is fetched and stored)."""
         if conn is None:
             return False
         feeding = self._feeding
@@ -253,9 +261,9 @@ class PostgresBackend:
                 return False
             feeding = self._feeding = _Feeding(conn, RowWorkers())
         elif feeding.conn is not conn:
-            # The transaction before committed (its rows were all written by finish_feed): a
-            # new one goes on feeding, with the lock taken again in it.
-            if feeding.pending is not None or sql.begin_apply(conn, False) is None:
+            # The transaction before committed: a new one goes on feeding, with the lock taken
+            # again in it; rows of the one before still being built are written in it.
+            if sql.begin_apply(conn, False) is None:
                 return False
             feeding.conn = conn
         docs = list(documents)
