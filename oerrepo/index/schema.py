@@ -36,7 +36,7 @@ __all__ = ["SCHEMA_VERSION", "BOOSTS", "PAIRS_BOOST", "build_schema", "whoosh_fi
 
 # Changes when the schema, the analysis or the topic vocabulary changes: an index built
 # by another version is then rebuilt on open.
-SCHEMA_VERSION = f"5-{vocabulary_version()}"
+SCHEMA_VERSION = f"6-{vocabulary_version()}"
 
 BOOSTS = {"title": 3.0, "keywords": 2.0, "description": 1.0, "body": 0.5, "stems": 1.0, "topics": 1.0, "parts": 1.0}
 PAIRS_BOOST = 2.0
@@ -94,7 +94,8 @@ def _days(iso: str) -> int:
 
 
 def whoosh_fields(doc: IndexDocument) -> dict:
-    """The field values Whoosh indexes for one document."""
+    """The field values Whoosh indexes for one document: text, or a list of the terms of a
+    field that takes them so (see :class:`~.whoosh_writer.TermsText`)."""
     tokens = tokens_of(doc)
     descriptions = [d for _, d in doc.descriptions]
     values = {
@@ -107,14 +108,16 @@ def whoosh_fields(doc: IndexDocument) -> dict:
         "date": _days(doc.date),
         "sortname": fold(doc.name)[:200],
         "title_exact": _SEP.join(exact_title(t) for _, t in doc.titles),
-        "title": " ".join(tokens.title),
-        "keywords": " ".join(tokens.keywords),
-        "description": " ".join(tokens.description),
-        "body": " ".join(tokens.body),
-        "stems": " ".join(tokens.stems),
-        "topics": " ".join(tokens.topics),
-        "parts": " ".join(tokens.parts),
-        "pairs": _SEP.join(tokens.pairs),
+        # The analysed tokens as lists: the writer counts them as they are (joined into text
+        # they would be split again by the fields' analyzers into the same terms, for nothing).
+        "title": tokens.title,
+        "keywords": tokens.keywords,
+        "description": tokens.description,
+        "body": tokens.body,
+        "stems": tokens.stems,
+        "topics": tokens.topics,
+        "parts": tokens.parts,
+        "pairs": tokens.pairs,
     }
     for name in FACETS:
         values[name] = _SEP.join(doc.facets.get(name) or ())

@@ -101,7 +101,8 @@ class _Terms:
 
 class TermsText(_Terms, fields.TEXT):
     """A TEXT field (frequencies, no positions) indexed by ``terms``, a function that
-    splits a value into exactly the tokens ``analyzer`` makes of it."""
+    splits a value into exactly the tokens ``analyzer`` makes of it, or given the list of
+    those tokens."""
 
 
 class TermsKeyword(_Terms, fields.KEYWORD):
