@@ -373,6 +373,21 @@ class _Counting(Repository):
         super()._changed()
 
 
+def _harvesting_beside(aside) -> type[_Counting]:
+    """A repository whose harvests keep the index up through ``aside(search service)`` instead
+    of the search service itself (an index that takes no records, a second process that fails)."""
+    from oerrepo.harvesters.api import Harvester
+
+    class Beside(_Counting):
+        def _compose(self, store):
+            parts = super()._compose(store)
+            parts.harvests = Harvester(store, follow=self._changed, aside=aside(parts.search),
+                                       setting=store.get_setting)
+            return parts
+
+    return Beside
+
+
 def test_the_search_index_follows_a_harvest_in_batches_and_is_current_at_its_end(data_dir, monkeypatch):
     monkeypatch.setattr(_Counting, "follows", 0)
     with _Counting(data_dir) as repo:
@@ -451,27 +466,19 @@ def test_where_the_index_takes_no_records_a_second_process_follows_the_harvest(d
     import multiprocessing
 
     from oerrepo.harvesters import loop
-    from oerrepo.harvesters.api import Harvester
 
-    class NotFeeding(Repository):
+    class NotFeeding:
         """An index that another writer holds whenever the harvest offers it records."""
 
-        def _compose(self, store):
-            parts = super()._compose(store)
-            search = parts.search
+        def __init__(self, search):
+            self.start_background, self.stop_background = search.start_background, search.stop_background
 
-            class Aside:
-                def feed(self, resources, conn) -> bool:
-                    return False
-
-                start_background, stop_background = search.start_background, search.stop_background
-
-            parts.harvests = Harvester(store, follow=self._changed, aside=Aside(), setting=store.get_setting)
-            return parts
+        def feed(self, resources, conn) -> bool:
+            return False
 
     monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
     helpers: list[list[str]] = []
-    with NotFeeding(data_dir) as repo:
+    with _harvesting_beside(NotFeeding)(data_dir) as repo:
         with Partner(simple_records(300), page_size=50) as partner:
             _slow_pages(partner)
             report = repo.harvest(partner.url, source="partner", **FAST, progress=lambda **_: helpers.append(
@@ -503,7 +510,6 @@ def test_a_second_indexing_process_that_fails_says_why_when_stopped():
 
 def test_a_harvest_whose_second_indexing_process_failed_says_so_and_indexes_itself(data_dir, monkeypatch):
     from oerrepo.harvesters import loop
-    from oerrepo.harvesters.api import Harvester
 
     class Failing:
         """An index that takes no records with their pages; a second indexing process that
@@ -518,12 +524,7 @@ def test_a_harvest_whose_second_indexing_process_failed_says_so_and_indexes_itse
         def stop_background(self, *, wait: bool = True) -> str | None:
             return "it stopped: No space left on device"
 
-    class BrokenSecondProcess(_Counting):
-        def _compose(self, store):
-            parts = super()._compose(store)
-            parts.harvests = Harvester(store, follow=self._changed, aside=Failing(), setting=store.get_setting)
-            return parts
-
+    BrokenSecondProcess = _harvesting_beside(lambda search: Failing())
     monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
     monkeypatch.setattr(_Counting, "follows", 0)
     with BrokenSecondProcess(data_dir) as repo:
@@ -640,7 +641,6 @@ def test_a_record_another_partner_also_provides_is_served_again_with_its_new_pro
 
 def test_where_no_second_process_can_start_the_harvest_asks_once_and_indexes_itself(data_dir, monkeypatch):
     from oerrepo.harvesters import loop
-    from oerrepo.harvesters.api import Harvester
 
     class Refusing:
         """An index that takes no records with their pages, and a second indexing process that
@@ -656,13 +656,8 @@ def test_where_no_second_process_can_start_the_harvest_asks_once_and_indexes_its
         def stop_background(self, *, wait: bool = True) -> None:
             raise AssertionError("never started")
 
-    class NoSecondProcess(_Counting):
+    class NoSecondProcess(_harvesting_beside(lambda search: Refusing())):
         asked = 0
-
-        def _compose(self, store):
-            parts = super()._compose(store)
-            parts.harvests = Harvester(store, follow=self._changed, aside=Refusing(), setting=store.get_setting)
-            return parts
 
     monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)
     monkeypatch.setattr(_Counting, "follows", 0)
