@@ -137,3 +137,37 @@ def test_a_failed_import_on_postgresql_leaves_no_row_behind(tmp_path, repo_facto
     for r in (repo, other):
         assert r.search("zorblat").total == N
         assert [h.id for h in r.search("survey 2450").hits][:1] == ["kit-02450"]
+
+
+def test_a_search_in_another_thread_leaves_records_fed_in_a_transaction_still_open_alone(tmp_path):
+    # A search brings the index up to date first (without waiting): in a web server, that may
+    # happen while a harvest in the same process feeds the index page after page.
+    import threading
+
+    from oerrepo.store.bulk import ResourceBatch
+
+    def feed_page(repo, records, conn) -> None:
+        batch = ResourceBatch(repo.store, conn)
+        for record in records:
+            batch.insert(record, "harvest")
+        batch.flush()
+        assert repo._parts.search.feed([batch.resource(r["id"]) for r in records], conn)
+
+    data = tmp_path / "data"
+    with Repository(data) as repo:
+        repo.add({"id": "pond", "name": "Pond life", "license": "CC-BY-4.0"})
+        with repo.store.transaction() as conn:  # a page stored and committed, its records fed
+            feed_page(repo, _records(3, word="quibble"), conn)
+        found: list[int] = []
+        other = threading.Thread(target=lambda: found.append(repo.search("wobble").total))
+        with pytest.raises(RuntimeError):
+            with repo.store.transaction() as conn:  # the next page, fed, its transaction still open
+                feed_page(repo, _records(3, start=10, word="wobble"), conn)
+                other.start()
+                other.join()
+                raise RuntimeError("the page fails: its transaction rolls back")
+        repo._parts.search.discard()
+        assert found == [0] and repo.count() == 4
+    assert _index_state(data)[0] == 1  # nothing fed reached the index files
+    with Repository(data) as repo:  # the next catch-up applies the committed page from the store
+        assert repo.search("wobble").total == 0 and repo.search("quibble").total == 3

@@ -224,6 +224,11 @@ class SearchService:
         SearchUnavailable raised meanwhile. Without ``commit``, the index keeps its writer for
         the next catch-up, which adds to it (see the backends' ``apply``).
         """
+        if self._feeder not in (None, threading.get_ident()):
+            # A job in another thread feeds the index in transactions of its own, one perhaps
+            # still open: committing the index now would commit its records before the store
+            # does. Its own catch-up, when it ends, applies this change too.
+            return
         backend = self.backend()
         rebuild_needed, applied, last = backend.progress(self.store.last_seq)
         if rebuild_needed:
