@@ -12,6 +12,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from oai_server import Partner, simple_records
 from pg import require_server
 from sqlalchemy.engine import make_url
 
@@ -198,3 +199,22 @@ def test_catalogues_in_two_schemas_of_one_database_never_share_a_claim():
     finally:
         drop_schema(base, one)
         drop_schema(base, two)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_long_harvest_refreshes_the_statistics_of_the_tables_it_reads(data_dir, monkeypatch):
+    # Without statistics, PostgreSQL may read a table whole for each page's look-ups.
+    from sqlalchemy import text
+
+    from oerrepo.harvesters import loop
+
+    monkeypatch.setattr(loop, "ANALYZE_AFTER", 20)  # as if 20 records were many
+    with Repository(data_dir) as repo:
+        with Partner(simple_records(30), page_size=10) as partner:
+            repo.harvest(partner.url, source="partner", backoff=0.01, retries=3, timeout=1.0)
+        with repo.store.reading() as conn:
+            rows = dict(conn.execute(text(
+                "SELECT relname, reltuples FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
+                "AND relname IN ('resources', 'provenance', 'match_keys')")).all())
+    # reltuples is -1 for a table never analysed; ANALYZE after the second page counted 20 of each
+    assert rows["resources"] == 20 and rows["provenance"] == 20 and rows["match_keys"] >= 20, rows

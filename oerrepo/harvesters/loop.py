@@ -63,6 +63,7 @@ MASS_DELETION_MIN = 10
 # is current when the harvest returns.
 INDEX_EVERY = 10.0
 INDEX_ASIDE_AFTER = 1000  # records: a harvest this large hands the indexing over at once
+ANALYZE_AFTER = 1000  # records: then every tenfold, the store's statistics are refreshed (see Store.analyze)
 
 
 class IndexAside(Protocol):
@@ -157,6 +158,7 @@ class SourceHarvest:
         self._indexing_aside: bool | None = False  # a second process keeps the index up; None: cannot
         self._feeding: bool | None = False  # new records go to the index with their page; None: it takes none
         self._fed = False  # some did
+        self._analyzed_at = ANALYZE_AFTER  # records stored from which the store's statistics are refreshed
 
     # -- the run --------------------------------------------------------------------
 
@@ -393,6 +395,11 @@ class SourceHarvest:
                 self.aside.discard()
             raise
         self._unindexed = True
+        if report.records >= self._analyzed_at:
+            # The tables it looks records up in have grown tenfold (from nothing, in a first
+            # harvest): their statistics are refreshed, or the database may read them whole.
+            self.store.analyze()
+            self._analyzed_at *= 10
         due = time.monotonic() - self._indexed_at >= INDEX_EVERY
         fed = self._feeding
         if fed is False and self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):

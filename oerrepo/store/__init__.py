@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -211,6 +211,19 @@ class Store:
             return
         with _file_claim(self.engine.url.database or "", name) as got:
             yield got
+
+    def analyze(self) -> None:
+        """Refresh the database's statistics of the tables a harvest looks records up in.
+
+        PostgreSQL plans each look-up by them: tables that grew from nothing within one job
+        (a first harvest) are otherwise read whole for every page until autovacuum happens
+        to analyse them, and a harvest of 20,000 records took twice as long. SQLite plans by
+        its indexes alone: nothing to do there.
+        """
+        if not self.is_postgres:
+            return
+        with self.transaction() as conn:
+            conn.execute(text("ANALYZE resources, provenance, match_keys"))
 
     # -- settings -----------------------------------------------------------
 
