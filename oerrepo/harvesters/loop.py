@@ -74,9 +74,6 @@ class IndexAside(Protocol):
         """Index these new records while the transaction ``conn`` storing them runs; False when
         the index takes none (see :meth:`oerrepo.index.api.SearchService.feed`)."""
 
-    def finish_feed(self) -> None:
-        """Before the feeding transaction commits."""
-
     def discard(self) -> None:
         """The feeding transaction rolled back."""
 
@@ -450,8 +447,8 @@ class SourceHarvest:
             # With the last page, in its transaction: the harvest is complete with them or not at all.
             self._delete_unlisted(conn, unlisted_since)
         sql.save_state(conn, self.name, state)
-        if self._feeding:
-            self.aside.finish_feed()
+        # No finish_feed: what the index still builds of this page goes out with the next
+        # page or at the catch-up that ends the harvest, so building overlaps fetching.
 
     def _feed(self, created: list, conn) -> None:
         resources = []
