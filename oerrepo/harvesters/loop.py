@@ -385,7 +385,7 @@ class SourceHarvest:
                 for (_, data, _), origin in zip(prepared, origins)]
         try:
             with self.store.transaction() as conn:
-                self._store_records(page, prepared, chains, origins, keys, prefix, state, conn, unlisted_since)
+                self._store_records(prepared, chains, origins, keys, prefix, state, conn, unlisted_since)
         except BaseException:
             if self._feeding:  # the page rolled back, and with it what the index was given
                 self._feeding = None
@@ -413,8 +413,9 @@ class SourceHarvest:
         if self.progress:
             self.progress(source=self.name, pages=1, records=len(page.records))
 
-    def _store_records(self, page: Page, prepared: list, chains: list, origins: list, keys: list, prefix: str,
+    def _store_records(self, prepared: list, chains: list, origins: list, keys: list, prefix: str,
                        state: dict, conn, unlisted_since: str | None) -> None:
+        """Write a page's prepared records in its transaction ``conn``, with the harvest's position."""
         report, merger = self.report, self.merger
         # Everything the page will ask about is read in a few queries, and everything
         # it writes goes out in a few more when the page is done (same transaction).
