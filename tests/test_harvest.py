@@ -462,6 +462,31 @@ def test_a_long_harvest_that_fails_leaves_the_index_holding_the_pages_it_stored(
         assert [hit.id for hit in again.search("Blueprint number 187").hits][:1] == ["partner-187"]
 
 
+def test_a_long_harvest_stopped_by_ctrl_c_leaves_the_index_to_the_next_catch_up(data_dir, monkeypatch):
+    import threading
+
+    from oerrepo.harvesters import loop
+
+    monkeypatch.setattr(loop, "INDEX_EVERY", 0.0)  # records fed to the index from the second page on
+    pages: list[int] = []
+
+    def interrupt_at_page_four(**counts) -> None:
+        pages.append(counts["pages"])
+        if len(pages) == 4:
+            raise KeyboardInterrupt
+
+    with Repository(data_dir) as repo:
+        with Partner(simple_records(300), page_size=50) as partner:
+            with pytest.raises(KeyboardInterrupt):
+                repo.harvest(partner.url, source="partner", progress=interrupt_at_page_four, **FAST)
+        assert repo.count() == 200
+        found: list[int] = []  # as a web server's request thread would search
+        other = threading.Thread(target=lambda: found.append(repo.search("Blueprint").total))
+        other.start()
+        other.join()
+        assert found == [200]
+
+
 def test_where_the_index_takes_no_records_a_second_process_follows_the_harvest(data_dir, monkeypatch):
     import multiprocessing
 

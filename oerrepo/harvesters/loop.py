@@ -187,6 +187,10 @@ class SourceHarvest:
                                      "records instead")
             if self._unindexed and not interrupted:
                 self._follow_index()
+            elif interrupted and self._fed:
+                # Ctrl-C: what was fed is dropped, with the index writer and its lock; the next
+                # catch-up (in any thread) applies the stored pages from the store.
+                self.aside.discard()
             if self._unknown_deletions:
                 self.report.note(f"{self._unknown_deletions} deletion(s) of records never harvested here were ignored")
         return self.report
