@@ -418,9 +418,9 @@ def test_a_long_harvest_gives_the_index_its_new_records_with_their_pages(data_di
                 [p.name for p in multiprocessing.active_children()]))
         assert report.sources[0].pages == 6
         # Fed from the second page on, the index's own processes analyse the records (Whoosh's
-        # writer processes, started by its first hundred, or PostgreSQL's row builders); no
-        # second process follows the store.
-        assert all(any(n.startswith(("oerrepo-index-writer", "SpawnPoolWorker")) for n in names)
+        # writer processes, started by its first hundred, or PostgreSQL's row builders: an
+        # executor's spawned processes); no second process follows the store.
+        assert all(any(n.startswith(("oerrepo-index-writer", "SpawnProcess")) for n in names)
                    for names in helpers[2:]), helpers
         assert not any("oerrepo-index" in names for names in helpers)
         assert not multiprocessing.active_children()  # stopped when the harvest returned...

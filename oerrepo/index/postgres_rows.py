@@ -13,7 +13,10 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
+from ..errors import SearchError
 from ..store import postgres_search as sql
 from .analysis import fold, primary_language
 from .backend import IndexDocument
@@ -84,13 +87,10 @@ def rows_of(items: Iterable[tuple[object, IndexDocument | None]], *, parallel: b
             yield [(item, row_of(doc) if doc is not None else None) for item, doc in batch]
         return
     items = itertools.chain(head, it)
-    # Spawned, not forked: the parent holds database connections a fork would share.
-    with multiprocessing.get_context("spawn").Pool(procs) as pool:
+    with RowWorkers(procs) as workers:
         pending = None
         for batch in _batches(items):
-            docs = [doc for _, doc in batch if doc is not None]
-            chunks = [docs[i : i + _CHUNK] for i in range(0, len(docs), _CHUNK)]
-            started = (batch, pool.map_async(_rows_of_chunk, chunks))
+            started = (batch, workers.submit([doc for _, doc in batch if doc is not None]))
             if pending is not None:
                 yield _joined(*pending)
             pending = started
@@ -98,8 +98,8 @@ def rows_of(items: Iterable[tuple[object, IndexDocument | None]], *, parallel: b
             yield _joined(*pending)
 
 
-def _joined(batch: list[tuple], result) -> list[tuple]:
-    rows = iter(row for chunk in result.get() for row in chunk)
+def _joined(batch: list[tuple], handle: list[Future]) -> list[tuple]:
+    rows = iter(RowWorkers.rows(handle))
     return [(item, next(rows) if doc is not None else None) for item, doc in batch]
 
 
@@ -116,21 +116,41 @@ def _batches(items: Iterable[tuple[object, IndexDocument | None]]) -> Iterator[l
 
 class RowWorkers:
     """Two worker processes building rows for a job that hands documents over as it goes:
-    :meth:`submit` returns at once, :meth:`rows` waits for what was submitted."""
+    :meth:`submit` returns at once, :meth:`rows` waits for what was submitted.
 
-    def __init__(self):
+    An executor, not a ``multiprocessing.Pool``: ``Pool.terminate`` can wait forever for a
+    queue lock a worker holds, and a pool whose worker died waits forever for its result;
+    here closing cancels what has not started and waits for the chunks running (a few
+    milliseconds each), and a worker that died fails the job with a :class:`SearchError`
+    instead of leaving it waiting for rows that never come."""
+
+    def __init__(self, processes: int | None = None):
         # Spawned, not forked: the parent holds database connections a fork would share.
-        self._pool = multiprocessing.get_context("spawn").Pool(min(2, os.cpu_count() or 1))
+        self._pool = ProcessPoolExecutor(processes or min(2, os.cpu_count() or 1),
+                                         mp_context=multiprocessing.get_context("spawn"))
 
-    def submit(self, docs: list[IndexDocument]):
+    def __enter__(self) -> RowWorkers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def submit(self, docs: list[IndexDocument]) -> list[Future]:
         """Start building the rows of ``docs``; a handle for :meth:`rows`."""
-        return self._pool.map_async(_rows_of_chunk, [docs[i : i + _CHUNK] for i in range(0, len(docs), _CHUNK)])
+        return [self._pool.submit(_rows_of_chunk, docs[i : i + _CHUNK]) for i in range(0, len(docs), _CHUNK)]
 
     @staticmethod
-    def rows(handle) -> list[sql.Row]:
+    def rows(handle: list[Future]) -> list[sql.Row]:
         """The rows of a :meth:`submit`, in its order."""
-        return [row for chunk in handle.get() for row in chunk]
+        try:
+            return [row for chunk in handle for row in chunk.result()]
+        except BrokenProcessPool as exc:
+            raise SearchError(
+                "a process building the search rows ended unexpectedly (killed, or out of memory?); what this job "
+                "wrote was rolled back with it. Run it again; if it happens again, check the system log for the "
+                "reason the process was stopped"
+            ) from exc
 
     def close(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        """Stop the workers (what was submitted and not started is dropped)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

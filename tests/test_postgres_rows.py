@@ -1,0 +1,69 @@
+"""The worker processes that build PostgreSQL search rows for large jobs.
+
+No database is needed: the rows are built in Python, and written by the caller.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+
+import pytest
+
+from oerrepo.errors import SearchError
+from oerrepo.index.backend import IndexDocument
+from oerrepo.index.postgres_rows import RowWorkers, row_of
+
+
+def _docs(n: int) -> list[IndexDocument]:
+    return [
+        IndexDocument(id=f"kit-{i:05d}", name=f"Pond survey {i}", titles=[("en", f"Pond survey {i}")],
+                      descriptions=[("en", f"Learners count the dragonflies of pond {i} through the seasons")],
+                      facets={"source": ["local"]})
+        for i in range(n)
+    ]
+
+
+def _finishes(work, seconds: float = 60.0):
+    """Run ``work`` in a thread; what it returned or raised, or AssertionError when it hangs."""
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append(("returned", work()))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(("raised", exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds:.0f} s"
+    return outcome[0]
+
+
+def test_workers_build_the_rows_a_single_process_builds_in_order():
+    docs = _docs(250)
+    with RowWorkers() as workers:
+        rows = workers.rows(workers.submit(docs))
+    assert [r.id for r in rows] == [d.id for d in docs]
+    assert rows[7] == row_of(docs[7]) and rows[-1] == row_of(docs[-1])
+
+
+@pytest.mark.skipif(not hasattr(os, "kill") or os.name != "posix", reason="needs POSIX signals")
+def test_a_worker_killed_mid_job_fails_the_job_clearly_instead_of_hanging():
+    # The system may kill a worker (out of memory, an operator): the job must end with a
+    # clear error, and closing the workers must not wait for a lock the dead one held.
+    before = set(multiprocessing.active_children())
+    workers = RowWorkers()
+    handle = workers.submit(_docs(20_000))  # far more than the workers finish before the kill
+    started = [p for p in multiprocessing.active_children() if p not in before]
+    assert started, "the workers should run as processes of their own"
+    os.kill(started[0].pid, signal.SIGKILL)
+
+    kind, value = _finishes(lambda: workers.rows(handle))
+    assert kind == "raised" and isinstance(value, SearchError), value
+    assert "ended unexpectedly" in str(value) and "Run it again" in str(value)
+    assert _finishes(workers.close) == ("returned", None)
+    assert not [p for p in multiprocessing.active_children() if p not in before and p.is_alive()]
