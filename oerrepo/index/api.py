@@ -203,14 +203,18 @@ class SearchService:
 
         backend = self.backend()
         while True:
-            revisions = self.store.changes_since(seq, limit=_BATCH)
+            # The records are read only for the changes the index was not given already (an
+            # import's or a long harvest's catch-up finds nearly all of them fed).
+            revisions = self.store.changes_since(seq, limit=_BATCH, data=False)
             if not revisions:
                 return
             latest = {rev.resource_id: rev.seq for rev in revisions}
             kept = [rev for rev in revisions if latest[rev.resource_id] == rev.seq]  # later changes supersede
             fed = {rev.seq for rev in kept if backend.was_fed(rev.resource_id, rev.seq)}
-            live = [rev for rev in kept if rev.action != "delete" and rev.data is not None and rev.seq not in fed]
-            resources = [Resource(data=rev.data, seq=rev.seq, datestamp=rev.datestamp) for rev in live]
+            wanted = [rev.seq for rev in kept if rev.action != "delete" and rev.seq not in fed]
+            records = self.store.change_data(wanted) if wanted else {}
+            live = [rev for rev in kept if rev.seq in records]
+            resources = [Resource(data=records[rev.seq], seq=rev.seq, datestamp=rev.datestamp) for rev in live]
             documents = dict(zip((rev.seq for rev in live), self._documents(resources)))
             for rev in kept:
                 yield IndexEntry(rev.seq, rev.resource_id, documents.get(rev.seq), fed=rev.seq in fed)
