@@ -18,21 +18,22 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import __version__, licenses
-from ..errors import HarvestError, InvalidResource
+from ..errors import HarvestError
 from ..identity import namespace as hub_namespace
-from ..model import normalize_record
 from ..store import harvest as sql
 from ..store import utc_now
 from .client import Header, OAIClient, Page
-from .crosswalk import Crosswalked, Reader
+from .crosswalk import Reader
 from .dedup import match_keys
 from .formats import FAMILY_NAMESPACES, choose_format, family_of, reader_for
 from .merge import Merger, record_keys
 from .network import Hub, origin_of
+from .prepare import PagePreparer, Prepared, prepare
 from .provenance import provenance_of_row
 from .report import SourceReport
 from .transport import RetryPolicy, Transport, user_agent
@@ -156,6 +157,10 @@ class SourceHarvest:
         self._feeding: bool | None = False  # new records go to the index with their page; None: it takes none
         self._fed = False  # some did
         self._analyzed_at = ANALYZE_AFTER  # records stored from which the store's statistics are refreshed
+        self._reader: Reader | None = None  # of the format harvested
+        # A long harvest's pages are read (crosswalk, licence, normalisation) in a process of
+        # its own as they arrive, while this one stores the page before (see .prepare).
+        self._preparer: PagePreparer | None = None
 
     # -- the run --------------------------------------------------------------------
 
@@ -176,6 +181,9 @@ class SourceHarvest:
             raise
         finally:
             self.transport.close()
+            if self._preparer is not None:
+                self._preparer.close(wait=not interrupted)
+                self._preparer = None
             if not interrupted and (self._fed or self._indexing_aside):
                 # What is left takes seconds after a long harvest's last page: say so.
                 log.info("%s: writing the search index for the records harvested", self.name)
@@ -201,6 +209,7 @@ class SourceHarvest:
         identity = self.client.identify_partner()
         state = dict(self.source["state"] or {})
         prefix, reader = self._choose_format(state)
+        self._reader = reader
         self.report.metadata_prefix = prefix
         if state.get("metadata_prefix") not in (None, prefix):
             state = {}  # another format: earlier positions do not apply
@@ -241,7 +250,7 @@ class SourceHarvest:
         pages = 0  # pages of the current list stored by this attempt
         best: int | None = None  # how far the previous attempt at this list got
         restarts = 0
-        ahead: tuple[tuple, Future] | None = None  # the next page's request and its fetch
+        ahead: tuple[tuple, Future] | None = None  # the next page's request and its fetch (and reading)
         while running["set_index"] < len(set_specs):
             if self.stop is not None and self.stop.is_set():
                 self._save_state(state, running)
@@ -252,8 +261,9 @@ class SourceHarvest:
             request = (running["token"], running["from"], set_specs[running["set_index"]])
             try:
                 taken, ahead = ahead, None
+                reading = None  # the page's records as the preparing process reads them
                 if taken is not None and taken[0] == request:
-                    page = taken[1].result()
+                    page, reading = taken[1].result()
                 else:
                     if taken is not None:
                         wait([taken[1]])  # never two requests at once
@@ -300,10 +310,10 @@ class SourceHarvest:
                 state["running"] = running
             if not done and not looping:
                 following = (running["token"], running["from"], set_specs[running["set_index"]])
-                ahead = (following, fetcher.submit(self._fetch, prefix, *following))
+                ahead = (following, fetcher.submit(self._fetch_ahead, prefix, *following))
             # Lists asked without 'from' hold everything the partner has, deleted or not.
             unlisted_since = running.get("listed_since") if done and running["from"] is None else None
-            self._store_page(page, reader, prefix, state, unlisted_since=unlisted_since)
+            self._store_page(page, reader, prefix, state, unlisted_since=unlisted_since, reading=reading)
             if looping:
                 raise HarvestError(
                     f"{self.source['url']} returned the resumption token {page.token!r} a second time, "
@@ -317,6 +327,30 @@ class SourceHarvest:
         if token:
             return self.client.list_records_page(token=token)
         return self.client.list_records_page(metadata_prefix=prefix, from_=from_, set_spec=set_spec)
+
+    def _fetch_ahead(self, prefix: str, token: str | None, from_: str | None,
+                     set_spec: str | None) -> tuple[Page, Future | None]:
+        """The next page (in the fetching thread), and its records' reading when a process does that."""
+        page = self._fetch(prefix, token, from_, set_spec)
+        preparer = self._preparer
+        if preparer is None or not page.records:
+            return page, None
+        try:
+            return page, preparer.submit(self._to_read(page)[1])
+        except BrokenProcessPool as exc:  # the process died: the harvest reads the page itself, and says so
+            broken: Future = Future()
+            broken.set_exception(exc)
+            return page, broken
+        except RuntimeError:  # the harvest is ending (the process was closed)
+            return page, None
+
+    def _to_read(self, page: Page) -> tuple[list, list[tuple[str, Any]]]:
+        """The page's provenance chains, and the records whose metadata is read: neither
+        deletions nor echoes (records of this hub coming back through partners are never stored)."""
+        chains = [self.merger.chains(header) for header, _ in page.records]
+        items = [(header.identifier, payload) for (header, payload), (_, echo) in zip(page.records, chains)
+                 if not echo and not header.deleted]
+        return chains, items
 
     def _choose_format(self, state: dict) -> tuple[str, Reader]:
         prefix = self.source.get("metadata_prefix")
@@ -370,7 +404,7 @@ class SourceHarvest:
     # -- one page -------------------------------------------------------------------
 
     def _store_page(self, page: Page, reader: Reader, prefix: str, state: dict, *,
-                    unlisted_since: str | None = None) -> None:
+                    unlisted_since: str | None = None, reading: Future | None = None) -> None:
         report = self.report
         report.pages += 1
         where = f"page {report.pages}"
@@ -378,12 +412,17 @@ class SourceHarvest:
             report.repairs.append((where, repair))
         for problem in page.problems:
             report.rejected.append((where, problem))
-        merger = self.merger
         # Echoes (records of this hub coming back through partners) are recognised before
         # their metadata is read: they are never stored.
-        chains = [merger.chains(header) for header, _ in page.records]
-        prepared = [self._prepare(header, None if echo else payload, reader) if not echo else (header, None, None)
-                    for (header, payload), (_, echo) in zip(page.records, chains)]
+        chains, items = self._to_read(page)
+        got = self._read(items, reader, reading)
+        for entry in got.rejected:
+            report.rejected.append(entry)
+        for entry in got.license_problems:
+            report.license_problems.append(entry)
+        read = iter(got.records)
+        prepared = [(header, None, None) if header.deleted or echo else (header, *next(read))
+                    for (header, _), (_, echo) in zip(page.records, chains)]
         origins = [origin_of(h.identifier, kept) for (h, _, _), (kept, _) in zip(prepared, chains)]
         keys = [record_keys(data, origin) if data is not None else []
                 for (_, data, _), origin in zip(prepared, origins)]
@@ -404,6 +443,7 @@ class SourceHarvest:
         due = time.monotonic() - self._indexed_at >= INDEX_EVERY
         fed = self._feeding
         if fed is False and self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):
+            self._preparer = PagePreparer(reader, license_policy=self.license_policy, repo_policy=self.repo_policy.name)
             if self.may_feed:
                 self._feeding = True  # from the next page on
             else:
@@ -509,56 +549,18 @@ class SourceHarvest:
         self._unindexed = False
         self._indexed_at = time.monotonic()
 
-    def _prepare(self, header: Header, payload: Any, reader: Reader) -> tuple[Header, dict | None, Crosswalked | None]:
-        if header.deleted:
-            return header, None, None
-        oai_id = header.identifier
-        if payload is None:
-            self.report.rejected.append((oai_id, "the record has no metadata"))
-            return header, None, None
-        try:
-            cw = reader(payload)
-        except (ValueError, TypeError, AttributeError, InvalidResource) as exc:
-            self.report.rejected.append((oai_id, f"its metadata could not be read: {exc}"))
-            return header, None, None
-        return header, self._normalize(oai_id, cw), cw
-
-    def _normalize(self, oai_id: str, cw: Crosswalked) -> dict | None:
-        record = dict(cw.record)
-        rights = licenses.read_rights(cw.rights)  # the most restrictive reading when statements disagree
-        lic = rights.license
-        cw.notes.extend(rights.notes)
-        if lic is not None:
-            record["license"] = lic.url
-            if rights.problem:
-                self.report.license_problems.append((oai_id, rights.problem, True))
-        else:
-            problem = rights.problem or (f"licence not recognised: {rights.unrecognised[0]!r}"
-                                         if rights.unrecognised else "no licence given")
-            keep = self.license_policy != "skip"
-            self.report.license_problems.append((oai_id, problem, keep))
-            if not keep:
-                return None
-            cw.notes.append(problem)
-        for attempt in range(3):
+    def _read(self, items: list[tuple[str, Any]], reader: Reader, reading: Future | None) -> Prepared:
+        """The page's records read (see :mod:`.prepare`): by the preparing process, or here."""
+        if reading is not None:
             try:
-                return normalize_record(record, policy=self.repo_policy, require_license=False, where=oai_id)
-            except InvalidResource as exc:
-                problems = exc.problems or [str(exc)]
-                props = {re.split(r"[:/]", p, maxsplit=1)[0].strip() for p in problems}
-                if "license" in props and lic is not None:
-                    reason = next((p for p in problems if p.startswith("license")), str(exc))
-                    self.report.license_problems.append((oai_id, reason, False))
-                    self.report.rejected.append((oai_id, f"refused by the repository's licence policy: {reason}"))
-                    return None
-                droppable = {p for p in props if p in record and p not in ("name",)}
-                if "name" in props or not droppable or attempt == 2:
-                    self.report.rejected.append((oai_id, "; ".join(problems)))
-                    return None
-                for prop in droppable:
-                    record.pop(prop)
-                    cw.notes.append(f"{prop} left out: " + next(p for p in problems if p.startswith(prop)))
-        return None
+                return reading.result()
+            except BrokenProcessPool:
+                self.report.note("the process reading the records ended unexpectedly; this process read them "
+                                 "instead")
+                if self._preparer is not None:
+                    self._preparer.close(wait=False)
+                    self._preparer = None
+        return prepare(items, reader, license_policy=self.license_policy, repo_policy=self.repo_policy)
 
 
 def _in_granularity(stamp: str | None, day: bool) -> str | None:
