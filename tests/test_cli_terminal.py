@@ -7,11 +7,14 @@ standard streams on a pty.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
+import struct
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -33,6 +36,8 @@ def run_in_terminal(*args: str, cwd: Path, timeout: float = 120) -> tuple[int, s
             os.execve(sys.executable, [sys.executable, "-m", "oerrepo", *args], env)
         finally:
             os._exit(127)
+    # A terminal of 100 x 30: a pty starts at 0 x 0, where tqdm draws its bars 0 columns wide.
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
     try:
@@ -85,6 +90,7 @@ def test_a_large_import_says_when_it_brings_the_index_up_to_date(tmp_path):
     _ok(code, out)
     # after the last record, the index's processes still write: the bar does not stand still unexplained
     assert "bringing the search index up to date (1,500 changes)" in out and "1500 added" in out
+    assert "importing many.jsonl: 1500 records" in out  # the bar, drawn to its end
 
 
 def test_reindex_export_and_migrate_in_a_terminal(tmp_path, records_file):
@@ -104,8 +110,12 @@ def test_reindex_export_and_migrate_in_a_terminal(tmp_path, records_file):
 
 def test_harvest_in_a_terminal(tmp_path):
     with Partner(simple_records(25), page_size=10) as partner:
+        # pages slow enough for the bar to be drawn between them
+        partner.on_request = lambda args: time.sleep(0.3) if args.get("verb") == "ListRecords" else None
         code, out = run_in_terminal("--data", "d", "harvest", partner.url, cwd=tmp_path)
         _ok(code, out)
         assert "25" in out
+        assert "127.0.0.1: page 2: 20 records" in out and ": :" not in out
+        partner.on_request = None
         code, out = run_in_terminal("--data", "d", "harvest", "--all", "--workers", "2", cwd=tmp_path)
         _ok(code, out)

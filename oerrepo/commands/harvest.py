@@ -29,7 +29,8 @@ class _Bar:
     def __call__(self, *, source: str, pages: int, records: int) -> None:
         self.pages += pages
         if self.bar is not None:
-            self.bar.set_description(f"{source}: page {self.pages}")
+            # tqdm puts ": " after the label itself (set_description would add a second one).
+            self.bar.set_description_str(f"{source}: page {self.pages}")
             self.bar.update(records)
 
     def close(self) -> None:
