@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -39,6 +40,19 @@ DB_FILE = "repo.db"
 INDEX_FOLDER = "index"  # the Whoosh index, inside the data folder
 _IMPORT_CHUNK = 1000  # records checked, then written together
 Progress = Callable[[int], None]
+
+
+@contextmanager
+def _settled(search: Any) -> Iterator[None]:
+    """Within a feeding transaction: what the index writes aside into it (see
+    :meth:`~oerrepo.index.api.SearchService.feed`) has ended before the transaction ends,
+    by commit or by rollback."""
+    try:
+        yield
+    except BaseException:
+        search.settle(quiet=True)
+        raise
+    search.settle()
 
 
 @dataclass
@@ -557,11 +571,13 @@ class Repository:
         search.catch_up(wait=False)  # an index to feed: current (a new one for a new folder), if free
         feeding = False
         try:
-            with self.store.transaction() as conn:
+            with self.store.transaction() as conn, _settled(search):
                 batch = ResourceBatch(self.store, conn)
 
                 def store_chunk() -> None:
                     nonlocal feeding
+                    if feeding:
+                        search.settle()  # the rows of the chunk before, written while this one was read
                     first_new = len(report.added)
                     batch.load(data["id"] for _, data in chunk)
                     for where, data in chunk:
@@ -583,7 +599,7 @@ class Repository:
                     batch.flush()
                     if not refused and (feeding or len(chunk) >= _IMPORT_CHUNK):
                         fresh = [batch.resource(rid) for rid in report.added[first_new:]]
-                        feeding = search.feed(fresh, conn) or feeding
+                        feeding = search.feed(fresh, conn, aside=True) or feeding
                     batch.forget()
                     chunk.clear()
 

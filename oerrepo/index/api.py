@@ -269,7 +269,7 @@ class SearchService:
             self._reindex_thread = thread
             thread.start()
 
-    def feed(self, resources: list[Resource], conn: Connection) -> bool:
+    def feed(self, resources: list[Resource], conn: Connection, *, aside: bool = False) -> bool:
         """Index records stored for the first time while the transaction ``conn`` storing
         them still runs, so that indexing overlaps storing; the catch-up after the commit
         applies them with the index's seq. Each resource carries its whole provenance (none:
@@ -278,16 +278,23 @@ class SearchService:
         everything by then (otherwise the next feeding transaction or the catch-up writes the
         rest). Several transactions one after the other may feed the same writer (a harvest's
         pages), from one thread until the catch-up that commits them: another thread's records
-        are refused meanwhile."""
+        are refused meanwhile. With ``aside`` the index may go on writing into ``conn`` after
+        returning (PostgreSQL: while the caller reads its next records): call :meth:`settle`
+        before using ``conn`` again, and before the transaction ends either way."""
         from .document import document_for
 
         me = threading.get_ident()
         if self._feeder not in (None, me):
             return False
-        if not self.backend().feed(((res.seq, document_for(res)) for res in resources), conn):
+        if not self.backend().feed(((res.seq, document_for(res)) for res in resources), conn, aside=aside):
             return False
         self._feeder = me
         return True
+
+    def settle(self, *, quiet: bool = False) -> None:
+        """Wait until :meth:`feed` no longer writes into the feeding transaction (``quiet``: it
+        is failing, only wait)."""
+        self.backend().settle(quiet=quiet)
 
     def finish_feed(self) -> None:
         """Write what :meth:`feed` still holds (inside the feeding transaction, before it commits)."""

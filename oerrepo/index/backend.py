@@ -169,12 +169,19 @@ class SearchBackend(Protocol):
         ``commit=False`` a backend may keep its writer for the next call instead of committing.
         """
 
-    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn: Connection | None = None) -> bool:
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn: Connection | None = None, *,
+             aside: bool = False) -> bool:
         """Write ``(seq, document)`` pairs of new records while the transaction ``conn`` storing
         them still runs, so that indexing overlaps storing: into a writer kept uncommitted until
         the :meth:`apply` after that transaction commits (Whoosh), or into that transaction
         itself (PostgreSQL). That apply skips the entries :meth:`was_fed` names. False when
-        the backend takes none (it then indexes them from the store as usual)."""
+        the backend takes none (it then indexes them from the store as usual). With ``aside``
+        the backend may go on writing into ``conn`` after returning: the caller calls
+        :meth:`settle` before it uses ``conn`` again, or lets it end."""
+
+    def settle(self, *, quiet: bool = False) -> None:
+        """Wait for what :meth:`feed` writes aside into its transaction; raise what stopped it
+        (``quiet``: the transaction is failing anyway, only wait)."""
 
     def finish_feed(self) -> None:
         """Write what :meth:`feed` still holds, before the feeding transaction commits."""

@@ -64,13 +64,43 @@ class _Feeding:
         self.conn, self.workers = conn, workers
         self.pending = None  # rows being built, to write at the next call
         self.fed: dict[str, int] = {}  # id -> seq of the change whose row was written
+        self._writing: threading.Thread | None = None  # writing rows aside (see write_pending)
+        self._failure: BaseException | None = None
 
-    def write_pending(self) -> None:
-        if self.pending is not None:
-            rows = RowWorkers.rows(self.pending)
-            self.pending = None
-            for start in range(0, len(rows), _BATCH):
-                sql.put_documents(self.conn, rows[start : start + _BATCH])
+    def write_pending(self, *, aside: bool = False) -> None:
+        """Write the rows built so far in the transaction; ``aside``: in a thread, while the
+        caller goes on with work that does not use the connection (it calls :meth:`settle`
+        before it does). The database then updates its indexes as the caller reads on."""
+        self.settle()
+        if self.pending is None:
+            return
+        handle, self.pending = self.pending, None
+        if not aside:
+            self._write(handle)
+            return
+        self._writing = threading.Thread(target=self._write_aside, args=(handle,), name="oerrepo-search-rows",
+                                         daemon=True)
+        self._writing.start()
+
+    def settle(self) -> None:
+        """Wait for the rows being written aside; raise what stopped them."""
+        if self._writing is not None:
+            self._writing.join()
+            self._writing = None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def _write(self, handle) -> None:
+        rows = RowWorkers.rows(handle)
+        for start in range(0, len(rows), _BATCH):
+            sql.put_documents(self.conn, rows[start : start + _BATCH])
+
+    def _write_aside(self, handle) -> None:
+        try:
+            self._write(handle)
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by settle()
+            self._failure = exc
 
 
 class PostgresLexicon:
@@ -241,7 +271,8 @@ class PostgresBackend:
                     sql.analyze(conn)
             return last
 
-    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn: Connection | None = None) -> bool:
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn: Connection | None = None, *,
+             aside: bool = False) -> bool:
         """Write new records' rows in the transaction ``conn`` that stores them (see SearchBackend).
 
         The first call takes the index's write lock in that transaction, without waiting
@@ -251,10 +282,14 @@ class PostgresBackend:
         :meth:`finish_feed` (before the transaction commits: they commit or roll back with
         the records) or, when the transaction committed without it, by the next feeding
         transaction or the next :meth:`apply` (a harvest's pages: the rows of one are built
-        while the next is fetched and stored)."""
+        while the next is fetched and stored). With ``aside``, the rows of the batch before
+        are written by a thread while the caller goes on; it calls :meth:`settle` before it
+        uses ``conn`` again."""
         if conn is None:
             return False
         feeding = self._feeding
+        if feeding is not None:
+            feeding.settle()
         if feeding is None:
             self._ensure()
             if self.needs_rebuild() or sql.begin_apply(conn, False) is None:
@@ -267,10 +302,19 @@ class PostgresBackend:
                 return False
             feeding.conn = conn
         docs = list(documents)
-        feeding.write_pending()
+        feeding.write_pending(aside=aside)
         feeding.pending = feeding.workers.submit([doc for _, doc in docs])
         feeding.fed.update((doc.id, seq) for seq, doc in docs)
         return True
+
+    def settle(self, *, quiet: bool = False) -> None:
+        """Wait for the rows being written aside (see :meth:`feed`)."""
+        if self._feeding is not None:
+            try:
+                self._feeding.settle()
+            except Exception:
+                if not quiet:
+                    raise
 
     def finish_feed(self) -> None:
         """Write the rows still being analysed (before the feeding transaction commits)."""
@@ -286,6 +330,10 @@ class PostgresBackend:
         """Forget what :meth:`feed` wrote: its transaction rolled back, and the rows with it."""
         feeding, self._feeding = self._feeding, None
         if feeding is not None:
+            try:
+                feeding.settle()
+            except Exception:  # noqa: S110 - what failed there rolled back with the rest
+                pass
             feeding.workers.close()
 
     def rebuild(

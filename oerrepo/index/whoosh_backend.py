@@ -262,7 +262,10 @@ class WhooshBackend:
                 raise
             return session.last
 
-    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn=None) -> bool:
+    def settle(self, *, quiet: bool = False) -> None:
+        """Nothing to wait for: the documents :meth:`feed` takes never touch the transaction."""
+
+    def feed(self, documents: Iterable[tuple[int, IndexDocument]], conn=None, *, aside: bool = False) -> bool:
         """Write new records' documents while their transaction runs (see :class:`SearchBackend`).
 
         Only into a writer of its own, taken without waiting: when another writer holds the
