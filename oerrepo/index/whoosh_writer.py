@@ -301,7 +301,10 @@ class _TermPool(writing.PostingPool):
             if len(parts) == 1:
                 yield key, parts[0]
             elif all(isinstance(p, array) for p in parts):
-                yield key, array("d", itertools.chain.from_iterable(parts))
+                joined = parts[0]
+                for more in parts[1:]:
+                    joined.extend(more)  # array to array: one copy, not a float object a value
+                yield key, joined
             else:
                 yield key, sorted(itertools.chain.from_iterable(_triples(p) for p in parts))
 
