@@ -54,11 +54,15 @@ CHECK_FILE = "oerrepo-whoosh-checked"
 
 # Full rebuild: two worker processes, each writing its own segment (multisegment skips
 # the final merge of the two; searching reads segments side by side at no measurable
-# cost), each with a bounded 128 MB posting pool that spills sorted runs to disk beyond
-# it, so memory stays flat whatever the number of records. Bare Whoosh on an idle
-# 2-core machine: ~3,100 docs/s so against ~1,100 with one in-process writer; on a
-# machine busy with other work the two come out level (benchmarks/bench_index.py).
-REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 128}
+# cost), each with a bounded posting pool that spills sorted runs to disk beyond it. Bare
+# Whoosh on an idle 2-core machine: ~3,100 docs/s so against ~1,100 with one in-process
+# writer; on a machine busy with other work the two come out level (bench_index.py).
+# The pool's bound is reached early (32 MB: ~5,000 of our documents), so an import,
+# harvest or rebuild of 20,000 records peaks as high as one of 100,000; at 128 MB each
+# pool grew until ~27,000 documents (2 x 100 MB more at 100,000 records than at 20,000).
+# Spilling more often costs little: the runs are merged a term at a time (1 s more CPU
+# in 20 for 50,000 documents a process; benchmarks/bench_bulk.py).
+REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 32}
 # Incremental writes are mostly small: one in-process writer. Many changes at once (an
 # import, a harvest followed in a second process) are written as a rebuild is.
 APPLY_SETTINGS = {"limitmb": 64}
