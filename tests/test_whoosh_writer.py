@@ -207,6 +207,54 @@ def test_terms_of_many_blocks_are_written_as_whoosh_writes_them(tmp_path, settin
         fast_ix.close()
 
 
+def test_the_postings_a_writer_holds_stay_under_its_limit_however_many_documents_come(tmp_path):
+    """Past its limit the pool writes its postings to run files, so what a writer holds does not
+    grow with the number of documents; the runs are joined term by term into the same index."""
+    docs = _many_documents(3_000)
+    folder = tmp_path / "fast"
+    folder.mkdir()
+    ix = windex.create_in(str(folder), _small_schema(True))
+    limitmb = 0.02
+    writer = open_writer(ix, limitmb=limitmb)
+    most_held = most_runs = 0
+    for doc in docs:
+        writer.add_document(**{FIELDS_OF: (dict, doc)})
+        pool = writer.pool
+        arrays = [*pool._terms.values(), *(p for words in pool._words.values() for p in words.values())]
+        most_held = max(most_held, sum(len(postings) // 3 for postings in arrays))
+        most_runs = max(most_runs, len(pool.runs))
+    writer.commit()
+    whoosh_ix, _ = _build_small(tmp_path / "whoosh", docs, fast=False)
+    try:
+        postings = sum(len(d["text"].split()) + d["tags"].count("\n") + bool(d["tags"]) for d in docs)
+        # a posting held takes at least its three doubles (24 bytes)
+        assert most_held * 24 <= limitmb * 1024 * 1024 < postings * 24 / 10
+        assert most_runs >= 10
+        assert _postings_files(ix) == _postings_files(whoosh_ix)
+    finally:
+        ix.close()
+        whoosh_ix.close()
+
+
+def test_indexing_keeps_no_record_name_in_the_word_caches():
+    """The word caches of an indexing process hold words, which records repeat, and not whole
+    names, which they do not: 600 records of other names leave no more than their words."""
+    from itertools import islice, permutations
+
+    from oerrepo.index import analysis
+
+    words = ["garden", "bees", "water", "energy", "school", "maps"]
+    names = [" ".join(p) for p in islice(permutations(words), 600)]
+    assert len(set(names)) == 600
+    analysis.fold.cache_clear()
+    held = []
+    for i, name in enumerate(names):
+        data = normalize_record({"id": f"r{i}", "name": {"en": name}, "license": "CC-BY-4.0"})
+        whoosh_fields(document_for(Resource(data)))
+        held.append(analysis.fold.cache_info().currsize)  # the first record reads the vocabularies' labels
+    assert held[-1] - held[0] < 20
+
+
 def test_short_posting_lists_are_inlined_as_whoosh_inlines_them(tmp_path, monkeypatch):
     # Whoosh's codec inlines the postings of a term in its term table below ``inlinelimit``
     # (1 by default: never). Its postings writer calls a method W3TermInfo names set_inlined:

@@ -28,6 +28,7 @@ from whoosh.lang import has_stopwords, stopwords_for_language
 
 __all__ = [
     "fold",
+    "fold_text",
     "folding_analyzer",
     "folded_words",
     "primary_language",
@@ -74,8 +75,11 @@ _EXTRA_STOPWORDS = {
 
 
 # Bounded well below a catalogue's vocabulary x languages: query words go through it too,
-# and each made-up word a client sends costs ~300 bytes here until it is pushed out.
-@lru_cache(maxsize=65_536)
+# and each made-up word a client sends costs ~300 bytes here until it is pushed out. An
+# indexing process fills it with the rare words of its records (names, numbers): 65,536
+# words took ~20 MB, reached only after ~60,000 records, so an import's memory grew with
+# its size up to there; the frequent words that make the hits fit in far fewer.
+@lru_cache(maxsize=16_384)
 def fold(word: str) -> str:
     """Lower-case a word and strip its accents: 'Energía' -> 'energia', 'Σχολείς' -> 'σχολεισ'."""
     lowered = word.lower().translate(_SPECIAL)
@@ -83,6 +87,12 @@ def fold(word: str) -> str:
         return lowered
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_SPECIAL)
+
+
+def fold_text(text: str) -> str:
+    """:func:`fold` for a whole text (a record's name): not kept in fold's cache, where
+    every record would leave a text of its own that no other record repeats."""
+    return fold.__wrapped__(text)
 
 
 def primary_language(tag: str | None) -> str:

@@ -25,7 +25,7 @@ from datetime import date as _date
 from whoosh import fields
 from whoosh.analysis import RegexTokenizer
 
-from .analysis import fold, folded_words, folding_analyzer
+from .analysis import fold_text, folded_words, folding_analyzer
 from .backend import FACETS, IndexDocument
 from .query import exact_title
 from .tokens import tokens_of
@@ -106,7 +106,7 @@ def whoosh_fields(doc: IndexDocument) -> dict:
         "description_text": _SEP.join(descriptions),
         "date_text": doc.date,
         "date": _days(doc.date),
-        "sortname": fold(doc.name)[:200],
+        "sortname": fold_text(doc.name)[:200],
         "title_exact": _SEP.join(exact_title(t) for _, t in doc.titles),
         # The analysed tokens as lists: the writer counts them as they are (joined into text
         # they would be split again by the fields' analyzers into the same terms, for nothing).

@@ -40,8 +40,9 @@ MAX_WORD = 100
 
 
 # The analysis of one word in one language, kept for the next texts that hold it: a
-# catalogue's texts repeat a far smaller vocabulary. Only indexed text comes here.
-@lru_cache(maxsize=65_536)
+# catalogue's texts repeat a far smaller vocabulary. Only indexed text comes here. Its
+# bound is reached after ~15,000 records, like fold's (see analysis.fold).
+@lru_cache(maxsize=16_384)
 def _word(word: str, lang: str) -> tuple[str, bool, tuple[str, ...], str]:
     """(folded, is a stop word, its stems for the index, the stem of the folded word)."""
     folded = fold(word)
