@@ -26,8 +26,30 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminal
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_in_terminal(*args: str, cwd: Path, timeout: float = 120) -> tuple[int, str]:
-    """Run ``oerrepo ARGS`` with stdin, stdout and stderr on a pseudo-terminal; (exit code, all output)."""
+def _descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, and theirs (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            children.setdefault(int(stat[stat.rindex(b")") + 2 :].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def run_in_terminal(*args: str, cwd: Path, timeout: float = 120, interrupt_at: str | None = None,
+                    interrupted: list[int] | None = None) -> tuple[int, str]:
+    """Run ``oerrepo ARGS`` with stdin, stdout and stderr on a pseudo-terminal; (exit code, all output).
+
+    With ``interrupt_at``, Ctrl-C is typed once that text has been shown; the processes the
+    command had started by then are added to ``interrupted``."""
     env = dict(os.environ, COLUMNS="100", LINES="30", TERM="xterm", PYTHONPATH=str(ROOT))
     pid, fd = pty.fork()
     if pid == 0:  # the child: its streams are the pty
@@ -52,6 +74,11 @@ def run_in_terminal(*args: str, cwd: Path, timeout: float = 120) -> tuple[int, s
             if not data:
                 break
             chunks.append(data)
+            if interrupt_at is not None and interrupt_at in b"".join(chunks).decode("utf-8", "replace"):
+                if interrupted is not None:
+                    interrupted.extend(_descendants(pid))
+                os.write(fd, b"\x03")  # Ctrl-C: the terminal signals its foreground processes
+                interrupt_at = None
         else:
             os.kill(pid, 9)
             pytest.fail(f"oerrepo {' '.join(args)} did not finish within {timeout} s")
@@ -106,6 +133,44 @@ def test_reindex_export_and_migrate_in_a_terminal(tmp_path, records_file):
     code, out = run_in_terminal("--data", "d", "migrate-store", "--to", str(tmp_path / "copy"), cwd=tmp_path)
     _ok(code, out)
     assert "Every table matches" in out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the processes from /proc")
+def test_ctrl_c_stops_a_long_harvest_and_its_helper_processes_without_tracebacks(tmp_path):
+    # A long harvest runs a process reading the pages' records and the index's writer
+    # processes; a terminal's Ctrl-C reaches them all.
+    with Partner(simple_records(3000), page_size=100) as partner:
+        partner.on_request = lambda args: time.sleep(0.1) if args.get("verb") == "ListRecords" else None
+        helpers: list[int] = []
+        code, out = run_in_terminal("--data", "d", "harvest", partner.url, cwd=tmp_path,
+                                    interrupt_at="page 16:", interrupted=helpers)
+        assert len(helpers) >= 3, out  # the reading process and the index's writers were running
+        assert code != 0 and "Aborted!" in out
+        assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()]
+        partner.on_request = None
+        code, out = run_in_terminal("--data", "d", "harvest", partner.url, cwd=tmp_path)  # it resumes
+        _ok(code, out)
+        assert "(resumed): complete" in out and "3000 record" not in out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the processes from /proc")
+def test_ctrl_c_stops_a_large_import_and_keeps_nothing(tmp_path):
+    big = tmp_path / "many.jsonl"
+    big.write_text("".join(json.dumps({"id": f"bp-{i}", "name": f"Blueprint {i}", "license": "CC-BY-4.0"}) + "\n"
+                           for i in range(20_000)), encoding="utf-8")
+    helpers: list[int] = []
+    code, out = run_in_terminal("--data", "d", "import", str(big), cwd=tmp_path, interrupt_at=": 2001 records",
+                                interrupted=helpers)
+    assert helpers and code != 0 and "Aborted!" in out  # the index's writer processes were running
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+    from oerrepo import Repository
+
+    with Repository(tmp_path / "d") as repo:  # all or nothing: nothing
+        assert repo.count() == 0 and repo.search("Blueprint").total == 0
 
 
 def test_harvest_in_a_terminal(tmp_path):

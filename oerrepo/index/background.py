@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable
 from typing import Protocol
+
+from ..subprocesses import ignore_interrupts
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class BackgroundIndexer:
 
 
 def _follow(open_follower: Callable[[], IndexFollower], stop, parent: int, problems) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it tells us to stop
+    ignore_interrupts()  # the parent tells us to stop
     try:
         follower = open_follower()
     except Exception as exc:  # noqa: BLE001 - the parent indexes at its end; the next open catches up

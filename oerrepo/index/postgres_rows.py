@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import SearchError
 from ..store import postgres_search as sql
+from ..subprocesses import ignore_interrupts
 from .analysis import fold, primary_language
 from .backend import IndexDocument
 from .query import exact_title
@@ -127,7 +128,7 @@ class RowWorkers:
     def __init__(self, processes: int | None = None):
         # Spawned, not forked: the parent holds database connections a fork would share.
         self._pool = ProcessPoolExecutor(processes or min(2, os.cpu_count() or 1),
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         mp_context=multiprocessing.get_context("spawn"), initializer=ignore_interrupts)
 
     def __enter__(self) -> RowWorkers:
         return self

@@ -51,6 +51,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3PostingsWriter
 from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
+from ..subprocesses import ignore_interrupts
+
 __all__ = [
     "FIELDS_OF", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines", "self_check",
 ]
@@ -589,7 +591,8 @@ class _Watched:
 
 def _run_sub_writer(args: tuple) -> None:
     # Whoosh's sub-process body, ending when the process that started it is gone (Whoosh's
-    # would wait for its next job forever).
+    # would wait for its next job forever), and leaving Ctrl-C to it.
+    ignore_interrupts()
     parent = os.getppid()
 
     def watch() -> None:
@@ -599,19 +602,6 @@ def _run_sub_writer(args: tuple) -> None:
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
     multiproc.SubWriterTask(*args).run()
-
-
-class _SpawnedSubWriter(multiprocessing.get_context("spawn").Process):
-    """A sub-process of a multi-process writer started afresh, for a process that runs threads
-    (a harvest fetching its next page): a forked one would get their locks in whatever state
-    they were. Spawned, it imports this module, so it writes as ours do (see below)."""
-
-    def __init__(self, args: tuple):
-        super().__init__(name="oerrepo-index-writer")
-        self.args = args
-
-    def run(self) -> None:
-        _run_sub_writer(self.args)
 
 
 class MpWriter(multiproc.MpWriter):
@@ -632,10 +622,13 @@ class MpWriter(multiproc.MpWriter):
         self.resultqueue = _Watched(self.resultqueue, self)
 
     def _new_task(self):
-        if not self._spawned:
-            return super()._new_task()
-        task = _SpawnedSubWriter((self.storage, self.indexname, self.jobqueue._queue, self.resultqueue._queue,
-                                  self.subargs, self.multisegment))
+        # Spawned (started afresh) in a process that runs threads (a harvest fetching its next
+        # page): a forked one would get their locks in whatever state they were. Spawned, it
+        # imports this module, so it writes as ours do (see below).
+        context = multiprocessing.get_context("spawn") if self._spawned else multiprocessing.get_context()
+        args = (self.storage, self.indexname, self.jobqueue._queue, self.resultqueue._queue, self.subargs,
+                self.multisegment)
+        task = context.Process(target=_run_sub_writer, args=(args,), name="oerrepo-index-writer")
         self.tasks.append(task)
         task.start()
         return task
