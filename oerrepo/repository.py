@@ -435,7 +435,7 @@ class Repository:
         """Stream stored resources by id, filtered (filters take short forms: ``sdg=13``)."""
         from . import licenses, vocabularies
 
-        license_url = licenses.normalize(license).url if license else None
+        license_url = licenses.filter_urls(license) if license else None
         wanted: list[tuple[str, str]] = []
         for prop, vocab, value in (
             ("sdg", "sdg", sdg),
@@ -493,8 +493,8 @@ class Repository:
         if set(simple) <= {"set_spec", "license"}:
             from . import licenses
 
-            url = licenses.normalize(simple["license"]).url if "license" in simple else None
-            return self.store.count(set_spec=simple.get("set_spec"), license_url=url)
+            urls = licenses.filter_urls(simple["license"]) if "license" in simple else None
+            return self.store.count(set_spec=simple.get("set_spec"), license_url=urls)
         return sum(1 for _ in self.iter(**simple))
 
     def history(self, resource_id: str) -> list[Revision]:

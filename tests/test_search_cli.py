@@ -80,3 +80,24 @@ def test_reindex(data):
     assert result.exit_code == 0, result.output
     with Repository(data) as repo:
         assert json.loads(result.output) == {"indexed": repo.count()}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_a_licence_filter_without_a_version_takes_every_version(repo_factory):
+    # A teacher filtering by "CC BY-NC" wants the NC resources whatever their version; a
+    # version given, or another licence of the family (BY-NC-SA), narrows as before.
+    repo = repo_factory()
+    for rid, lic in (("a", "CC BY-NC 2.0"), ("b", "CC BY-NC 3.0"), ("c", "CC-BY-NC-4.0"), ("d", "CC BY-NC-SA 4.0"),
+                     ("e", "CC BY 4.0"), ("f", "https://creativecommons.org/licenses/by-nc/3.0/de/")):
+        repo.add({"id": rid, "name": f"Pond survey {rid}", "license": lic})
+
+    def found(*filters: str) -> set[str]:
+        return {hit.id for hit in repo.search("pond", license=list(filters), page_size=50).hits}
+
+    assert found("CC BY-NC") == found("cc-by-nc") == {"a", "b", "c", "f"}
+    assert found("CC BY-NC 3.0") == {"b"}
+    assert found("CC BY") == {"e"}  # BY alone, never BY-NC
+    assert found("CC BY-NC-SA") == {"d"}
+    # listing and counting read the filter the same way
+    assert {r.id for r in repo.iter(license="CC BY-NC")} == {"a", "b", "c", "f"}
+    assert repo.count(license="CC BY-NC") == 4 and repo.count(license="CC-BY-NC-4.0") == 1

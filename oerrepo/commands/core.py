@@ -24,7 +24,7 @@ def _filters(fn):
     """The record filters shared by list and export-like commands."""
     for decorator in reversed(
         [
-            click.option("--license", help="Only this licence (SPDX id, URL or title)."),
+            click.option("--license", help="Only this licence (SPDX id, URL or title; 'CC BY-NC' without a version: any version)."),
             click.option("--language", help="Only resources in this language (BCP 47)."),
             click.option("--sdg", help="Only resources serving this SDG (1-17)."),
             click.option("--type", "type_", help="Only this learning resource type (e.g. lesson_plan)."),

@@ -49,7 +49,7 @@ def _snippet(text: str) -> str:
 
 @click.command("search")
 @click.argument("query", nargs=-1)
-@click.option("--license", "license_", multiple=True, help="Only this licence (SPDX id, URL or title); repeatable.")
+@click.option("--license", "license_", multiple=True, help="Only this licence (SPDX id, URL or title; 'CC BY-NC' without a version: any version); repeatable.")
 @click.option("--language", multiple=True, help="Only resources in this language (pt, el, de-AT, ...); repeatable.")
 @click.option("--sdg", multiple=True, help="Only resources serving this SDG (1-17); repeatable.")
 @click.option("--type", "type_", multiple=True, help="Resource type short form (lesson_plan, experiment, ...).")

@@ -170,7 +170,7 @@ def resolve_facet_value(prop: str, value: str) -> list[str]:
     value = value.strip()
     try:
         if prop == "license":
-            return [licenses.normalize(value).url]
+            return licenses.filter_urls(value)
         if prop == "inLanguage":
             from ..model import normalize_language
 

@@ -33,9 +33,9 @@ from __future__ import annotations
 from .attributions import attribution
 from .combination import Compatibility, combine
 from .policy import LicensePolicy
-from .reading import MAX_LENGTH, normalize, try_normalize
+from .reading import MAX_LENGTH, filter_urls, normalize, try_normalize
 from .statements import RightsReading, read_rights
-from .table import License, known
+from .table import License, known, versions_of
 
 __all__ = [
     "MAX_LENGTH",
@@ -45,8 +45,10 @@ __all__ = [
     "RightsReading",
     "attribution",
     "combine",
+    "filter_urls",
     "known",
     "normalize",
     "read_rights",
     "try_normalize",
+    "versions_of",
 ]

@@ -19,6 +19,7 @@ from .table import (
     NO_VERSION,
     License,
     _cc_id,
+    versions_of,
 )
 from .text import _clean, _is_version, _replace_phrases, _software_key, _tokens, _version_of
 
@@ -330,6 +331,20 @@ def _accepted_forms() -> str:
 def _unknown(value: object, hint: str = "") -> UnknownLicense:
     shown = repr(value) if not isinstance(value, str) or len(value) <= 120 else repr(value[:120] + "...")
     return UnknownLicense(f"licence {shown} is not recognised{hint}; {_accepted_forms()}")
+
+
+def filter_urls(value: str | License) -> list[str]:
+    """The licence URLs a filter value stands for: the licence it names, or, when it names
+    no version ("CC BY-NC"), each version and port of that licence. A record's "CC BY-NC"
+    is read as 4.0 (with a note), but a filter's means whichever version a record has.
+
+    >>> len(filter_urls("CC BY-NC")) > 1, filter_urls("CC BY-NC 3.0")
+    (True, ['https://creativecommons.org/licenses/by-nc/3.0/'])
+    """
+    lic = normalize(value)
+    if any(note.startswith(NO_VERSION) for note in lic.notes):
+        return [version.url for version in versions_of(lic)]
+    return [lic.url]
 
 
 def normalize(text: str) -> License:

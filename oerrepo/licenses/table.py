@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -238,6 +239,18 @@ def _gnu_note(family: str, version: str) -> str:
 def known() -> list[License]:
     """Every licence the table knows: CC tools first (4.0 before older versions), then others."""
     return list(_TABLE.values())
+
+
+def versions_of(lic: License) -> list[License]:
+    """Every version and port of ``lic``'s licence that the table knows, each once.
+
+    >>> [v.id for v in versions_of(_TABLE["CC-BY-NC-4.0"])][:3]
+    ['CC-BY-NC-4.0', 'CC-BY-NC-3.0', 'CC-BY-NC-2.5']
+    """
+    family = re.sub(r"-\d+(\.\d+)*(-.*)?$", "", lic.id)
+    same = re.compile(rf"{re.escape(family)}-\d+(\.\d+)*(-[A-Za-z]+)?")
+    found = {other.url: other for other in _TABLE.values() if same.fullmatch(other.id)}
+    return list(found.values()) or [lic]
 
 
 _build_cc()

@@ -349,14 +349,15 @@ class Store:
         *,
         include_deleted: bool = False,
         set_spec: str | None = None,
-        license_url: str | None = None,
+        license_url: str | Sequence[str] | None = None,
         since: str | None = None,
         until: str | None = None,
         after_id: str | None = None,
         order: str = "id",
         batch: int = 500,
     ) -> Iterator[Resource]:
-        """Stream resources in ``order`` ("id" or "datestamp"), a batch per read transaction."""
+        """Stream resources in ``order`` ("id" or "datestamp"), a batch per read transaction
+        (``license_url``: one licence URL, or any of several)."""
         last: tuple | None = None
         while True:
             query = select(t.resources)
@@ -368,7 +369,7 @@ class Store:
                 )
                 query = query.where(t.resources.c.id.in_(members))
             if license_url:
-                query = query.where(t.resources.c.license == license_url)
+                query = query.where(_license_is(license_url))
             if since:
                 query = query.where(t.resources.c.datestamp >= since)
             if until:
@@ -393,7 +394,8 @@ class Store:
                 return
             last = (rows[-1].datestamp, rows[-1].id)
 
-    def count(self, *, include_deleted: bool = False, set_spec: str | None = None, license_url: str | None = None) -> int:
+    def count(self, *, include_deleted: bool = False, set_spec: str | None = None,
+              license_url: str | Sequence[str] | None = None) -> int:
         query = select(func.count()).select_from(t.resources)
         if not include_deleted:
             query = query.where(t.resources.c.deleted.is_(False))
@@ -402,7 +404,7 @@ class Store:
                 t.resources.c.id.in_(select(t.resource_sets.c.resource_id).where(t.resource_sets.c.spec == set_spec))
             )
         if license_url:
-            query = query.where(t.resources.c.license == license_url)
+            query = query.where(_license_is(license_url))
         with self.reading() as conn:
             return conn.execute(query).scalar_one()
 
@@ -479,6 +481,12 @@ class Store:
         with self.reading() as conn:
             row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "created")).first()
         return row[0] if row else None
+
+
+def _license_is(urls: str | Sequence[str]):
+    if isinstance(urls, str):
+        return t.resources.c.license == urls
+    return t.resources.c.license.in_(list(urls))
 
 
 def _revision(row: Any) -> Revision:
