@@ -67,3 +67,21 @@ def test_a_worker_killed_mid_job_fails_the_job_clearly_instead_of_hanging():
     assert "ended unexpectedly" in str(value) and "Run it again" in str(value)
     assert _finishes(workers.close) == ("returned", None)
     assert not [p for p in multiprocessing.active_children() if p not in before and p.is_alive()]
+
+
+def test_rows_keep_no_record_name_in_the_word_cache():
+    # The word caches hold words, which records repeat, not whole names, which they do not:
+    # a long import's rows would otherwise grow the importing process record by record.
+    from itertools import islice, permutations
+
+    from oerrepo.index import analysis
+
+    words = ["garden", "bees", "water", "energy", "school", "maps"]
+    docs = [IndexDocument(id=f"r{i}", name=" ".join(p), titles=[("en", " ".join(p))], facets={"source": ["local"]})
+            for i, p in enumerate(islice(permutations(words), 600))]
+    analysis.fold.cache_clear()
+    row_of(docs[0])
+    before = analysis.fold.cache_info().currsize
+    for doc in docs[1:]:
+        row_of(doc)
+    assert analysis.fold.cache_info().currsize - before < 20

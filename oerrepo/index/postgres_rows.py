@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from ..errors import SearchError
 from ..store import postgres_search as sql
 from ..subprocesses import ignore_interrupts
-from .analysis import fold, primary_language
+from .analysis import fold_text, primary_language
 from .backend import IndexDocument
 from .query import exact_title
 from .tokens import tokens_of
@@ -51,7 +51,7 @@ def row_of(doc: IndexDocument) -> sql.Row:
     return sql.Row(
         id=doc.id,
         name=doc.name or doc.id,
-        sortname=fold(doc.name or doc.id)[:200],
+        sortname=fold_text(doc.name or doc.id)[:200],
         title_exact=[exact_title(t) for _, t in doc.titles],
         date=doc.date or "",
         license=doc.license,
