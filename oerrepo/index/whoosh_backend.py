@@ -53,16 +53,16 @@ SEQ_FILE = "oerrepo-index.json"
 CHECK_FILE = "oerrepo-whoosh-checked"
 
 # Full rebuild: two worker processes, each writing its own segment (multisegment skips
-# the final merge of the two; searching reads segments side by side at no measurable
-# cost), each with a bounded posting pool that spills sorted runs to disk beyond it. Bare
+# the final merge of the two; searching reads segments side by side, at a cost: 12 ms
+# against 8.5 ms for a warm search of 20,000 records in one segment), each with a bounded posting pool that spills sorted runs to disk beyond it. Bare
 # Whoosh on an idle 2-core machine: ~3,100 docs/s so against ~1,100 with one in-process
 # writer; on a machine busy with other work the two come out level (bench_index.py).
-# The pool's bound is reached early (32 MB: ~5,000 of our documents), so an import,
-# harvest or rebuild of 20,000 records peaks as high as one of 100,000; at 128 MB each
-# pool grew until ~27,000 documents (2 x 100 MB more at 100,000 records than at 20,000).
-# Spilling more often costs little: the runs are merged a term at a time (1 s more CPU
-# in 20 for 50,000 documents a process; benchmarks/bench_bulk.py).
-REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 32}
+# The pool's bound is reached early (64 MB: ~10,000 of our documents a process), so an
+# import, harvest or rebuild of 20,000 records peaks about as high as one of 100,000; at
+# 128 MB each pool grew until ~27,000 documents (2 x 100 MB more at 100,000 records than
+# at 20,000). Spilling costs the merge of the runs: a rebuild of 100,000 records took
+# 55.9 s (510 MB) at 128 MB, 54.7 s (414 MB) at 64 MB and 67.1 s (361 MB) at 32 MB.
+REBUILD_SETTINGS = {"procs": min(2, os.cpu_count() or 1), "multisegment": True, "limitmb": 64}
 # Incremental writes are mostly small: one in-process writer. Many changes at once (an
 # import, a harvest followed in a second process) are written as a rebuild is.
 APPLY_SETTINGS = {"limitmb": 64}
