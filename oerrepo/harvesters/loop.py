@@ -157,7 +157,6 @@ class SourceHarvest:
         self._feeding: bool | None = False  # new records go to the index with their page; None: it takes none
         self._fed = False  # some did
         self._analyzed_at = ANALYZE_AFTER  # records stored from which the store's statistics are refreshed
-        self._reader: Reader | None = None  # of the format harvested
         # A long harvest's pages are read (crosswalk, licence, normalisation) in a process of
         # its own as they arrive, while this one stores the page before (see .prepare).
         self._preparer: PagePreparer | None = None
@@ -209,7 +208,6 @@ class SourceHarvest:
         identity = self.client.identify_partner()
         state = dict(self.source["state"] or {})
         prefix, reader = self._choose_format(state)
-        self._reader = reader
         self.report.metadata_prefix = prefix
         if state.get("metadata_prefix") not in (None, prefix):
             state = {}  # another format: earlier positions do not apply

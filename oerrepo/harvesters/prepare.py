@@ -1,7 +1,8 @@
 """Reading a page's records into our stored form: crosswalk, licence, normalisation.
 
-This is about 40 % of what the harvesting process does per record, and none of it needs
-the store. A long harvest therefore hands it to a process of its own
+None of it needs the store: 8 ms a page of 100 short oai_dc records, against ~1 ms for
+sending the page to another process and its records back. A long harvest therefore hands
+it to a process of its own
 (:class:`PagePreparer`): while the harvesting process stores one page, that process
 reads the next, which the fetching thread sends it as soon as it has arrived. Both paths
 run :func:`prepare`, so a record reads the same either way.
@@ -119,8 +120,8 @@ class PagePreparer:
     """A process that reads pages' records (see :func:`prepare`) while the harvest stores others.
 
     Spawned, not forked: the harvesting process runs threads and holds database connections.
-    Closing drops what has not started; a process that died fails the page it was reading
-    (``BrokenProcessPool``), which fails the harvest like any error storing a page.
+    Closing drops what has not started; when the process has died, the page's Future raises
+    ``BrokenProcessPool`` and the harvest reads the page itself (see ``SourceHarvest._read``).
     """
 
     def __init__(self, reader: Reader, *, license_policy: str, repo_policy: str):
