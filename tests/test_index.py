@@ -139,6 +139,40 @@ def test_phrase_and_boolean_operators(samples):
     assert {"t-exact-old", "t-tie-new"} <= all_ids(samples, "pond OR kite")
 
 
+def test_a_phrase_is_its_words_side_by_side_in_one_text(tmp_path):
+    # The index keeps no positions: a phrase is found by its words, then checked against the
+    # record's texts. Each record below holds both words; only some hold them as the phrase.
+    with Repository(tmp_path / "d") as repo:
+        repo.import_records([
+            record("p-desc", "en", "Field trips", "Climate change in the school garden."),
+            record("p-gap", "en", "Weather", "The climate of change: a unit on seasons."),
+            record("p-order", "en", "Seasons", "How change shapes climate, told in stories."),
+            record("p-apart", "en", "Climate", "Change the room plan before the lesson.",
+                   keywords=["climate", "change"]),
+            record("p-title", "en", "Climate change for beginners", "A starter kit for primary schools."),
+            record("p-keyword", "en", "Starter kit", "Things to do outdoors.", keywords=["Climate change", "energy"]),
+            record("p-creator", "en", "Rain gauges", "Measuring rain.", creator=[{"name": "Ada Climate Change"}]),
+            record("p-accents", "fr", "Changement climatique", "Le CHANGEMENT Climatique à l'école."),
+        ])
+        both = {"p-desc", "p-gap", "p-order", "p-apart", "p-title", "p-keyword", "p-creator"}
+        assert all_ids(repo, "climate AND change") >= both
+        assert all_ids(repo, '"climate change"') == {"p-desc", "p-title", "p-keyword", "p-creator"}
+        assert all_ids(repo, '"climate of change"') == {"p-gap"}  # its stop word counts in the phrase
+        assert all_ids(repo, '"change climate"') == set()  # "change shapes climate": not side by side
+        assert all_ids(repo, '"change the room"') == {"p-apart"}
+        assert all_ids(repo, 'title:"climate change"') == {"p-title"}
+        assert all_ids(repo, 'description:"climate change"') == {"p-desc"}
+        assert all_ids(repo, '"changement climatique"') == {"p-accents"}  # case and accents folded
+        assert repo.search('"climate change"').total == 4
+        # Changes reach phrases as they reach words: a record that lost the phrase is no longer found.
+        repo.update("p-desc", record("p-desc", "en", "Field trips", "Change of climate in the school garden."))
+        repo.update("p-gap", record("p-gap", "en", "Weather", "Climate change: a unit on seasons."))
+        repo.delete("p-title")
+        assert all_ids(repo, '"climate change"') == {"p-gap", "p-keyword", "p-creator"}
+        assert all_ids(repo, '"climate change" NOT rain') == {"p-gap", "p-keyword"}
+        assert all_ids(repo, '"climate change" OR "of climate"') == {"p-gap", "p-keyword", "p-creator", "p-desc"}
+
+
 def test_field_queries_take_short_forms(samples):
     sdg7 = {r.id for r in samples.iter(sdg=7)}
     assert all_ids(samples, "sdg:7") == sdg7

@@ -19,6 +19,7 @@ from test_index import (  # noqa: F401  (collected again, with this module's fix
     store_counts,
     test_a_long_query_of_unknown_words_is_bounded,
     test_a_misspelt_word_shows_the_results_of_its_correction,
+    test_a_phrase_is_its_words_side_by_side_in_one_text,
     test_accents_are_optional,
     test_accents_do_not_matter,
     test_add_update_delete_reach_the_index,
@@ -92,8 +93,9 @@ def tmp_path(tmp_path_factory, request):
     base = require_server()
     name, url = new_schema(base)
     folder = tmp_path_factory.mktemp("pg")
-    (folder / "data").mkdir()
-    (folder / "data" / "oerrepo.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    for data in ("data", "d"):  # the data folders test_index's tests open
+        (folder / data).mkdir()
+        (folder / data / "oerrepo.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
     yield folder
     drop_schema(base, name)
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from whoosh import columns
 from whoosh import index as windex
 from whoosh import query as wq
 
+from oerrepo.errors import SearchError
+from oerrepo.index import docsets
 from oerrepo.index.backend import IndexDocument
-from oerrepo.index.docsets import DocSets
+from oerrepo.index.docsets import DocSets, TextPhrase, ids_of
+from oerrepo.index.phrases import column_value, holders, pattern
 from oerrepo.index.ranking import score_matches
 from oerrepo.index.schema import build_schema, whoosh_fields
 from oerrepo.index.whoosh_internals import length_bytes, posting_blocks, self_check
@@ -79,3 +83,70 @@ def test_private_reads_equal_the_public_ones(index):
             assert [(d, w) for d, w in got if not reader.is_deleted(d)] == want
             lengths = length_bytes(reader, "description")
             assert len(lengths) == reader.doc_count_all()
+
+
+def test_a_changed_column_layout_fails_loudly(monkeypatch):
+    # A Whoosh whose byte-string columns keep their data elsewhere must not make phrases
+    # silently miss: the self-check compares the private read with the public one.
+    original = columns.VarBytesColumn.Reader._read_offsets_and_lengths
+
+    def shifted(self):  # offsets that no longer say where each value starts in the data
+        original(self)
+        self._offsets = [offset + 1 for offset in self._offsets]
+
+    monkeypatch.setattr(columns.VarBytesColumn.Reader, "_read_offsets_and_lengths", shifted)
+    with pytest.raises(SearchError, match="columns"):
+        self_check.__wrapped__()
+
+
+def _adjacent(words: list[str], text: str) -> bool:
+    found = text.lower().split()
+    return any(found[i:i + len(words)] == words for i in range(len(found)))
+
+
+@pytest.mark.parametrize("read_all", [0, 10**9], ids=["one by one", "whole segments"])
+@pytest.mark.parametrize(
+    ("field", "phrase"),
+    [(None, "river kite"), (None, "water river"), ("title", "water river"), ("description", "kite wind"),
+     (None, "garden water"), ("keywords", "kite"), (None, "water water water")],
+)
+def test_phrases_are_found_as_the_texts_hold_them(index, monkeypatch, read_all, field, phrase):
+    monkeypatch.setattr(docsets, "_READ_ALL", read_all)  # 0: every candidate read alone
+    words = phrase.split()
+    want = set()
+    for i in range(400):
+        if i < 300 and i % 7 == 0:
+            continue  # deleted
+        doc = _doc(i)
+        texts = {"title": doc.titles, "description": doc.descriptions, "keywords": doc.keywords}
+        if any(_adjacent(words, t) for f, items in texts.items() if field in (None, f) for _, t in items):
+            want.add(doc.id)
+    assert want, "the phrase should be in some documents"
+    child = wq.And([wq.Term(field or "description", w) for w in dict.fromkeys(words)])
+    if field is None:
+        child = wq.Or([wq.And([wq.Term(f, w) for w in dict.fromkeys(words)]) for f in ("title", "keywords", "description")])
+    with index.searcher() as searcher:
+        sets = DocSets(searcher, {})
+        found = sets.query(TextPhrase(child, field, tuple(words)))
+        assert {searcher.stored_fields(d)["id"] for d in ids_of(found)} == want
+
+
+def test_a_phrase_never_spans_two_fields_texts_or_documents():
+    values = [
+        column_value((" solar \n oven ", "", " cook with sun ", "")),
+        column_value(("", " oven ", "", "")),
+        b"",
+        column_value((" oven bread ", " the solar ", " oven ", " solar oven ")),
+        column_value((" ovens ", "", " the solar oven ", "")),
+    ]
+    data = b"".join(values)
+    offsets = [sum(map(len, values[:i])) for i in range(len(values))]
+    lengths = [len(v) for v in values]
+    solar_oven = pattern(["solar", "oven"]).encode()
+    assert holders(data, offsets, lengths, solar_oven) == [3, 4]
+    assert holders(data, offsets, lengths, solar_oven, "body") == [3]
+    assert holders(data, offsets, lengths, solar_oven, "description") == [4]
+    assert holders(data, offsets, lengths, solar_oven, "title") == []
+    assert holders(data, offsets, lengths, pattern(["oven"]).encode(), "keywords") == [1]
+    assert holders(data, offsets, lengths, pattern(["with"]).encode()) == [0]
+    assert holders(data, offsets, lengths, pattern(["sun", "oven"]).encode()) == []

@@ -105,7 +105,7 @@ def _contents(ix):
             terms[(fieldname, text)] = found
         lengths = {
             (searcher.stored_fields(d)["id"], f): reader.doc_field_length(d, f)
-            for d in reader.all_doc_ids() for f in ("title", "description", "stems", "pairs", "topics")
+            for d in reader.all_doc_ids() for f in ("title", "description", "stems", "keywords", "topics")
         }
         stored = {fields["id"]: fields for fields in searcher.all_stored_fields()}
         sort_keys = {

@@ -32,12 +32,10 @@ __all__ = [
     "folding_analyzer",
     "folded_words",
     "primary_language",
-    "pairs_of",
     "stem",
     "stems_of",
     "query_stems",
     "stopwords",
-    "word_pairs",
     "words_of",
     "is_greek",
     "STEM_LANGUAGES",
@@ -202,16 +200,6 @@ def query_stems(word: str, langs: tuple[str, ...] = ()) -> tuple[str, ...]:
         found[fold(stemmer.stemWord(lowered))] = None
         found[fold(stemmer.stemWord(folded))] = None
     return tuple(found)
-
-
-def pairs_of(words: list[str]) -> list[str]:
-    """Each two successive words: ['pond', 'life', 'ponds'] -> ['pond life', 'life ponds']."""
-    return [f"{a} {b}" for a, b in zip(words, words[1:])]
-
-
-def word_pairs(text: str) -> list[str]:
-    """Each two successive folded words of a text: 'Pond life, ponds' -> ['pond life', 'life ponds']."""
-    return pairs_of(folded_words(text))
 
 
 class _FoldFilter(Filter):

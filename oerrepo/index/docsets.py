@@ -9,6 +9,10 @@ operation each (``a & b``, ``(a & b).bit_count()``), a few microseconds at 100,0
 Whoosh segments never change once written (deletions are kept apart), so a term's
 bitmap is cached per segment: after an incremental commit only the new small segment
 is read. Deleted documents are masked by :attr:`DocSets.live`, rebuilt per generation.
+
+A quoted phrase (:class:`TextPhrase`) is its words' bitmap narrowed to the documents whose
+stored texts hold the words side by side (see :mod:`.phrases`); which documents of a
+segment were read, and which hold the phrase, is cached per segment as a term's bitmap is.
 """
 
 from __future__ import annotations
@@ -20,13 +24,17 @@ from collections.abc import Iterable, Iterator
 from whoosh import query as wq
 from whoosh.idsets import DocIdSet
 
-from .whoosh_internals import posting_ids
+from .phrases import holders, pattern
+from .whoosh_internals import column_bytes, posting_ids
 
-__all__ = ["DocSets", "BitmapFilter", "bitmap_of", "ids_of", "segment_id"]
+__all__ = ["DocSets", "BitmapFilter", "TextPhrase", "bitmap_of", "ids_of", "segment_id"]
 
 _BITS = tuple(1 << i for i in range(8))
 # Per-segment cache bound: a term bitmap costs at most (segment size / 8) bytes.
 _TERM_CACHE = 1024
+# A phrase with more candidates than 1 in this many documents of a segment is looked for in
+# the whole segment's texts at once (a few ms for 20,000 records) instead of one by one.
+_READ_ALL = 16
 
 
 def bitmap_of(ids: Iterable[int], size: int) -> int:
@@ -78,12 +86,43 @@ class BitmapFilter(DocIdSet):
         return ids_of(int.from_bytes(self._bytes, "little"))
 
 
+class TextPhrase(wq.WrappingQuery):
+    """A quoted phrase: the documents ``child`` (its words) matches whose texts of ``field``
+    (any text field when None) hold the folded ``words`` side by side, in order.
+
+    Only :class:`DocSets` and the ranking read it: Whoosh's own matchers would match its
+    words alone.
+    """
+
+    def __init__(self, child: wq.Query, field: str | None, words: tuple[str, ...]):
+        super().__init__(child)
+        self.fieldname = field
+        self.words = tuple(words)
+
+    def _rewrap(self, child: wq.Query) -> TextPhrase:
+        return TextPhrase(child, self.fieldname, self.words)
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, TextPhrase) and (self.child, self.fieldname, self.words)
+            == (other.child, other.fieldname, other.words)
+        )
+
+    def __hash__(self) -> int:
+        return hash((TextPhrase, self.child, self.fieldname, self.words))
+
+    def __repr__(self) -> str:
+        return f"TextPhrase({self.child!r}, {self.fieldname!r}, {self.words!r})"
+
+
 class _SegmentSets:
     """Term bitmaps of one immutable segment, in its own document numbers."""
 
     def __init__(self, reader):
         self.size = reader.doc_count_all()
         self.terms: OrderedDict[tuple[str, bytes], int] = OrderedDict()
+        # (field, pattern) -> (documents read, documents holding the phrase)
+        self.phrases: OrderedDict[tuple[str | None, str], tuple[int, int]] = OrderedDict()
 
     def term(self, reader, fieldname: str, btext: bytes) -> int:
         key = (fieldname, btext)
@@ -96,6 +135,28 @@ class _SegmentSets:
         else:
             self.terms.move_to_end(key)
         return bits
+
+    def phrase(self, reader, field: str | None, wanted: bytes, candidates: int) -> int:
+        """The ``candidates`` whose texts hold the phrase pattern ``wanted`` (see
+        :mod:`.phrases`). A few candidates are read one by one; more, and the whole
+        segment's texts are searched at once. Either way no document is read twice."""
+        key = (field, wanted)
+        read, holding = self.phrases.pop(key, (0, 0))
+        todo = candidates & ~read
+        if todo:
+            if todo.bit_count() * _READ_ALL < self.size:
+                column = reader.column_reader("phrases", translate=False)
+                values = ((d, column[d]) for d in ids_of(todo))
+                found = [d for d, value in values if holders(value, (0,), (len(value),), wanted, field)]
+                read |= todo
+            else:
+                found = holders(*column_bytes(reader, "phrases"), wanted, field)
+                read = (1 << self.size) - 1
+            holding |= bitmap_of(found, self.size)
+        self.phrases[key] = (read, holding)
+        if len(self.phrases) > _TERM_CACHE:
+            self.phrases.popitem(last=False)
+        return holding & candidates
 
 
 class DocSets:
@@ -124,6 +185,7 @@ class DocSets:
             del segments[key]
         self.live = live
         self._values: dict[str, dict[str, int]] = {}
+        self._phrases: dict[TextPhrase, int] = {}
 
     def term(self, fieldname: str, text) -> int:
         """The live documents holding one term."""
@@ -148,6 +210,8 @@ class DocSets:
         """The live documents matching a query (without scoring it)."""
         if isinstance(q, wq.Term):
             return self.term(q.fieldname, q.text)
+        if isinstance(q, TextPhrase):
+            return self.phrase(q)
         if isinstance(q, wq.And):
             out = self.live
             for sub in q.subqueries:
@@ -177,6 +241,20 @@ class DocSets:
             return self.terms(q.fieldname, q._btexts(reader))
         # Phrases and the rarer query kinds: Whoosh's own matching.
         return bitmap_of(self.searcher.docs_for_query(q), self.size) & self.live
+
+    def phrase(self, q: TextPhrase) -> int:
+        """The live documents holding a quoted phrase (see :class:`TextPhrase`)."""
+        found = self._phrases.get(q)
+        if found is None:
+            candidates = self.query(q.child)
+            wanted = pattern(q.words).encode("utf-8")
+            found = 0
+            for reader, offset, seg in self._leaves:
+                mine = (candidates >> offset) & ((1 << seg.size) - 1)
+                if mine:
+                    found |= seg.phrase(reader, q.fieldname, wanted, mine) << offset
+            self._phrases[q] = found
+        return found
 
     def values(self, fieldname: str) -> dict[str, int]:
         """Every value of a facet field with its live documents (values with none left out)."""

@@ -468,7 +468,8 @@ class PostgresBackend:
 
 
 def _for_sql(tree: tuple) -> tuple:
-    """Phrases as their content words and word pairs, as the search tables hold them."""
+    """Phrases as their content words (what the search tables find) and all their words in
+    order (what their texts must hold side by side)."""
     kind = tree[0]
     if kind in ("and", "or", "should"):
         return (kind, [_for_sql(sub) for sub in tree[1]])
@@ -478,8 +479,7 @@ def _for_sql(tree: tuple) -> tuple:
         words = folded_words(tree[2])
         stop = _all_stopwords()
         content = [w for w in dict.fromkeys(words) if w not in stop] or list(dict.fromkeys(words))
-        pairs = [f"{a} {b}" for a, b in dict.fromkeys(zip(words, words[1:]))]
-        return ("phrase", tree[1], content, pairs)
+        return ("phrase", tree[1], content, words)
     if kind == "word":  # a field's word
         return ("match", tree[2], (("word", tree[1], fold(tree[2]), 1.0),))
     return tree
@@ -563,6 +563,7 @@ class _Bits:
     def __init__(self, view: View, lexicon: PostgresLexicon, frequencies: dict, common: int):
         self.view, self.lexicon, self.frequencies, self.common = view, lexicon, frequencies, common
         self.ids: dict[str, int] = {}
+        self.phrases: dict[tuple, int] = {}
 
     @staticmethod
     def _token(alt: tuple) -> str | None:
@@ -589,7 +590,7 @@ class _Bits:
                 if query:
                     queries["?" + query] = query
             else:
-                tokens += node[2] + [_marked("pair", p) for p in node[3]]
+                tokens += node[2]
         elif kind == "prefix":
             query = sql._Compiler().tsquery(node)
             if query:
@@ -667,16 +668,7 @@ class _Bits:
                 out |= self.alt(alt)
             return out
         if kind == "phrase":
-            if node[1]:
-                query = sql._Compiler().tsquery(node)
-                return self._get("?" + query) if query else 0
-            keys = node[2] + [_marked("pair", p) for p in node[3]]
-            if not keys:
-                return 0
-            out = self.view.live
-            for key in keys:
-                out &= self._get(key)
-            return out
+            return self.phrase(node)
         if kind == "prefix":
             query = sql._Compiler().tsquery(node)
             return self._get("?" + query) if query else 0
@@ -687,6 +679,25 @@ class _Bits:
         if kind == "id":
             return self.ids.get(node[1], 0)
         raise SearchError(f"cannot search for {node!r}")
+
+    def phrase(self, node: tuple) -> int:
+        """The documents holding a phrase: those its words reach whose texts hold them side by
+        side (read once per search)."""
+        key = (node[1], tuple(node[3]))
+        found = self.phrases.get(key)
+        if found is None:
+            if node[1]:
+                query = sql._Compiler().tsquery(node)
+                candidates = self._get("?" + query) if query else 0
+            else:
+                candidates = self.view.live if node[2] else 0
+                for word in node[2]:
+                    candidates &= self._get(word)
+            if len(node[3]) > 1:  # a single word needs no check of its neighbours
+                docnos = sql.phrase_docnos(self.lexicon.conn, ids_of(candidates), node[1], node[3])
+                candidates = bitmap_of(docnos, self.view.size)
+            found = self.phrases[key] = candidates
+        return found
 
     def rare(self, tree: tuple) -> int | None:
         """The documents the query's rare parts reach (tokens, compounds split in two, phrases and

@@ -180,8 +180,8 @@ class DocSets:
                 # A document numbered beyond the view (written after it) is left out, as the view leaves it out.
                 bits = bitmap_of((d for d in docnos if d < view.size), view.size) & view.live
                 out[key] = bits
-                # A token is kept when many documents hold it (by its count, or as found: a word
-                # pair's count is not kept in search_words); other tsqueries' keys start with "?".
+                # A token is kept when many documents hold it (by its count, or as found); other
+                # tsqueries' keys start with "?".
                 if current and max(missing[key][1], len(docnos)) > self.common and key[:1] != "?":
                     self._tokens[key] = bits
                     while len(self._tokens) > limit:

@@ -46,7 +46,6 @@ def row_of(doc: IndexDocument) -> sql.Row:
     weighted += [(_marked("stem", s), "C") for s in tokens.stems]
     weighted += [(_marked("topic", t), "B") for t in tokens.topics]
     weighted += [(_marked("part", t), "D") for t in tokens.parts]
-    weighted += [(_marked("pair", p), "C") for p in tokens.pairs]
     words = sorted({*tokens.words(), *tokens.body, *(t for t, _ in weighted if t[:1] in "~#%")})
     return sql.Row(
         id=doc.id,
@@ -60,6 +59,7 @@ def row_of(doc: IndexDocument) -> sql.Row:
         description="\n".join(t for _, t in doc.descriptions if t),
         words=words,
         tsv=sql.tsvector_literal(weighted),
+        phrases=list(tokens.phrases),
         facets=doc.facets,
     )
 

@@ -19,7 +19,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .docsets import ids_of, segment_id
+from .docsets import TextPhrase, ids_of, segment_id
 from .whoosh_internals import field_b, length_bytes, posting_blocks
 
 __all__ = ["score_matches"]
@@ -122,6 +122,8 @@ def score_parts(
         boost *= getattr(q, "boost", 1.0) or 1.0
         if isinstance(q, wq.Term):
             add_term(q.fieldname, q.text, boost, within)
+        elif isinstance(q, TextPhrase):  # its words count where the phrase is
+            walk(q.child, boost, within & sets.query(q))
         elif isinstance(q, wq.Phrase):
             inside = sets.query(q) & within  # its words count where the phrase is
             for word in dict.fromkeys(q.words):

@@ -8,9 +8,11 @@ Text fields hold the analysed tokens, every language together:
 - ``topics`` / ``parts``: the ids of the topics the texts name, by a whole label or only
   inside a compound word (see :mod:`.topics`), once per mention;
 - ``title_exact``: whole folded titles, so an exact title match ranks first;
-- ``pairs``: each two successive folded words of a text. A phrase query is answered by
-  its pairs (and its words in the field asked), so the text fields keep no positions:
-  smaller, faster to write, and no position checking per candidate at query time.
+- ``phrases`` (a column of bytes, not indexed): each text's folded words in order, per
+  field (see :func:`.phrases.column_value`). A
+  phrase query finds the records holding its words in the field asked, then keeps those
+  whose texts hold the words side by side (see :mod:`.phrases`), so the text fields keep
+  no positions and the index no word pairs: smaller and faster to write.
 
 Facet fields keep the stored values (URIs, licence URLs, language tags), one term
 each. ``date`` (days since 1970) and ``sortname`` serve sorting only: they are columns,
@@ -22,24 +24,24 @@ from __future__ import annotations
 
 from datetime import date as _date
 
-from whoosh import fields
+from whoosh import columns, fields
 from whoosh.analysis import RegexTokenizer
 
 from .analysis import fold_text, folded_words, folding_analyzer
 from .backend import FACETS, IndexDocument
+from .phrases import column_value
 from .query import exact_title
 from .tokens import tokens_of
 from .topics import vocabulary_version
 from .whoosh_writer import TermsKeyword, TermsText, lines, spaced
 
-__all__ = ["SCHEMA_VERSION", "BOOSTS", "PAIRS_BOOST", "build_schema", "whoosh_fields", "exact_title"]
+__all__ = ["SCHEMA_VERSION", "BOOSTS", "build_schema", "whoosh_fields", "exact_title"]
 
 # Changes when the schema, the analysis or the topic vocabulary changes: an index built
 # by another version is then rebuilt on open.
-SCHEMA_VERSION = f"6-{vocabulary_version()}"
+SCHEMA_VERSION = f"7-{vocabulary_version()}"
 
 BOOSTS = {"title": 3.0, "keywords": 2.0, "description": 1.0, "body": 0.5, "stems": 1.0, "topics": 1.0, "parts": 1.0}
-PAIRS_BOOST = 2.0
 _SEP = "\n"
 
 
@@ -69,7 +71,7 @@ def build_schema() -> fields.Schema:
         date=_column_only(fields.NUMERIC(int, bits=32, sortable=True, signed=True)),
         sortname=_column_only(fields.ID(sortable=True)),
         title_exact=TermsKeyword(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines),
-        pairs=TermsText(analyzer=RegexTokenizer(r"[^\n]+"), terms=lines, phrase=False),
+        phrases=fields.COLUMN(columns.VarBytesColumn()),
         **text,
         **tokens,
         **facet_fields,
@@ -117,7 +119,7 @@ def whoosh_fields(doc: IndexDocument) -> dict:
         "stems": tokens.stems,
         "topics": tokens.topics,
         "parts": tokens.parts,
-        "pairs": tokens.pairs,
+        "phrases": column_value(tokens.phrases),
     }
     for name in FACETS:
         values[name] = _SEP.join(doc.facets.get(name) or ())

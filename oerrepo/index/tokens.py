@@ -2,7 +2,8 @@
 
 Each text is read in its own language (see :mod:`.analysis`): its folded words without
 that language's stop words (per field, for field weights), its stems, the topics its
-words name (see :mod:`.topics`) and, for phrases, its successive word pairs.
+words name (see :mod:`.topics`) and, for phrases, each text's folded words in order
+(see :mod:`.phrases`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .analysis import fold, folded_words, pairs_of, primary_language, stems_of, stopwords, words_of
+from .analysis import fold, folded_words, primary_language, stems_of, stopwords, words_of
 from .backend import IndexDocument
+from .phrases import texts_of
 from .topics import tag_analysed
 
 __all__ = ["DocumentTokens", "tokens_of"]
@@ -28,7 +30,8 @@ class DocumentTokens:
     stems: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
-    pairs: list[str] = field(default_factory=list)
+    # Per field of phrases.FIELDS, its texts' folded words in order (see .phrases).
+    phrases: tuple[str, ...] = ("", "", "", "")
 
     def words(self) -> set[str]:
         """Every distinct folded word of the titles, keywords and descriptions."""
@@ -55,9 +58,11 @@ def _word(word: str, lang: str) -> tuple[str, bool, tuple[str, ...], str]:
 def tokens_of(doc: IndexDocument) -> DocumentTokens:
     """Analyse a document's texts, each in its own language."""
     out = DocumentTokens()
-    stems, pairs, topics, parts = out.stems, out.pairs, out.topics, out.parts
+    stems, topics, parts = out.stems, out.topics, out.parts
+    sequences: list[str] = []
     for target, items in (("title", doc.titles), ("keywords", doc.keywords), ("description", doc.descriptions)):
         bucket = getattr(out, target)
+        texts = []
         for lang, text in items:
             lang = primary_language(lang)
             analysed = [_word(w, lang) for w in words_of(text) if len(w) <= MAX_WORD]
@@ -67,11 +72,15 @@ def tokens_of(doc: IndexDocument) -> DocumentTokens:
             bucket += content
             for i in places:
                 stems += analysed[i][2]
-            pairs += pairs_of(folded)  # within one text, never across two
+            texts.append(folded)
             for topic_id, _, _, whole in tag_analysed(places, content, [analysed[i][3] for i in places], lang):
                 (topics if whole else parts).append(topic_id)
+        sequences.append(texts_of(texts))
+    texts = []
     for text in doc.body:
         words = [w for w in folded_words(text) if len(w) <= MAX_WORD]
         out.body += words
-        pairs += pairs_of(words)
+        texts.append(words)
+    sequences.append(texts_of(texts))
+    out.phrases = tuple(sequences)
     return out

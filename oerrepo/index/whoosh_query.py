@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from whoosh import query as wq
 
 from .analysis import folded_words, primary_language
+from .docsets import TextPhrase
 from .query import TEXT_FIELDS, _all_stopwords, lookup_each
-from .schema import BOOSTS, PAIRS_BOOST
+from .schema import BOOSTS
 
 __all__ = ["compile_tree", "coordination_groups", "WhooshLexicon"]
 
@@ -42,14 +43,14 @@ def _phrase(field_name: str | None, text: str) -> wq.Query:
         return wq.NullQuery
     stop = _all_stopwords()
     content = [w for w in dict.fromkeys(words) if w not in stop] or list(dict.fromkeys(words))
-    pairs = [wq.Term("pairs", f"{a} {b}", boost=PAIRS_BOOST) for a, b in dict.fromkeys(zip(words, words[1:]))]
     fields = (field_name,) if field_name else ("title", "keywords", "description", "body")
     per_field = []
     for f in fields:
         terms = [wq.Term(f, w, boost=BOOSTS[f]) for w in content if w not in stop or len(content) == len(words)]
         per_field.append(wq.And(terms) if len(terms) > 1 else terms[0] if terms else wq.Every())
     any_field = per_field[0] if len(per_field) == 1 else wq.Or(per_field)
-    return wq.And([any_field, *pairs]) if pairs else any_field
+    # A single word needs no check of its neighbours.
+    return TextPhrase(any_field, field_name, tuple(words)) if len(words) > 1 else any_field
 
 
 def compile_tree(tree: tuple) -> wq.Query:

@@ -6,7 +6,7 @@ Every web worker searches the same tables, so no index folder has to be shared.
   analysis (:mod:`oerrepo.index.tokens`, shared with the Whoosh index) made of the
   record, written as a tsvector literal: folded words with their field's weight (A
   titles, B keywords, C descriptions, D people and organisations), stems (``~``),
-  topics (``#``), topics named inside compounds (``%``) and word pairs (``=``). No
+  topics (``#``) and topics named inside compounds (``%``). No
   PostgreSQL text search configuration analyses anything, so both backends find alike.
   ``codes`` holds the document's facet values as small integers (one GIN index serves
   every facet filter); ``langs`` the primary language subtags.
@@ -41,6 +41,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from ..errors import SearchError
+from ..index import phrases
 from . import Store, postgres
 
 __all__ = [
@@ -79,7 +80,7 @@ EXACT_TITLE_BOOST = 3.0
 
 _WEIGHTS = {"title": "A", "keywords": "B", "description": "C", "body": "D"}
 # Token kinds in the tsvector (a folded word has no mark).
-MARKS = {"word": "", "stem": "~", "topic": "#", "part": "%", "pair": "="}
+MARKS = {"word": "", "stem": "~", "topic": "#", "part": "%"}
 
 _LOCK = "oerrepo:search:apply"
 # Entries of search_log kept: a process whose bitmaps are further behind reads them afresh.
@@ -147,7 +148,7 @@ def _outdated(conn: Connection, version: str) -> bool:
     return not has_docno or not _exists(conn, "search_log") or stored not in (None, version)
 
 
-_MARKED = "left(word, 1) NOT IN ('~', '#', '%', '=')"
+_MARKED = "left(word, 1) NOT IN ('~', '#', '%')"
 _TABLES = [
     "CREATE SEQUENCE search_docno AS integer",
     """CREATE TABLE search_docs (
@@ -163,6 +164,7 @@ _TABLES = [
         description text NOT NULL,
         words text[] NOT NULL,
         tsv tsvector NOT NULL,
+        phrases text[] NOT NULL,
         codes integer[] NOT NULL
     )""",
     "CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)",
@@ -236,6 +238,7 @@ class Row:
     description: str
     words: list[str]  # its distinct tokens (marked), for search_words
     tsv: str  # a tsvector literal
+    phrases: list[str]  # each text field's folded words in order (see oerrepo.index.phrases)
     facets: dict[str, list[str]]
 
 
@@ -271,13 +274,14 @@ _PLACES = [str(i) for i in range(16383)]
 _UPSERT = text(
     """
     INSERT INTO search_docs (docno, id, name, sortname, title_exact, date, license, languages, langs, description, words, tsv,
-                             codes)
+                             phrases, codes)
     VALUES (:docno, :id, :name, :sortname, :title_exact, :date, :license, :languages, :langs, :description, :words,
-            CAST(:tsv AS tsvector), :codes)
+            CAST(:tsv AS tsvector), :phrases, :codes)
     ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, sortname = EXCLUDED.sortname, title_exact = EXCLUDED.title_exact,
         date = EXCLUDED.date, license = EXCLUDED.license, languages = EXCLUDED.languages, langs = EXCLUDED.langs,
-        description = EXCLUDED.description, words = EXCLUDED.words, tsv = EXCLUDED.tsv, codes = EXCLUDED.codes
+        description = EXCLUDED.description, words = EXCLUDED.words, tsv = EXCLUDED.tsv, phrases = EXCLUDED.phrases,
+        codes = EXCLUDED.codes
     """
 )
 
@@ -364,7 +368,7 @@ def _codes(conn: Connection, rows: Sequence[Row]) -> dict[tuple[str, str], int]:
 
 def _params(row: Row, codes: dict[tuple[str, str], int]) -> dict[str, Any]:
     values = {k: getattr(row, k) for k in ("id", "name", "sortname", "title_exact", "date", "license", "languages",
-                                            "langs", "description", "words", "tsv")}
+                                            "langs", "description", "words", "tsv", "phrases")}
     # A set: a value listed twice still counts the document once, as in the Whoosh index.
     values["codes"] = sorted({codes[pair] for pair in _facet_pairs(row)})
     return values
@@ -478,8 +482,9 @@ class _Compiler:
     """Turns a planned query tree into a SQL condition on search_docs ``d`` with bound parameters.
 
     Nodes: ("and", [nodes]), ("or", [nodes]), ("should", [nodes]), ("not", node),
-    ("match", word, alternatives) (see oerrepo.index.query.Plan), ("phrase", field, [words],
-    [pairs]), ("prefix", field, text), ("facet", prop, [values]), ("id", value), ("all",).
+    ("match", word, alternatives) (see oerrepo.index.query.Plan), ("phrase", field, [content
+    words], [every word in order]), ("prefix", field, text), ("facet", prop, [values]),
+    ("id", value), ("all",).
     """
 
     def __init__(self):
@@ -500,9 +505,7 @@ class _Compiler:
             return " | ".join(filter(None, (alternative_tsquery(a) for a in alts)))
         if kind == "phrase":
             label = _WEIGHTS.get(node[1] or "", "")
-            words = [_quote(w) + (f":{label}" if label else "") for w in node[2]]
-            pairs = [_quote(MARKS["pair"] + p) for p in node[3]]
-            return " & ".join(words + pairs)
+            return " & ".join(_quote(w) + (f":{label}" if label else "") for w in node[2])
         if kind == "prefix":
             word = re.sub(r"[^\w]", "", node[2])
             if not word:
@@ -524,7 +527,12 @@ class _Compiler:
             return "(" + joiner.join(parts) + ")" if parts else "TRUE"
         if kind == "not":
             return f"NOT {self.condition(node[1])}"
-        if kind in ("match", "phrase", "prefix"):
+        if kind == "phrase":
+            query = self.tsquery(node)
+            if not query:
+                return "FALSE"
+            return f"(d.tsv @@ {self.ts(query)} AND {phrase_condition(node[1], node[3], self._param)})"
+        if kind in ("match", "prefix"):
             parts = []
             query = self.tsquery(node)
             if query:
@@ -565,6 +573,32 @@ class _Compiler:
             parts = [self.score(n) for n in node[1]]
             return "(" + " + ".join(parts) + ")" if parts else "0"
         return "0"
+
+
+def phrase_condition(field: str | None, words: Sequence[str], param) -> str:
+    """A condition on search_docs ``d``: its texts of ``field`` (any text field when None) hold
+    the folded ``words`` side by side, in order (see :mod:`oerrepo.index.phrases`)."""
+    if field is None:
+        texts = "array_to_string(d.phrases, E'\\n')"
+    elif field in phrases.FIELDS:
+        texts = f"d.phrases[{phrases.FIELDS.index(field) + 1}]"
+    else:
+        raise SearchError(f"cannot search for a phrase in {field!r}")
+    return f"strpos({texts}, {param(phrases.pattern(words))}) > 0"
+
+
+def phrase_docnos(conn: Connection, docnos: Sequence[int], field: str | None, words: Sequence[str]) -> list[int]:
+    """Those of ``docnos`` whose texts hold the phrase (see :func:`phrase_condition`)."""
+    if not docnos:
+        return []
+    params: dict[str, Any] = {"d": list(docnos)}
+
+    def param(value: Any) -> str:
+        params["w"] = value
+        return ":w"
+
+    condition = phrase_condition(field, words, param)
+    return list(conn.execute(text(f"SELECT docno FROM search_docs d WHERE docno = ANY(:d) AND {condition}"), params).scalars())
 
 
 def facet_condition(prop: str, values: Sequence[str], param) -> str:
