@@ -175,6 +175,7 @@ class Repository:
         self._create = create
         self._db_url = db_url
         self._composed: _Parts | None = None  # composed on first use: Repository(path) touches no file
+        self._current_index = None  # searches before the store is opened (see search)
 
     def __repr__(self) -> str:
         return f"Repository({str(self.path)!r})"
@@ -198,6 +199,7 @@ class Repository:
             from .store import Store
 
             self._composed = self._compose(Store(self._db_url or self._prepare_folder()).open())
+            self._close_current_index()  # the composed parts search from now on
             # A process that died after its store commit left changes unindexed: apply them now.
             # Without waiting: if another writer holds the lock, it is applying them itself.
             self._composed.search.catch_up(wait=False)
@@ -244,6 +246,12 @@ class Repository:
         parts, self._composed = self._composed, None
         if parts is not None:
             parts.close()
+        self._close_current_index()
+
+    def _close_current_index(self) -> None:
+        current, self._current_index = self._current_index, None
+        if current is not None:
+            current.close()
 
     # -- settings -------------------------------------------------------------
 
@@ -764,12 +772,14 @@ class Repository:
         """
         if self._composed is None and self._db_url is None:
             # A search in a current index needs no store: answer without opening one.
-            from .index.api import search_current_index
+            from .index.api import CurrentIndexSearch
             from .store_probe import sqlite_last_change
 
             last = sqlite_last_change(self.path / DB_FILE)
             if last is not None:
-                found = search_current_index(self.path / INDEX_FOLDER, last, query, **options)
+                if self._current_index is None:
+                    self._current_index = CurrentIndexSearch(self.path / INDEX_FOLDER)
+                found = self._current_index.search(last, query, **options)
                 if found is not None:
                     return found
         return self._parts.search.search(query, **options)

@@ -61,6 +61,31 @@ def test_a_search_sees_a_change_the_index_has_not_applied(tmp_path: Path):
     assert _search_in_a_new_process(folder, "charcoal")["ids"] == [kit.id]
 
 
+def test_searches_without_a_store_keep_the_index_open_and_follow_other_writers(tmp_path: Path, monkeypatch):
+    from oerrepo.index import whoosh_backend
+
+    folder = tmp_path / "d"
+    _samples(folder)
+    opened = []
+    original = whoosh_backend.WhooshBackend.__init__
+
+    def counting(self, *args, **kwargs):
+        opened.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(whoosh_backend.WhooshBackend, "__init__", counting)
+    with Repository(folder, create=False) as reader:
+        first = [h.id for h in reader.search("water", sdg=6).hits]
+        for _ in range(3):
+            assert [h.id for h in reader.search("water", sdg=6).hits] == first
+        assert len(opened) == 1 and reader._composed is None  # one index, opened once; no store
+        with Repository(folder) as writer:  # another writer (its own index session) adds a record
+            kit = writer.add({"name": {"en": "Charcoal water filter"}, "inLanguage": "en", "license": "CC-BY-4.0"})
+        assert [h.id for h in reader.search("charcoal").hits] == [kit.id]
+        reader.add({"name": {"en": "Charcoal drawing"}, "inLanguage": "en", "license": "CC-BY-4.0"})
+        assert reader.search("charcoal").total == 2  # the store is open now: its search answers
+
+
 def test_the_probe_reads_the_schema_version_the_migrations_write(tmp_path: Path):
     assert SCHEMA_VERSION == migrations.LATEST
     folder = tmp_path / "d"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
     from .background import BackgroundIndexer
 
-__all__ = ["SearchService", "search_request", "search_current_index"]
+__all__ = ["SearchService", "search_request", "CurrentIndexSearch"]
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +94,41 @@ def search_request(
     )
 
 
-def search_current_index(index_dir: Path, last_seq: int, query: str = "", **options) -> SearchResult | None:
-    """Search the Whoosh index in ``index_dir`` without opening its store, when the index has
-    applied every change up to ``last_seq``; None when it has not (the store must catch it up).
+class CurrentIndexSearch:
+    """Searches of the Whoosh index in ``index_dir`` without opening its store, while the index
+    has applied every change (see :meth:`search`).
 
     Opening the store costs more than a search in a current index takes: a command that only
-    searches asks the store for its last change (``store.probe``) and comes here.
+    searches asks the store for its last change (``store.probe``) and comes here. The index
+    stays open between searches, as a composed repository keeps it: a newly opened index
+    reads again what a search keeps per index generation (the word list, sort keys, facet
+    values): 100-200 ms a search at 20,000 records instead of 5-20 ms.
     """
-    from .whoosh_backend import WhooshBackend
 
-    backend = WhooshBackend(index_dir)
-    try:
+    def __init__(self, index_dir: Path):
+        self.index_dir = index_dir
+        self._lock = threading.Lock()
+        self._backend = None
+
+    def search(self, last_seq: int, query: str = "", **options) -> SearchResult | None:
+        """The result of the search when the index has applied every change up to ``last_seq``
+        (the store's last); None when it has not (the store must catch it up)."""
+        from .whoosh_backend import WhooshBackend
+
+        with self._lock:
+            if self._backend is None:
+                self._backend = WhooshBackend(self.index_dir)
+            backend = self._backend
         if backend.needs_rebuild() or backend.last_seq() < last_seq:
             return None
         return backend.search(search_request(query, **options))
-    finally:
-        backend.close()
+
+    def close(self) -> None:
+        """Close the index (a later search opens it again)."""
+        with self._lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
 
 
 class SearchService:
