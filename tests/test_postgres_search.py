@@ -294,6 +294,16 @@ def samples_pg_kites(tmp_path_factory):
         drop_schema(base, name)
 
 
+def test_phrases_are_found_whether_their_words_are_common_or_rare(samples_pg_kites):
+    # Counting alike (above) is not enough: both backends must find what the texts hold.
+    for backend in samples_pg_kites:
+        assert _seen(backend, '"fly it over the river"')[0] == 20  # the odd-numbered records
+        assert _seen(backend, '"over the field"')[0] == 20
+        assert _seen(backend, '"river field"')[0] == 0
+        assert _seen(backend, 'title:"kite workshop"')[0] == 40
+        assert _seen(backend, 'description:"kite workshop"')[0] == 0
+
+
 def test_a_search_costs_the_same_few_statements_however_many_words(samples):
     samples.search("kite")  # the bitmaps are read once a process
     counted: list[str] = []
