@@ -324,3 +324,26 @@ def test_a_search_costs_the_same_few_statements_however_many_words(samples):
     # Whether the index is current (one statement), then one transaction: where the bitmaps
     # stand, the planner's look-ups, the documents of rare tokens, and the page (and a setting).
     assert one == many <= 6, counted
+
+
+def test_a_document_twice_in_one_batch_is_written_once_as_its_later_row(pg_url):
+    from oerrepo.index.backend import IndexDocument
+    from oerrepo.index.postgres_rows import row_of
+    from oerrepo.index.schema import SCHEMA_VERSION
+    from oerrepo.store import postgres_search as sql
+
+    def doc(text: str) -> IndexDocument:
+        return IndexDocument(id="k1", name=text, titles=[("en", text)], languages=["en"], facets={"inLanguage": ["en"]})
+
+    backend = PostgresBackend(Store(pg_url).open())
+    backend.rebuild([], 0)
+    with backend.store.transaction() as conn:
+        sql.begin_apply(conn, True)
+        sql.put_documents(conn, [row_of(doc("Origami cranes")), row_of(doc("Juggling clubs"))])
+        sql.finish_apply(conn, 2, SCHEMA_VERSION)
+    with backend.store.reading() as conn:
+        assert conn.execute(text("SELECT count(*), min(name) FROM search_docs")).one() == (1, "Juggling clubs")
+        counts = dict(conn.execute(text("SELECT word, ndoc FROM search_words WHERE word IN ('origami', 'juggling')")).all())
+    assert counts == {"juggling": 1}  # the earlier row's words are not counted for it
+    assert [h.id for h in backend.search(SearchRequest('"juggling clubs"')).hits] == ["k1"]
+    assert backend.search(SearchRequest("origami")).total == 0
