@@ -225,6 +225,7 @@ def test_kept_bitmaps_follow_what_another_process_writes(tmp_path_factory, pg_ur
         reader = PostgresBackend(Store(pg_url).open(), common=0)
         assert _seen(reader, "kite")[0] == 6
         assert _seen(reader, "kite", filters={"sdg": ["http://metadata.un.org/sdg/4"]})[0] == 2
+        assert _seen(reader, '"fly it over the river"')[0] == 3  # t-k1, t-k3, t-k5: kept for this state
         writer.add(_kites(1, start=6)[0])  # a new kite record
         changed = _kites(1, start=1)[0] | {"name": {"de": "Drachen bauen"}, "description": {"de": "Papier."},
                                            "license": "CC-BY-SA-4.0", "sdg": ["13"]}
@@ -235,6 +236,8 @@ def test_kept_bitmaps_follow_what_another_process_writes(tmp_path_factory, pg_ur
         assert facets["license"] == {"https://creativecommons.org/licenses/by/4.0/": 2,
                                      "https://creativecommons.org/publicdomain/zero/1.0/": 3}
         assert _seen(reader, "drachen")[2] == ["t-k1"]
+        assert sorted(_seen(reader, '"fly it over the river"')[2]) == ["t-k3", "t-k5"]  # t-k1 changed
+        assert _seen(reader, '"fly it over the field"')[0] == 3  # t-k0, t-k4 and the new t-k6
         assert _seen(reader, "")[1]["sdg"]["http://metadata.un.org/sdg/13"] == 1
         # What a process that kept nothing sees.
         fresh = PostgresBackend(Store(pg_url).open())

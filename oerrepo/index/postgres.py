@@ -682,9 +682,12 @@ class _Bits:
 
     def phrase(self, node: tuple) -> int:
         """The documents holding a phrase: those its words reach whose texts hold them side by
-        side (read once per search)."""
+        side (read once per search, and kept for the searches of the same state of the index)."""
         key = (node[1], tuple(node[3]))
         found = self.phrases.get(key)
+        kept = self.lexicon.docsets.phrases(self.view, self.lexicon.snapshot)
+        if found is None and kept is not None:
+            found = kept.get(key)
         if found is None:
             if node[1]:
                 query = sql._Compiler().tsquery(node)
@@ -697,6 +700,8 @@ class _Bits:
                 docnos = sql.phrase_docnos(self.lexicon.conn, ids_of(candidates), node[1], node[3])
                 candidates = bitmap_of(docnos, self.view.size)
             found = self.phrases[key] = candidates
+            if kept is not None:
+                kept[key] = found
         return found
 
     def rare(self, tree: tuple) -> int | None:

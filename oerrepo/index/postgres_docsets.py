@@ -34,6 +34,8 @@ __all__ = ["DocSets", "View"]
 # Common token bitmaps kept: at most this many bytes together (each is size / 8 bytes).
 _TOKEN_BYTES = 32 * 1024 * 1024
 _MIN_TOKENS = 16
+# Phrases whose documents are kept for the searches of one state of the index.
+_PHRASES = 256
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class DocSets:
         self._lock = threading.Lock()
         self._view: View | None = None
         self._tokens: OrderedDict[str, int] = OrderedDict()  # common token -> documents, as of _view
+        self._phrases: tuple[View | None, dict] = (None, {})  # phrase -> documents, as of a view
 
     def view(self, conn: Connection) -> tuple[View, int]:
         """The bitmaps as of ``conn``'s snapshot (or later: another thread may have read a newer
@@ -148,6 +151,21 @@ class DocSets:
             values=sql.facet_values(conn) if by_code.keys() - view.values.keys() else view.values,
             langs=patched(view.langs, by_lang),
         )
+
+    def phrases(self, view: View, snapshot: int) -> dict | None:
+        """The documents of the phrases found in ``view``'s very state (key -> bitmap), for
+        the searches that read that state; None when ``snapshot`` (a search's own log
+        position) is not that state: what it finds may not be kept."""
+        if view.position != snapshot:
+            return None
+        with self._lock:
+            kept_view, found = self._phrases
+            if kept_view is not view:
+                found = {}
+                self._phrases = (view, found)
+            elif len(found) >= _PHRASES:
+                found.pop(next(iter(found)))  # the oldest
+            return found
 
     def tokens(
         self, conn: Connection, view: View, snapshot: int, wanted: Iterable[tuple[str, str, int]]
