@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from ..errors import DuplicateResource, ResourceNotFound
 from ..model import Resource, changed_properties
-from . import Store, dumps, first_name, utc_now
+from . import Store, dumps, first_name, one_of, utc_now
 from . import tables as t
 
 __all__ = ["ResourceBatch"]
@@ -86,7 +86,7 @@ class ResourceBatch:
             chunk = wanted[start : start + _CHUNK]
             for rid in chunk:
                 self._rows[rid] = None
-            query = select(cols.id, cols.deleted, cols.created, cols.data).where(cols.id.in_(chunk))
+            query = select(cols.id, cols.deleted, cols.created, cols.data).where(one_of(self.conn, cols.id, chunk))
             for row in self.conn.execute(query):
                 self._rows[row.id] = _Row(deleted=bool(row.deleted), created=row.created, data_text=row.data)
 

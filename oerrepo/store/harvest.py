@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from ..errors import DuplicateSource
-from . import Store, dumps, utc_now
+from . import Store, dumps, one_of, utc_now
 from . import tables as t
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -248,7 +248,7 @@ def provenance_rows(conn: Connection, source: str, oai_identifiers: Iterable[str
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         query = select(t.provenance).where(
-            and_(t.provenance.c.source == source, t.provenance.c.oai_identifier.in_(chunk))
+            and_(t.provenance.c.source == source, one_of(conn, t.provenance.c.oai_identifier, chunk))
         )
         for row in conn.execute(query):
             out[row.oai_identifier] = _provenance(row)
@@ -268,7 +268,7 @@ def provenance_for(store: Store, resource_ids: Sequence[str]) -> dict[str, list[
         for start in range(0, len(ids), 500):
             query = (
                 select(t.provenance)
-                .where(t.provenance.c.resource_id.in_(ids[start : start + 500]))
+                .where(one_of(conn, t.provenance.c.resource_id, ids[start : start + 500]))
                 .order_by(t.provenance.c.resource_id, t.provenance.c.deleted, t.provenance.c.source,
                           t.provenance.c.oai_identifier)
             )
@@ -332,7 +332,7 @@ def find_by_keys(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
     keys = list(dict.fromkeys(keys))
     for start in range(0, len(keys), 500):
         query = select(t.match_keys.c.key, t.match_keys.c.resource_id).where(
-            t.match_keys.c.key.in_(keys[start : start + 500])
+            one_of(conn, t.match_keys.c.key, keys[start : start + 500])
         )
         for key, rid in conn.execute(query):
             out.setdefault(key, rid)
@@ -414,7 +414,7 @@ class HarvestPage:
         ids = [rid for rid in dict.fromkeys(resource_ids) if rid not in self._resources_read]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for row in self.conn.execute(select(t.provenance).where(t.provenance.c.resource_id.in_(chunk))):
+            for row in self.conn.execute(select(t.provenance).where(one_of(self.conn, t.provenance.c.resource_id, chunk))):
                 self._add_row(_provenance(row), stored=True)
             self._resources_read.update(chunk)
 
@@ -424,7 +424,9 @@ class HarvestPage:
             chunk = ids[start : start + 500]
             for rid in chunk:
                 self._keys_of[rid] = set()
-            query = select(t.match_keys.c.key, t.match_keys.c.resource_id).where(t.match_keys.c.resource_id.in_(chunk))
+            query = select(t.match_keys.c.key, t.match_keys.c.resource_id).where(
+                one_of(self.conn, t.match_keys.c.resource_id, chunk)
+            )
             for key, rid in self.conn.execute(query):
                 self._keys_of[rid].add(key)
 
