@@ -11,8 +11,9 @@ bitmap is cached per segment: after an incremental commit only the new small seg
 is read. Deleted documents are masked by :attr:`DocSets.live`, rebuilt per generation.
 
 A quoted phrase (:class:`TextPhrase`) is its words' bitmap narrowed to the documents whose
-stored texts hold the words side by side (see :mod:`.phrases`); which documents of a
-segment were read, and which hold the phrase, is cached per segment as a term's bitmap is.
+texts (the index's ``phrases`` column) hold the words side by side (see :mod:`.phrases`);
+which documents of a segment were read, and which hold the phrase, is cached per segment
+as a term's bitmap is.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class _SegmentSets:
         self.size = reader.doc_count_all()
         self.terms: OrderedDict[tuple[str, bytes], int] = OrderedDict()
         # (field, pattern) -> (documents read, documents holding the phrase)
-        self.phrases: OrderedDict[tuple[str | None, str], tuple[int, int]] = OrderedDict()
+        self.phrases: OrderedDict[tuple[str | None, bytes], tuple[int, int]] = OrderedDict()
 
     def term(self, reader, fieldname: str, btext: bytes) -> int:
         key = (fieldname, btext)

@@ -9,7 +9,9 @@ Every web worker searches the same tables, so no index folder has to be shared.
   topics (``#``) and topics named inside compounds (``%``). No
   PostgreSQL text search configuration analyses anything, so both backends find alike.
   ``codes`` holds the document's facet values as small integers (one GIN index serves
-  every facet filter); ``langs`` the primary language subtags.
+  every facet filter); ``langs`` the primary language subtags; ``phrases`` each text
+  field's folded words in order, where a quoted phrase is checked (see
+  :mod:`oerrepo.index.phrases`).
 - ``search_facet_values``: (property, value) -> code. A code is ``8 * n + slot``, the slot
   naming the property, so a query can tell a code's property without a join.
 - ``search_words``: every token with its document count, under a trigram index
