@@ -245,6 +245,17 @@ def test_sort_by_date_and_name_and_pages(samples):
     assert len(first) == len(second) == 5 and not set(first) & set(second)
 
 
+def test_a_snippet_keeps_to_one_description():
+    from oerrepo.index.snippets import snippet
+
+    two = "Um guia para o professor com atividades.\nPortuguese edition of the water kit for schools."
+    assert snippet(two, {"water"}) == "Portuguese edition of the <mark>water</mark> kit for schools."
+    assert snippet(two, {"professor", "water"}) == (
+        "Um guia para o <mark>professor</mark> com atividades. … Portuguese edition of the <mark>water</mark> kit "
+        "for schools."
+    )
+
+
 def test_hits_carry_snippet_licence_languages(samples):
     hit = samples.search("aerogenerador").hits[0]
     assert hit.id == "t-energia"

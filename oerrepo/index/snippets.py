@@ -18,6 +18,8 @@ def snippet(text: str, words: Collection[str], *, maxchars: int = 160, surround:
 
     Passages are at most ``maxchars`` long, with ``surround`` characters of context each
     side, richest first kept, shown in text order and joined by " … ". '' when no word occurs.
+    A passage never runs over a line break: a record's descriptions (one per language) are
+    joined by them, and the end of one read into the start of another made no sense.
 
     >>> snippet("Construimos un aerogenerador.", {"aerogenerador"})
     'Construimos un <mark>aerogenerador</mark>.'
@@ -28,7 +30,7 @@ def snippet(text: str, words: Collection[str], *, maxchars: int = 160, surround:
     # Group matches into passages no longer than maxchars.
     groups: list[list[tuple[int, int]]] = []
     for start, end in hits:
-        if groups and end - groups[-1][0][0] <= maxchars - 2 * surround:
+        if groups and end - groups[-1][0][0] <= maxchars - 2 * surround and "\n" not in text[groups[-1][-1][1]:start]:
             groups[-1].append((start, end))
         else:
             groups.append([(start, end)])
@@ -36,13 +38,16 @@ def snippet(text: str, words: Collection[str], *, maxchars: int = 160, surround:
     out = []
     for i in sorted(best):
         group = groups[i]
-        start = max(0, group[0][0] - surround)
-        end = min(len(text), group[-1][1] + surround)
+        line_start = text.rfind("\n", 0, group[0][0]) + 1
+        line_end = text.find("\n", group[-1][1])
+        line_end = len(text) if line_end == -1 else line_end
+        start = max(line_start, group[0][0] - surround)
+        end = min(line_end, group[-1][1] + surround)
         # Whole words at the edges.
-        if start > 0:
+        if start > line_start:
             space = text.find(" ", start, group[0][0])
             start = space + 1 if space != -1 else start
-        if end < len(text):
+        if end < line_end:
             space = text.rfind(" ", group[-1][1], end)
             end = space if space != -1 else end
         pieces, pos = [], start
