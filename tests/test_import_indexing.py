@@ -122,6 +122,20 @@ def test_a_big_import_and_a_rebuild_on_postgresql_find_every_record(tmp_path, re
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_second_big_import_into_postgresql_from_a_new_process_completes(tmp_path, repo_factory, data_dir):
+    # A new process has not set up its search backend yet: setting it up from inside the
+    # import's transaction waited for that transaction's own lock, forever.
+    repo_factory().import_records(_write(tmp_path / "first.json", _records(10, word="quexil")))
+    more = _write(tmp_path / "more.json", _records(N, start=100))
+    run = subprocess.run([sys.executable, "-m", "oerrepo", "--data", str(data_dir), "import", str(more)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert f"{N} added" in run.stdout + run.stderr
+    fresh = repo_factory()
+    assert fresh.search("zorblat").total == N and fresh.search("quexil").total == 10
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_failed_import_on_postgresql_leaves_no_row_behind(tmp_path, repo_factory):
     repo = repo_factory()
     repo.import_records(_write(tmp_path / "first.json", _records(10, word="quexil")))

@@ -291,9 +291,13 @@ class PostgresBackend:
         if feeding is not None:
             feeding.settle()
         if feeding is None:
-            self._ensure()
+            # Not _ensure(): installing takes a write transaction of its own, which would wait
+            # forever for the caller's (it holds the store's write lock). Tables of this
+            # version leave nothing to install; without them the catch-up after the commit
+            # installs them and indexes the records.
             if self.needs_rebuild() or sql.begin_apply(conn, False) is None:
                 return False
+            self._installed = True
             feeding = self._feeding = _Feeding(conn, RowWorkers())
         elif feeding.conn is not conn:
             # The transaction before committed: a new one goes on feeding, with the lock taken
