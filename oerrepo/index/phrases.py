@@ -18,10 +18,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 
+from .query import TEXT_FIELDS
+
 __all__ = ["FIELDS", "SEPARATOR", "texts_of", "pattern", "column_value", "holders"]
 
 # The text fields a phrase may be asked in, in the order a document's sequences are kept.
-FIELDS = ("title", "keywords", "description", "body")
+FIELDS = TEXT_FIELDS
 # Between a document's fields in its column value: no pattern holds it, so none matches
 # across two fields or two documents.
 SEPARATOR = "\t"

@@ -54,9 +54,10 @@ CHECK_FILE = "oerrepo-whoosh-checked"
 
 # Full rebuild: two worker processes, each writing its own segment (multisegment skips
 # the final merge of the two; searching reads segments side by side, at a cost: 12 ms
-# against 8.5 ms for a warm search of 20,000 records in one segment), each with a bounded posting pool that spills sorted runs to disk beyond it. Bare
-# Whoosh on an idle 2-core machine: ~3,100 docs/s so against ~1,100 with one in-process
-# writer; on a machine busy with other work the two come out level (bench_index.py).
+# against 8.5 ms for a warm search of 20,000 records in one segment), each with a bounded
+# posting pool that spills sorted runs to disk beyond it. Bare Whoosh on an idle 2-core
+# machine: ~3,100 docs/s so against ~1,100 with one in-process writer; on a machine busy
+# with other work the two come out level (bench_index.py).
 # The pool's bound is reached early (64 MB: ~10,000 of our documents a process), so an
 # import, harvest or rebuild of 20,000 records peaks about as high as one of 100,000; at
 # 128 MB each pool grew until ~27,000 documents (2 x 100 MB more at 100,000 records than

@@ -43,7 +43,7 @@ def _phrase(field_name: str | None, text: str) -> wq.Query:
         return wq.NullQuery
     stop = _all_stopwords()
     content = [w for w in dict.fromkeys(words) if w not in stop] or list(dict.fromkeys(words))
-    fields = (field_name,) if field_name else ("title", "keywords", "description", "body")
+    fields = (field_name,) if field_name else TEXT_FIELDS
     per_field = []
     for f in fields:
         terms = [wq.Term(f, w, boost=BOOSTS[f]) for w in content if w not in stop or len(content) == len(words)]
