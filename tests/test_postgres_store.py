@@ -201,6 +201,36 @@ def test_catalogues_in_two_schemas_of_one_database_never_share_a_claim():
         drop_schema(base, two)
 
 
+def test_a_write_in_one_schema_does_not_wait_for_a_write_in_another(tmp_path):
+    """Two catalogues in one database: a long write transaction in one (an import) leaves the
+    other free to add records and bring its search index up to date."""
+    from pg import drop_schema, new_schema
+
+    base = require_server()
+    (one, one_url), (two, two_url) = new_schema(base), new_schema(base)
+    try:
+        with Repository(tmp_path / "a", db_url=one_url) as a, Repository(tmp_path / "b", db_url=two_url) as b:
+            a.store, b.store  # both schemas created before the race
+            finished = threading.Event()
+
+            def write_other() -> None:
+                b.add({**RECORD, "id": "other"})
+                b.search("bee")  # the search index's own write lock
+                finished.set()
+
+            with a.store.transaction():  # holds catalogue a's write lock
+                writer = threading.Thread(target=write_other, daemon=True)
+                writer.start()
+                finished.wait(60)
+                held_while_open = finished.is_set()
+            writer.join(60)
+            assert held_while_open, "catalogue b's write waited for catalogue a's transaction"
+            assert b.get("other") is not None
+    finally:
+        drop_schema(base, one)
+        drop_schema(base, two)
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_long_harvest_refreshes_the_statistics_of_the_tables_it_reads(data_dir, monkeypatch):
     # Without statistics, PostgreSQL may read a table whole for each page's look-ups.

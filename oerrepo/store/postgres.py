@@ -13,7 +13,6 @@ the process dies, so a killed worker never leaves a source claimed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tomllib
 from pathlib import Path
@@ -30,7 +29,7 @@ __all__ = [
     "is_postgres_url",
     "make_engine",
     "lock_writes",
-    "lock_key",
+    "SCOPED_KEY_SQL",
     "try_lock",
     "unlock",
     "explain",
@@ -105,31 +104,25 @@ def make_engine(url: str) -> Engine:
         ) from exc
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory lock key for a name."""
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
+# Advisory locks are database-wide: two catalogues in two schemas of one database must not
+# wait for each other's writes or claims. The key is therefore derived from the schema the
+# connection works in, on the server, so that taking a lock stays one round trip.
+SCOPED_KEY_SQL = "('x' || left(md5(current_schema() || ':' || :name), 16))::bit(64)::bigint"
 
 
 def lock_writes(conn: Connection) -> None:
-    """Serialise write transactions (held until commit or rollback)."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(_WRITE_LOCK_NAME)})
-
-
-def _scoped_key(conn: Connection, name: str) -> int:
-    # Advisory locks are database-wide: two catalogues in two schemas of one database must
-    # not block each other's claims on equally named work.
-    schema = conn.execute(text("SELECT current_schema()")).scalar() or ""
-    return lock_key(f"{schema}:{name}")
+    """Serialise the write transactions of this schema's catalogue (held until commit or rollback)."""
+    conn.execute(text(f"SELECT pg_advisory_xact_lock({SCOPED_KEY_SQL})"), {"name": _WRITE_LOCK_NAME})
 
 
 def try_lock(conn: Connection, name: str) -> bool:
     """Take the session-level lock ``name`` (in this schema) unless another session holds it."""
-    return bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _scoped_key(conn, name)}).scalar())
+    return bool(conn.execute(text(f"SELECT pg_try_advisory_lock({SCOPED_KEY_SQL})"), {"name": name}).scalar())
 
 
 def unlock(conn: Connection, name: str) -> None:
     """Release a lock taken with :func:`try_lock`."""
-    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _scoped_key(conn, name)})
+    conn.execute(text(f"SELECT pg_advisory_unlock({SCOPED_KEY_SQL})"), {"name": name})
 
 
 def explain(message: str, url: str) -> str | None:

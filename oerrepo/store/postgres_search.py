@@ -91,11 +91,11 @@ LOG_KEPT = 50_000
 
 
 def _lock(conn: Connection, wait: bool) -> bool:
-    key = postgres.lock_key(_LOCK)
+    key = postgres.SCOPED_KEY_SQL
     if wait:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({key})"), {"name": _LOCK})
         return True
-    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar())
+    return bool(conn.execute(text(f"SELECT pg_try_advisory_xact_lock({key})"), {"name": _LOCK}).scalar())
 
 
 def _exists(conn: Connection, regclass: str) -> bool:
