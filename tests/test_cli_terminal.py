@@ -118,6 +118,8 @@ def test_a_large_import_says_when_it_brings_the_index_up_to_date(tmp_path):
     # after the last record, the index's processes still write: the bar does not stand still unexplained
     assert "bringing the search index up to date (1,500 changes)" in out and "1500 added" in out
     assert "importing many.jsonl: 1500 records" in out  # the bar, drawn to its end
+    # ... and left there, above the line: not drawn again below it as if still counting
+    assert out.rindex("importing many.jsonl") < out.index("bringing the search index")
 
 
 def test_reindex_export_and_migrate_in_a_terminal(tmp_path, records_file):

@@ -24,7 +24,8 @@ def progress(label: str, length: int | None = None, *, narrate: str | None = Non
     ``length`` may be unknown (``None``): the bar then counts without a total. tqdm,
     unlike click's bar, needs neither an iterable nor a length. With ``narrate``, that
     logger's INFO lines are shown above the bar as they come (what the job does once
-    the bar is full, for instance).
+    the bar is full, for instance): the first such line ends the bar, left on screen with
+    its final count, rather than drawing it again below the line as if it were still counting.
     """
     if not sys.stderr.isatty():
         yield lambda n=1: None
@@ -35,8 +36,17 @@ def progress(label: str, length: int | None = None, *, narrate: str | None = Non
         if narrate is None:
             yield bar.update
             return
-        with narrated(narrate, lambda line: bar.write(line, file=sys.stderr)):
-            yield bar.update
+        def say(line: str) -> None:
+            bar.leave = True  # the bar's phase is over: keep its final count above the line
+            bar.close()  # closing twice is harmless
+            click.echo(line, err=True)
+
+        def advance(n: int = 1) -> None:
+            if not bar.disable:  # closed: the job has moved on to what the line says
+                bar.update(n)
+
+        with narrated(narrate, say):
+            yield advance
 
 
 @contextmanager

@@ -266,7 +266,8 @@ class SearchService:
             return
         if commit and last - applied >= _ANNOUNCED:
             # An import's or a harvest's last seconds: commands show this line (INFO).
-            log.info("bringing the search index up to date (%s changes)", f"{last - applied:,}")
+            changes = self.store.count_changes(applied, last)
+            log.info("bringing the search index up to date (%s)", f"{changes:,} change{'' if changes == 1 else 's'}")
         backend.apply(self._index_entries, wait=wait, pending=last - applied, commit=commit)
         if commit:
             self._feeder = None

@@ -478,6 +478,13 @@ class Store:
                 found.update((seq, json.loads(text)) for seq, text in conn.execute(query))
         return found
 
+    def count_changes(self, after: int, upto: int) -> int:
+        """How many changes have a sequence number in (after, upto]: fewer than ``upto - after``
+        where transactions rolled back (PostgreSQL hands out their numbers all the same)."""
+        with self.reading() as conn:
+            query = select(func.count()).where(t.changes.c.seq > after, t.changes.c.seq <= upto)
+            return conn.execute(query).scalar_one()
+
     def last_seq(self) -> int:
         with self.reading() as conn:
             return conn.execute(select(func.coalesce(func.max(t.changes.c.seq), 0))).scalar_one()
