@@ -63,7 +63,7 @@ MASS_DELETION_MIN = 10
 # the store instead (index/background.py). Stored pages are safe either way, and the index
 # is current when the harvest returns.
 INDEX_EVERY = 10.0
-INDEX_ASIDE_AFTER = 1000  # records: a harvest this large hands the indexing over at once
+INDEX_ASIDE_AFTER = 1000  # records (harvested, or listed by the partner): the indexing is handed over at once
 ANALYZE_AFTER = 1000  # records: then every tenfold, the store's statistics are refreshed (see Store.analyze)
 
 
@@ -440,7 +440,11 @@ class SourceHarvest:
             self._analyzed_at *= 10
         due = time.monotonic() - self._indexed_at >= INDEX_EVERY
         fed = self._feeding
-        if fed is False and self._indexing_aside is False and (due or report.records >= INDEX_ASIDE_AFTER):
+        # A partner that says how long its list is (completeListSize) lets a long harvest hand
+        # its indexing over after the first page, rather than after INDEX_ASIDE_AFTER records
+        # this process would otherwise index itself, reading them back from the store.
+        large = report.records >= INDEX_ASIDE_AFTER or (page.complete_list_size or 0) >= INDEX_ASIDE_AFTER
+        if fed is False and self._indexing_aside is False and (due or large):
             self._preparer = PagePreparer(reader, license_policy=self.license_policy, repo_policy=self.repo_policy.name)
             if self.may_feed:
                 self._feeding = True  # from the next page on

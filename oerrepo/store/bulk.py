@@ -16,7 +16,6 @@ calls would have written.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from ..errors import DuplicateResource, ResourceNotFound
 from ..model import Resource, changed_properties
-from . import Store, dumps, first_name, one_of, utc_now
+from . import Store, dumps, first_name, loads, one_of, utc_now
 from . import tables as t
 
 __all__ = ["ResourceBatch"]
@@ -44,7 +43,7 @@ class _Row:
 
     def record(self) -> dict:
         if self.data is None:
-            self.data = json.loads(self.data_text or "{}")
+            self.data = loads(self.data_text or "{}")
         return self.data
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from ..errors import DuplicateSource
-from . import Store, dumps, one_of, utc_now
+from . import Store, dumps, loads, one_of, utc_now
 from . import tables as t
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -153,13 +153,13 @@ def _provenance(row: Any) -> ProvenanceRow:
         oai_identifier=row.oai_identifier,
         resource_id=row.resource_id,
         datestamp=row.datestamp,
-        set_specs=tuple(json.loads(row.set_specs or "[]")),
+        set_specs=tuple(loads(row.set_specs or "[]")),
         metadata_prefix=row.metadata_prefix,
         harvested_at=row.harvested_at,
         deleted=bool(row.deleted),
         role=row.role,
-        notes=tuple(json.loads(row.notes or "[]")),
-        origin=json.loads(row.origin) if row.origin else None,
+        notes=tuple(loads(row.notes or "[]")),
+        origin=loads(row.origin) if row.origin else None,
     )
 
 
@@ -207,7 +207,7 @@ def refresh_local_keys(store: Store, keys_of: Callable[[dict], list[str]], *, ba
             chunk = ids[start : start + batch]
             rows = conn.execute(select(t.resources.c.id, t.resources.c.data).where(
                 and_(t.resources.c.id.in_(chunk), t.resources.c.deleted.is_(False))))
-            wanted = {rid: keys_of(json.loads(data)) for rid, data in rows}
+            wanted = {rid: keys_of(loads(data)) for rid, data in rows}
             known: dict[str, set[str]] = {rid: set() for rid in wanted}
             if wanted:
                 for key, rid in conn.execute(select(t.match_keys.c.key, t.match_keys.c.resource_id)
