@@ -123,8 +123,10 @@ def _contents(ix):
         ({"limitmb": 0.02}, 1),  # the pool overflows into several run files, merged term by term
         ({"procs": 2, "multisegment": True, "limitmb": 0.02}, 1),
         ({"limitmb": 0.02}, 3),  # segments merged into the last writer's pool, deletions dropped
+        # each process writes a segment every 3 documents (jobs of 2): several segments each
+        ({"procs": 2, "multisegment": True, "batchsize": 2, "segment_docs": 3}, 1),
     ],
-    ids=["one", "two-processes", "runs", "two-processes-runs", "merges"],
+    ids=["one", "two-processes", "runs", "two-processes-runs", "merges", "two-processes-segments"],
 )
 def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, settings, commits):
     records = _records()
@@ -133,11 +135,17 @@ def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, settings, comm
     try:
         expected, got = _contents(whoosh_ix), _contents(fast_ix)
         assert len(expected[2]) == len(records) - (commits > 1)
+        if "segment_docs" in settings:  # the documents come in another order: segments one after the other
+            expected, got = ([{k: sorted(v) for k, v in c[0].items()}, *c[1:]] for c in (expected, got))
+            assert len(set(map(str, got[0].values()))) > 10  # the term lists are not all alike
         assert got == expected
         if not settings.get("multisegment") and commits == 1:  # one segment each, written alike
             assert _postings_files(fast_ix) == _postings_files(whoosh_ix)
         if commits > 1:
             assert len(fast_ix._segments()) == 1
+        if "segment_docs" in settings:
+            sizes = [segment.doc_count_all() for segment in fast_ix._segments()]
+            assert len(sizes) >= len(records) // 4 and max(sizes) <= 4 and sum(sizes) == len(records)
     finally:
         whoosh_ix.close()
         fast_ix.close()

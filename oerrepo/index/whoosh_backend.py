@@ -44,7 +44,7 @@ from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
 from .whoosh_internals import self_check
 from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
-from .whoosh_writer import FIELDS_OF, open_writer
+from .whoosh_writer import FIELDS_OF, SEGMENT_DOCS, open_writer
 from .whoosh_writer import self_check as check_writer
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
@@ -74,8 +74,9 @@ KEPT_SETTINGS = {"limitmb": 64}
 # A kept writer writes what it holds as a segment of its own every this many documents,
 # while the job goes on: what is left to write when the job ends is at most this much (it
 # was the whole job's postings, written after its last record), and the writer's memory
-# stays bounded. Such segments are large enough for the merge policy to leave them be.
-KEPT_SEGMENT = 10_000
+# stays bounded. Such segments are large enough for the merge policy to leave them be. The
+# sub-processes of a multi-process writer do the same (whoosh_writer.SEGMENT_DOCS).
+KEPT_SEGMENT = SEGMENT_DOCS
 BULK_APPLY = 2000  # changes from which an apply uses the rebuild settings
 # An exact title match multiplies the record's score (and ranks it first among equals).
 EXACT_TITLE_BOOST = 3.0

@@ -54,7 +54,8 @@ from whoosh.util.numeric import byte_to_length
 from ..subprocesses import ignore_interrupts
 
 __all__ = [
-    "FIELDS_OF", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines", "self_check",
+    "FIELDS_OF", "SEGMENT_DOCS", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines",
+    "self_check",
 ]
 
 
@@ -601,7 +602,49 @@ def _run_sub_writer(args: tuple) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    multiproc.SubWriterTask(*args).run()
+    *whoosh_args, segment_docs = args
+    _SubWriterTask(*whoosh_args, segment_docs=segment_docs).run()
+
+
+# A sub-process of a multi-process writer writes what it holds as a segment of its own every
+# this many documents, while the job goes on: what is left to write when the job ends is
+# at most this much. Without it each sub-process held all its documents to the end (half of
+# a 100,000-record harvest's or reindex's postings, pooled, spilled and merged again), and
+# the job's last seconds were spent writing them while nothing else ran. Segments this
+# large are left alone by Whoosh's merge policy, as those of a kept writer are.
+SEGMENT_DOCS = 10_000
+
+
+class _SubWriterTask(multiproc.SubWriterTask):
+    """Whoosh's sub-process body, writing a segment every ``segment_docs`` documents."""
+
+    def __init__(self, *args, segment_docs: int = SEGMENT_DOCS):
+        super().__init__(*args)
+        self.segment_docs = segment_docs
+
+    def run(self):
+        if not self.multisegment:  # the runs are merged by the parent: Whoosh's way
+            super().run()
+            return
+        ix = self.storage.open_index(self.indexname)
+        self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
+        segments = []
+        while self.running:
+            jobinfo = self.jobqueue.get()
+            if jobinfo is None:
+                break
+            self._process_file(*jobinfo)
+            if self.writer.docnum >= self.segment_docs:
+                segments.append(self.writer._finalize_segment())
+                self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
+        if not self.running:
+            self.writer.cancel()
+            return
+        if self.writer.docnum or not segments:
+            segments.append(self.writer._finalize_segment())
+        else:  # nothing since the last segment: its empty files go with the commit's clean-up
+            self.writer._close_segment()
+        self.resultqueue.put((None, None, segments), timeout=5)
 
 
 class MpWriter(multiproc.MpWriter):
@@ -610,8 +653,9 @@ class MpWriter(multiproc.MpWriter):
 
     _flush_segment = SegmentWriter._flush_segment
 
-    def __init__(self, ix, **kwargs):
+    def __init__(self, ix, *, segment_docs: int = SEGMENT_DOCS, **kwargs):
         super().__init__(ix, **kwargs)
+        self.segment_docs = segment_docs  # see _SubWriterTask
         # Where this process runs threads, the sub-processes are spawned, and their queues
         # must come from the same context as they (Whoosh makes them in the default one).
         self._spawned = threading.active_count() > 1
@@ -627,11 +671,42 @@ class MpWriter(multiproc.MpWriter):
         # imports this module, so it writes as ours do (see below).
         context = multiprocessing.get_context("spawn") if self._spawned else multiprocessing.get_context()
         args = (self.storage, self.indexname, self.jobqueue._queue, self.resultqueue._queue, self.subargs,
-                self.multisegment)
+                self.multisegment, self.segment_docs)
         task = context.Process(target=_run_sub_writer, args=(args,), name="oerrepo-index-writer")
         self.tasks.append(task)
         task.start()
         return task
+
+    def _commit(self, mergetype, optimize, merge):
+        if not self.multisegment:
+            super()._commit(mergetype, optimize, merge)
+            return
+        # Whoosh's commit of a multi-segment writer, taking a list of segments from each
+        # sub-process (see _SubWriterTask) where Whoosh's take one.
+        if self.docbuffer:
+            self._enqueue()
+        for _task in self.tasks:
+            self.jobqueue.put(None)
+        final = self._merge_segments(mergetype, optimize, merge)
+        for task in self.tasks:
+            task.join()
+        for _task in self.tasks:
+            try:
+                _, _, segments = self.resultqueue.get(timeout=1)
+            except stdlib_queue.Empty:  # a failed sub-process raised SearchError already (_Watched)
+                from ..errors import SearchError
+
+                raise SearchError(
+                    "an indexing process ended without handing over what it wrote; nothing of this write reached "
+                    "the search index; run 'oerrepo reindex'"
+                ) from None
+            final.extend(segments)
+        if self._added:
+            final.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(final)
+        self._finish()
 
     def check_tasks(self) -> None:
         """Raise SearchError when a sub-process ended with an error (its documents are lost)."""
@@ -670,6 +745,7 @@ def open_writer(ix, *, procs: int = 1, timeout: float = 0.0, delay: float = 0.1,
     # A daemonic process (the indexing process following a harvest) may not start processes.
     if procs > 1 and not multiprocessing.current_process().daemon:
         return MpWriter(ix, procs=procs, timeout=timeout, delay=delay, **settings)
+    settings.pop("segment_docs", None)  # one process writes one segment at its commit
     return SegmentWriter(ix, timeout=timeout, delay=delay, **settings)
 
 
