@@ -62,10 +62,10 @@ def score_parts(
             for docnum in ids_of(sets.term(fieldname, btext) & within):
                 scores[docnum] = get(docnum, 0.0) + boost
             return
-        if not searcher.doc_frequency(fieldname, btext):
+        if not sets.doc_frequency(fieldname, btext):
             return
         idf = searcher.idf(fieldname, btext)
-        if common is not None and searcher.doc_frequency(fieldname, btext) > common:
+        if common is not None and sets.doc_frequency(fieldname, btext) > common:
             # Reading its postings would cost more than the few documents it ranks are worth.
             bits = sets.term(fieldname, btext) & within
             if bits:
@@ -149,7 +149,7 @@ def score_parts(
             # most frequent ones only, when it stands for very many).
             btexts = list(q._btexts(searcher.reader()))
             if len(btexts) > _EXPAND_LIMIT:
-                btexts = sorted(btexts, key=lambda t: -searcher.doc_frequency(q.fieldname, t))[:_EXPAND_LIMIT]
+                btexts = sorted(btexts, key=lambda t: -sets.doc_frequency(q.fieldname, t))[:_EXPAND_LIMIT]
             for btext in btexts:
                 add_term(q.fieldname, btext, boost, within)
         else:  # fuzzy terms, every, ...: a constant for each document they match
