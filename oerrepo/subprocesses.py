@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import signal
+import sys
 
-__all__ = ["ignore_interrupts"]
+__all__ = ["ignore_interrupts", "check_not_rerunning_main"]
 
 
 def ignore_interrupts() -> None:
@@ -15,3 +16,30 @@ def ignore_interrupts() -> None:
     would print a traceback of its own over that message.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def check_not_rerunning_main(doing: str) -> None:
+    """Refuse ``doing`` (a write) when called from the top level of a script that a helper
+    process is running again.
+
+    Helper processes are started afresh ("spawned") where the parent runs threads, and
+    Python then runs the parent's main script again in each of them, as a module named
+    ``__mp_main__``. A script that writes to the repository at its top level, outside
+    ``if __name__ == "__main__":``, would write again from each helper: on PostgreSQL the
+    helper waited for the write lock its parent held while the parent waited for the
+    helper, for ever. Raises :class:`~oerrepo.errors.OerRepoError` saying what to change.
+    """
+    if "__mp_main__" not in sys.modules:  # set while a helper process runs the script again
+        return
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__mp_main__":
+            from .errors import OerRepoError
+
+            script = frame.f_globals.get("__file__") or "the main script"
+            raise OerRepoError(
+                f"{script} {doing} at its top level, and a helper process of oerrepo ran it again (Python "
+                "runs a program's main script anew in each process it starts this way); put that code "
+                'under if __name__ == "__main__": so that only the program itself runs it'
+            )
+        frame = frame.f_back

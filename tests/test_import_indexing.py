@@ -136,6 +136,36 @@ def test_a_second_big_import_into_postgresql_from_a_new_process_completes(tmp_pa
     assert fresh.search("zorblat").total == N and fresh.search("quexil").total == 10
 
 
+NO_MAIN_GUARD = """
+import sys
+from oerrepo import Repository
+
+repo = Repository(sys.argv[1])
+print(len(repo.import_records(sys.argv[2]).added), "added")
+"""
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_script_importing_at_its_top_level_is_told_to_guard_it_instead_of_hanging(tmp_path, data_dir):
+    # The processes building the search rows are spawned: Python runs the script again in
+    # each of them, whose import waited for the lock the script's own import held.
+    script = tmp_path / "load.py"
+    script.write_text(NO_MAIN_GUARD, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script), str(data_dir), str(_write(tmp_path / "r.json", _records(N)))],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert f"{script} writes to the repository at its top level" in run.stderr
+    assert 'under if __name__ == "__main__":' in run.stderr
+    assert Repository(data_dir).count() == 0  # rolled back whole
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text(NO_MAIN_GUARD.replace("\nrepo =", '\nif __name__ == "__main__":\n    repo =')
+                       .replace("\nprint(", "\n    print("), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(guarded), str(data_dir), str(tmp_path / "r.json")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert f"{N} added" in run.stdout
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_failed_import_on_postgresql_leaves_no_row_behind(tmp_path, repo_factory, caplog):
     repo = repo_factory()

@@ -31,6 +31,7 @@ from sqlalchemy.exc import (
 
 from ..errors import ResourceNotFound, StoreError
 from ..model import Resource, Revision
+from ..subprocesses import check_not_rerunning_main
 from . import migrations, postgres
 from . import tables as t
 from .codec import dumps, loads
@@ -165,6 +166,7 @@ class Store:
         SQLite takes it with BEGIN IMMEDIATE; PostgreSQL with a transaction-level advisory
         lock, so that sequence numbers are handed out in commit order on both.
         """
+        check_not_rerunning_main("writes to the repository")
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(oerrepo_write=True)
