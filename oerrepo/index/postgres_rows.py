@@ -147,9 +147,9 @@ class RowWorkers:
             return [row for chunk in handle for row in chunk.result()]
         except BrokenProcessPool as exc:
             raise SearchError(
-                "a process building the search rows ended unexpectedly (killed, or out of memory?); what this job "
-                "wrote was rolled back with it. Run it again; if it happens again, check the system log for the "
-                "reason the process was stopped"
+                "a process building the search rows ended unexpectedly (killed, out of memory, or stopped as it "
+                "started: its own message, if it had one, is printed above); what this job wrote was rolled back "
+                "with it. Run it again; if it happens again, check that message or the system log for the reason"
             ) from exc
 
     def close(self) -> None:
