@@ -209,3 +209,28 @@ def test_two_processes_write_at_once(data_dir):
     assert repo.count() == 80
     seqs = [r.seq for r in repo.store.changes_since(0, limit=1000)]
     assert seqs == sorted(seqs) and len(set(seqs)) == 80
+
+
+def test_rows_written_in_one_statement_come_back_as_given(data_dir):
+    # On PostgreSQL a harvest's provenance rows go in as one JSON array: texts with quotes,
+    # backslashes, line breaks and non-Latin letters, booleans and missing values must
+    # arrive as they were given, on both backends.
+    from sqlalchemy import select
+
+    from oerrepo.store import insert_many
+
+    store = Repository(data_dir).store
+    rows = [
+        {"source": "partner", "oai_identifier": f"oai:example.org:{i}", "resource_id": f"r-{i}",
+         "datestamp": "2026-12-07" if i else None, "set_specs": json.dumps(["a", f"σ{i}"], ensure_ascii=False),
+         "metadata_prefix": "oai_dc", "harvested_at": "2026-12-07T05:00:00Z", "deleted": i % 2 == 1,
+         "role": None if i == 2 else "primary", "notes": 'a "quoted" note \\ with a backslash\nand a line',
+         "origin": None if i % 3 else '{"chains": []}'}
+        for i in range(5)
+    ]
+    with store.transaction() as conn:
+        insert_many(conn, tables.provenance, rows)
+        insert_many(conn, tables.provenance, [])  # nothing to write: no statement
+    with store.reading() as conn:
+        got = [dict(r._mapping) for r in conn.execute(select(tables.provenance).order_by(tables.provenance.c.oai_identifier))]
+    assert got == rows

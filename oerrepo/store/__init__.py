@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from . import migrations, postgres
 from . import tables as t
 from .codec import dumps, loads
 
-__all__ = ["Store", "utc_now"]
+__all__ = ["Store", "utc_now", "insert_many"]
 
 
 _stamp: tuple[int, str] = (0, "")
@@ -60,6 +61,30 @@ def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
     if conn.dialect.name == "postgresql":
         return column == any_(literal(list(values), ARRAY(column.type)))
     return column.in_(values)
+
+
+def insert_many(conn: Connection, table: Any, rows: list[dict]) -> None:
+    """INSERT ``rows`` (dicts with the same keys) into ``table``.
+
+    On PostgreSQL as one statement taking the rows as one JSON array: an executemany is
+    sent and read back by psycopg a row at a time, in Python, and a harvest's page writes a
+    few hundred rows (its records, their provenance and match keys) this way.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    conn.execute(_insert_json(table, tuple(rows[0]), conn.dialect), {"rows": dumps(rows)})
+
+
+@lru_cache(maxsize=64)
+def _insert_json(table: Any, names: tuple[str, ...], dialect: Any) -> Any:
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    typed = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+    return text(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} "
+                f"FROM json_to_recordset(CAST(:rows AS json)) AS r({typed})")
 
 
 def first_name(data: Mapping[str, Any]) -> str:

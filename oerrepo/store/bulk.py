@@ -23,7 +23,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from ..errors import DuplicateResource, ResourceNotFound
 from ..model import Resource, changed_properties
-from . import Store, dumps, first_name, loads, one_of, utc_now
+from . import Store, dumps, first_name, insert_many, loads, one_of, utc_now
 from . import tables as t
 
 __all__ = ["ResourceBatch"]
@@ -220,11 +220,7 @@ class ResourceBatch:
                 row.in_store = True
             row.data_text = values["data"]
         cols = t.resources.c
-        if fresh:
-            conn.execute(
-                insert(t.resources),
-                [{("id" if k == "b_id" else k): v for k, v in values.items()} for values in fresh],
-            )
+        insert_many(conn, t.resources, [{("id" if k == "b_id" else k): v for k, v in values.items()} for values in fresh])
         if known:
             # executemany: the other keys of each parameter set become the SET clause
             conn.execute(t.resources.update().where(cols.id == bindparam("b_id")), known)

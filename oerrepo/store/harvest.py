@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from ..errors import DuplicateSource
-from . import Store, dumps, loads, one_of, utc_now
+from . import Store, dumps, insert_many, loads, one_of, utc_now
 from . import tables as t
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -554,8 +554,7 @@ class HarvestPage:
                 fresh.append({"source": key[0], "oai_identifier": key[1], **values})
                 self._stored.add(key)
         self._dirty.clear()
-        if fresh:
-            self.conn.execute(t.provenance.insert(), fresh)
+        insert_many(self.conn, t.provenance, fresh)
         if stored:
             cols = t.provenance.c
             self.conn.execute(
@@ -565,5 +564,5 @@ class HarvestPage:
                 stored,
             )
         if self._new_keys:
-            self.conn.execute(t.match_keys.insert(), self._new_keys)
+            insert_many(self.conn, t.match_keys, self._new_keys)
             self._new_keys = []
