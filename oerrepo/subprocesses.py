@@ -27,19 +27,19 @@ def check_not_rerunning_main(doing: str) -> None:
     ``__mp_main__``. A script that writes to the repository at its top level, outside
     ``if __name__ == "__main__":``, would write again from each helper: on PostgreSQL the
     helper waited for the write lock its parent held while the parent waited for the
-    helper, for ever. Raises :class:`~oerrepo.errors.OerRepoError` saying what to change.
+    helper, for ever. The helper then stops with a message saying what to change (a
+    traceback from a process the script never started itself would only hide it), and the
+    script's own call fails because its helper did.
     """
-    if "__mp_main__" not in sys.modules:  # set while a helper process runs the script again
+    if "__mp_main__" not in sys.modules:  # multiprocessing names the main module so once imported
         return
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__mp_main__":
-            from .errors import OerRepoError
-
             script = frame.f_globals.get("__file__") or "the main script"
-            raise OerRepoError(
-                f"{script} {doing} at its top level, and a helper process of oerrepo ran it again (Python "
-                "runs a program's main script anew in each process it starts this way); put that code "
+            raise SystemExit(
+                f"oerrepo: {script} {doing} at its top level, and a helper process of oerrepo ran it again "
+                "(Python runs a program's main script anew in each process it starts this way); put that code "
                 'under if __name__ == "__main__": so that only the program itself runs it'
             )
         frame = frame.f_back

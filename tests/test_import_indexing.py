@@ -157,6 +157,8 @@ def test_a_script_importing_at_its_top_level_is_told_to_guard_it_instead_of_hang
     assert f"{script} writes to the repository at its top level" in run.stderr
     assert 'under if __name__ == "__main__":' in run.stderr
     assert "its own message, if it had one, is printed above" in run.stderr  # the script's error points at it
+    # The helpers only say what to change; the only traceback is the script's own error, after them.
+    assert run.stderr.find("Traceback") > run.stderr.rindex("writes to the repository at its top level")
     assert Repository(data_dir).count() == 0  # rolled back whole
     guarded = tmp_path / "guarded.py"
     guarded.write_text(NO_MAIN_GUARD.replace("\nrepo =", '\nif __name__ == "__main__":\n    repo =')
