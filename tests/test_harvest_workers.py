@@ -163,6 +163,55 @@ def test_ctrl_c_stops_a_parallel_harvest_and_the_next_run_continues(data_dir):
             assert all([r.action for r in repo.history(x.id)] == ["add"] for x in repo)
 
 
+INTERRUPTED_ELSEWHERE = """
+import signal, sys, threading
+from oerrepo import Repository
+
+def press_ctrl_c():
+    sys.stdin.readline()  # the test says when
+    # The operating system may hand Ctrl-C to any thread of the process: here, to this one.
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+threading.Thread(target=press_ctrl_c, daemon=True).start()
+with Repository(sys.argv[1]) as repo:
+    try:
+        if sys.argv[2] == "all":
+            repo.harvest_all(workers=2)
+        else:
+            repo.harvest("a")
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["all", "one"])
+def test_ctrl_c_received_by_another_thread_stops_the_harvest_without_waiting_for_the_partner(data_dir, how):
+    repo = Repository(data_dir)
+    with Partner(records(30, "a.test"), page_size=10) as a, Partner(records(30, "b.test"), page_size=10) as b:
+        partners = (a, b) if how == "all" else (a,)
+        for name, partner in zip("ab", partners):
+            repo.add_source(name, partner.url, backoff=0.01, retries=0, timeout=120.0)
+        repo.close()
+        asked, released = threading.Event(), threading.Event()
+        for partner in partners:  # each list's third page is held until the test ends
+            # (it is asked while the second is stored, after the first was)
+            partner.on_request = lambda args: args.get("resumptionToken", "").startswith("1|20|") and asked.set()
+            partner.fault("none", times=2)
+            partner.fault("wait", times=1, seconds=110.0, event=released)
+        cli = subprocess.Popen([sys.executable, "-c", INTERRUPTED_ELSEWHERE, str(data_dir), how],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert asked.wait(60)
+            # Before, the main thread saw the interrupt only once the held page came (110 s later).
+            out, err = cli.communicate("now\n", timeout=60)
+        finally:
+            released.set()
+            cli.kill()
+        assert out.strip() == "interrupted" and "Traceback" not in err, err
+    with Repository(data_dir) as repo:
+        assert 0 < repo.count() < 30 * len(partners)  # the first pages were kept, the held ones never came
+
+
 def test_several_long_harvests_at_once_are_indexed_by_a_second_process(data_dir, monkeypatch):
     import multiprocessing
     import time

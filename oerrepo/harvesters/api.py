@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .. import waiting
 from ..errors import HarvestError, InvalidSource, SourceNotFound
 from ..store import harvest as sql
 from .loop import LICENSE_POLICIES, IndexAside, Progress, Setting, SourceHarvest
@@ -241,8 +242,7 @@ class Harvester:
         else:
             with ThreadPoolExecutor(min(workers, len(rows)), thread_name_prefix="harvest") as pool:
                 try:
-                    for _ in pool.map(one, range(len(rows))):
-                        pass
+                    waiting.results([pool.submit(one, i) for i in range(len(rows))])
                 except BaseException:
                     stop.set()  # Ctrl-C or a store failure: the others stop after their current page
                     raise

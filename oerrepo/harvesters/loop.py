@@ -17,12 +17,12 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import __version__, licenses
+from .. import __version__, licenses, waiting
 from ..errors import HarvestError
 from ..identity import namespace as hub_namespace
 from ..store import harvest as sql
@@ -229,7 +229,8 @@ class SourceHarvest:
         self.report.from_date = running["from"]
         # The next page is fetched while this one is stored: the partner's answer time and
         # our parsing overlap with the storing. One request at a time, as before.
-        fetcher = ThreadPoolExecutor(1, thread_name_prefix="harvest-fetch")
+        # Its thread is left behind on Ctrl-C: a request in flight never holds up the stop.
+        fetcher = waiting.DaemonExecutor("harvest-fetch")
         try:
             self._list(state, running, set_specs, prefix, reader, identity, fetcher)
         except BaseException:
@@ -239,7 +240,7 @@ class SourceHarvest:
         fetcher.shutdown()
 
     def _list(self, state: dict, running: dict, set_specs: list[str | None], prefix: str, reader: Reader,
-              identity: Any, fetcher: ThreadPoolExecutor) -> None:
+              identity: Any, fetcher: waiting.DaemonExecutor) -> None:
         """Page through the lists of every set, storing each page with the position after it."""
         # An expired token restarts the list from the safe point (the running 'from') as long
         # as each attempt gets further than the one before: partners whose tokens live
@@ -251,22 +252,22 @@ class SourceHarvest:
         ahead: tuple[tuple, Future] | None = None  # the next page's request and its fetch (and reading)
         while running["set_index"] < len(set_specs):
             if self.stop is not None and self.stop.is_set():
-                self._save_state(state, running)
-                raise HarvestError(
-                    "the harvest was interrupted; the pages before were kept and the next run continues from there",
-                    code="interrupted",
-                )
+                raise self._interrupted(state, running)
             request = (running["token"], running["from"], set_specs[running["set_index"]])
             try:
                 taken, ahead = ahead, None
                 reading = None  # the page's records as the preparing process reads them
+                # Pages are waited for here, fetched in the fetching thread: Ctrl-C (or the
+                # stop of harvest_all's other workers) ends the wait at once, not the request.
                 if taken is not None and taken[0] == request:
-                    page, reading = taken[1].result()
+                    page, reading = self._await(taken[1], state, running)
                 else:
                     if taken is not None:
-                        wait([taken[1]])  # never two requests at once
-                    page = self._fetch(prefix, *request)
+                        self._await(taken[1], state, running, outcome=False)  # never two requests at once
+                    page = self._await(fetcher.submit(self._fetch, prefix, *request), state, running)
             except HarvestError as exc:
+                if exc.code == "interrupted":
+                    raise
                 if exc.code == "noRecordsMatch":
                     page = Page(response_date=self.client.response_date, records=[], token=None, token_element=False)
                 elif exc.code == "badResumptionToken" and running["token"] and (best is None or pages > best):
@@ -320,6 +321,19 @@ class SourceHarvest:
                     code="resumptionLoop",
                 )
         self.report.complete = True
+
+    def _await(self, fetch: Future, state: dict, running: dict, *, outcome: bool = True) -> Any:
+        """What ``fetch`` returns (with ``outcome``), or HarvestError "interrupted" once the harvest is stopped."""
+        if not waiting.wait(fetch, self.stop):
+            raise self._interrupted(state, running)
+        return fetch.result() if outcome else None
+
+    def _interrupted(self, state: dict, running: dict) -> HarvestError:
+        self._save_state(state, running)
+        return HarvestError(
+            "the harvest was interrupted; the pages before were kept and the next run continues from there",
+            code="interrupted",
+        )
 
     def _fetch(self, prefix: str, token: str | None, from_: str | None, set_spec: str | None) -> Page:
         if token:
@@ -555,7 +569,7 @@ class SourceHarvest:
         """The page's records read (see :mod:`.prepare`): by the preparing process, or here."""
         if reading is not None:
             try:
-                return reading.result()
+                return waiting.result(reading)
             except BrokenProcessPool:
                 self.report.note("the process reading the records ended unexpectedly; this process read them "
                                  "instead")

@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from typing import Protocol
 
+from .. import waiting
 from ..subprocesses import ignore_interrupts
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class BackgroundIndexer:
         self._stop.set()
         if self._process is None or not wait:
             return None
-        self._process.join()
+        waiting.join(self._process)
         if self._problems.poll():
             return self._problems.recv()
         if self._process.exitcode:

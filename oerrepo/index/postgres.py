@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import Connection
 
-from .. import licenses
+from .. import licenses, waiting
 from ..errors import SearchError
 from ..store import Store
 from ..store import postgres_search as sql
@@ -85,7 +85,7 @@ class _Feeding:
     def settle(self) -> None:
         """Wait for the rows being written aside; raise what stopped them."""
         if self._writing is not None:
-            self._writing.join()
+            waiting.join(self._writing)
             self._writing = None
         if self._failure is not None:
             failure, self._failure = self._failure, None

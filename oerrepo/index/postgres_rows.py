@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from .. import waiting
 from ..errors import SearchError
 from ..store import postgres_search as sql
 from ..subprocesses import ignore_interrupts
@@ -144,7 +145,7 @@ class RowWorkers:
     def rows(handle: list[Future]) -> list[sql.Row]:
         """The rows of a :meth:`submit`, in its order."""
         try:
-            return [row for chunk in handle for row in chunk.result()]
+            return [row for chunk in handle for row in waiting.result(chunk)]
         except BrokenProcessPool as exc:
             raise SearchError(
                 "a process building the search rows ended unexpectedly (killed, out of memory, or stopped as it "

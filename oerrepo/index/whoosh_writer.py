@@ -51,6 +51,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3PostingsWriter
 from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
+from .. import waiting
 from ..subprocesses import ignore_interrupts
 
 __all__ = [
@@ -689,7 +690,7 @@ class MpWriter(multiproc.MpWriter):
             self.jobqueue.put(None)
         final = self._merge_segments(mergetype, optimize, merge)
         for task in self.tasks:
-            task.join()
+            waiting.join(task)
         for _task in self.tasks:
             try:
                 _, _, segments = self.resultqueue.get(timeout=1)
