@@ -633,15 +633,18 @@ def test_an_empty_list_from_the_beginning_deletes_nothing_unless_allowed(repo):
     assert repo.count() == 0
 
 
-def test_the_next_page_is_asked_for_while_this_one_is_stored(data_dir):
+def test_the_next_pages_are_asked_for_while_this_one_is_stored_but_not_more_than_two_ahead(data_dir):
     stored_when_asked: list[int] = []
-    with Repository(data_dir) as repo, Partner(simple_records(300), page_size=100) as partner:
+    with Repository(data_dir) as repo, Partner(simple_records(500), page_size=100) as partner:
         repo.store
         partner.on_request = lambda args: "resumptionToken" in args and stored_when_asked.append(repo.count())
         report = repo.harvest(partner.url, source="p", **FAST).sources[0]
-        assert (report.pages, report.new, repo.count()) == (3, 300, 300)
-    # Page 2 was asked for before page 1 was committed, page 3 before page 2 was.
-    assert stored_when_asked == [0, 100]
+        assert (report.pages, report.new, repo.count()) == (5, 500, 500)
+    # Page p (2 to 5) was asked for before page p - 1 was committed, and only once the harvest
+    # had taken page p - 2 to store it (so after page p - 3 was committed).
+    assert len(stored_when_asked) == 4
+    for page, stored in enumerate(stored_when_asked, start=2):
+        assert max(0, 100 * (page - 3)) <= stored <= 100 * (page - 2), stored_when_asked
 
 
 def test_a_record_another_partner_also_provides_is_served_again_with_its_new_provenance(repo):

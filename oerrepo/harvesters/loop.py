@@ -33,6 +33,7 @@ from .dedup import match_keys
 from .formats import FAMILY_NAMESPACES, choose_format, family_of, reader_for
 from .merge import Merger, record_keys
 from .network import Hub, origin_of
+from .pages_ahead import PagesAhead
 from .prepare import PagePreparer, Prepared, prepare
 from .provenance import provenance_of_row
 from .report import SourceReport
@@ -227,20 +228,20 @@ class SourceHarvest:
             running = {"from": _in_granularity(last, identity.day_granularity), "set_index": 0,
                        "token": None, "tokens": [], "started": None, "listed_since": self._clock_start()}
         self.report.from_date = running["from"]
-        # The next page is fetched while this one is stored: the partner's answer time and
+        # The next pages are fetched while this one is stored: the partner's answer time and
         # our parsing overlap with the storing. One request at a time, as before.
         # Its thread is left behind on Ctrl-C: a request in flight never holds up the stop.
-        fetcher = waiting.DaemonExecutor("harvest-fetch")
+        ahead = PagesAhead(lambda request: self._fetch(prefix, *request), then=self._start_reading)
         try:
-            self._list(state, running, set_specs, prefix, reader, identity, fetcher)
+            self._list(state, running, set_specs, prefix, reader, identity, ahead)
         except BaseException:
             # Failing or interrupted: do not wait for a page fetched ahead (it is never stored).
-            fetcher.shutdown(wait=False, cancel_futures=True)
+            ahead.close(wait=False)
             raise
-        fetcher.shutdown()
+        ahead.close()
 
     def _list(self, state: dict, running: dict, set_specs: list[str | None], prefix: str, reader: Reader,
-              identity: Any, fetcher: waiting.DaemonExecutor) -> None:
+              identity: Any, ahead: PagesAhead) -> None:
         """Page through the lists of every set, storing each page with the position after it."""
         # An expired token restarts the list from the safe point (the running 'from') as long
         # as each attempt gets further than the one before: partners whose tokens live
@@ -249,22 +250,15 @@ class SourceHarvest:
         pages = 0  # pages of the current list stored by this attempt
         best: int | None = None  # how far the previous attempt at this list got
         restarts = 0
-        ahead: tuple[tuple, Future] | None = None  # the next page's request and its fetch (and reading)
         while running["set_index"] < len(set_specs):
             if self.stop is not None and self.stop.is_set():
                 raise self._interrupted(state, running)
             request = (running["token"], running["from"], set_specs[running["set_index"]])
+            reading = None  # the page's records as the preparing process reads them
             try:
-                taken, ahead = ahead, None
-                reading = None  # the page's records as the preparing process reads them
                 # Pages are waited for here, fetched in the fetching thread: Ctrl-C (or the
                 # stop of harvest_all's other workers) ends the wait at once, not the request.
-                if taken is not None and taken[0] == request:
-                    page, reading = self._await(taken[1], state, running)
-                else:
-                    if taken is not None:
-                        self._await(taken[1], state, running, outcome=False)  # never two requests at once
-                    page = self._await(fetcher.submit(self._fetch, prefix, *request), state, running)
+                page, reading = self._await(ahead.get(request), state, running)
             except HarvestError as exc:
                 if exc.code == "interrupted":
                     raise
@@ -307,9 +301,6 @@ class SourceHarvest:
                 state.pop("running", None)
             else:
                 state["running"] = running
-            if not done and not looping:
-                following = (running["token"], running["from"], set_specs[running["set_index"]])
-                ahead = (following, fetcher.submit(self._fetch_ahead, prefix, *following))
             # Lists asked without 'from' hold everything the partner has, deleted or not.
             unlisted_since = running.get("listed_since") if done and running["from"] is None else None
             self._store_page(page, reader, prefix, state, unlisted_since=unlisted_since, reading=reading)
@@ -322,11 +313,11 @@ class SourceHarvest:
                 )
         self.report.complete = True
 
-    def _await(self, fetch: Future, state: dict, running: dict, *, outcome: bool = True) -> Any:
-        """What ``fetch`` returns (with ``outcome``), or HarvestError "interrupted" once the harvest is stopped."""
+    def _await(self, fetch: Future, state: dict, running: dict) -> tuple[Page, Future | None]:
+        """The page ``fetch`` gives and its reading, or HarvestError "interrupted" once the harvest is stopped."""
         if not waiting.wait(fetch, self.stop):
             raise self._interrupted(state, running)
-        return fetch.result() if outcome else None
+        return fetch.result()
 
     def _interrupted(self, state: dict, running: dict) -> HarvestError:
         self._save_state(state, running)
@@ -340,21 +331,19 @@ class SourceHarvest:
             return self.client.list_records_page(token=token)
         return self.client.list_records_page(metadata_prefix=prefix, from_=from_, set_spec=set_spec)
 
-    def _fetch_ahead(self, prefix: str, token: str | None, from_: str | None,
-                     set_spec: str | None) -> tuple[Page, Future | None]:
-        """The next page (in the fetching thread), and its records' reading when a process does that."""
-        page = self._fetch(prefix, token, from_, set_spec)
+    def _start_reading(self, page: Page) -> Future | None:
+        """The reading of a page's records by the preparing process, once there is one (see :mod:`.prepare`)."""
         preparer = self._preparer
         if preparer is None or not page.records:
-            return page, None
+            return None
         try:
-            return page, preparer.submit(self._to_read(page)[1])
+            return preparer.submit(self._to_read(page)[1])
         except BrokenProcessPool as exc:  # the process died: the harvest reads the page itself, and says so
             broken: Future = Future()
             broken.set_exception(exc)
-            return page, broken
+            return broken
         except RuntimeError:  # the harvest is ending (the process was closed)
-            return page, None
+            return None
 
     def _to_read(self, page: Page) -> tuple[list, list[tuple[str, Any]]]:
         """The page's provenance chains, and the records whose metadata is read: neither
