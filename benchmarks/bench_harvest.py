@@ -52,7 +52,11 @@ def render_pages(n: int) -> list[bytes]:
                 "<dc:rights>https://creativecommons.org/licenses/by-sa/4.0/</dc:rights>"
                 "</oai_dc:dc></metadata></record>"
             )
-        token = f"<resumptionToken>p{start // PAGE + 1}</resumptionToken>" if start + PAGE < n else ""
+        # As Zenodo, DSpace, DOAJ and the TIB AV-Portal answer: with the list's size and the
+        # cursor, and an empty token on the last page.
+        size = f'completeListSize="{n}" cursor="{start}"'
+        token = (f"<resumptionToken {size}>p{start // PAGE + 1}</resumptionToken>" if start + PAGE < n
+                 else f"<resumptionToken {size}/>")
         pages.append(
             (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{NS}"><responseDate>2024-06-01T00:00:00Z'
              f'</responseDate><request verb="ListRecords">http://bench.test/oai</request><ListRecords>'

@@ -155,6 +155,30 @@ def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, settings, comm
         fast_ix.close()
 
 
+def test_segments_cut_while_documents_keep_coming_hold_what_whoosh_builds(tmp_path):
+    records = _records()
+    whoosh_ix = _build(tmp_path / "whoosh", records, fast=False)
+    (tmp_path / "fast").mkdir()
+    fast_ix = windex.create_in(str(tmp_path / "fast"), build_schema())
+    writer = open_writer(fast_ix, procs=2, multisegment=True, batchsize=2, cut_docs=3)
+    try:
+        for i, data in enumerate(records):
+            if i == len(records) // 2:
+                writer.cut_segments()  # each process writes what it holds, once, and goes on
+            doc = document_for(Resource(data))
+            writer.update_document(id=doc.id, **{FIELDS_OF: (whoosh_fields, doc)})
+        writer.commit()
+        sizes = [segment.doc_count_all() for segment in fast_ix._segments()]
+        assert 3 <= len(sizes) <= 4 and sum(sizes) == len(records), sizes
+        # In another order, and a segment none of whose documents has keywords has no length for them.
+        expected, got = ([{k: sorted(v) for k, v in c[0].items()}, {k: v or 0 for k, v in c[1].items()}, *c[2:]]
+                         for c in (_contents(whoosh_ix), _contents(fast_ix)))
+        assert got == expected
+    finally:
+        whoosh_ix.close()
+        fast_ix.close()
+
+
 def _small_schema(fast: bool, boost: float = 1.0):
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
@@ -353,3 +377,28 @@ def test_a_writer_process_that_fails_stops_the_write_with_an_error_instead_of_wa
     writer.add_document(id="1")
     writer.commit()
     assert ix.doc_count() == 1
+
+
+def test_a_harvest_near_the_end_of_a_list_has_the_index_write_what_it_holds_while_the_rest_comes(
+        tmp_path, monkeypatch):
+    from oai_server import Partner, simple_records
+
+    from oerrepo import Repository
+    from oerrepo.harvesters import loop
+    from oerrepo.index import whoosh_backend, whoosh_writer
+
+    monkeypatch.setattr(loop, "INDEX_ASIDE_AFTER", 100)  # the partner's list size makes the harvest a long one
+    monkeypatch.setattr(whoosh_backend, "SEGMENT_SECONDS_PER_DOC", 3600.0)  # writing is 'slow': cut at once
+    monkeypatch.setattr(whoosh_writer, "CUT_DOCS", 10)
+    with Repository(tmp_path / "data") as repo, Partner(simple_records(600), page_size=50) as partner:
+        report = repo.harvest(partner.url, source="p").sources[0]
+        assert (report.new, repo.search("blueprint").total) == (600, 600)
+        assert repo.search("number 417").hits[0].id == "partner-417"
+    ix = windex.open_dir(str(tmp_path / "data" / "index"))
+    try:
+        sizes = [segment.doc_count_all() for segment in ix._segments()]
+    finally:
+        ix.close()
+    # Each of the two processes wrote what it held when asked, then what came after at the commit
+    # (the first page is indexed before the harvest hands the indexing over).
+    assert len(sizes) >= 3 and sum(sizes) == 600, sizes

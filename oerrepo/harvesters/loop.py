@@ -79,6 +79,10 @@ class IndexAside(Protocol):
     def discard(self) -> None:
         """The feeding transaction rolled back."""
 
+    def feed_ending(self, seconds_left: float) -> bool:
+        """The last records of the harvest come in about ``seconds_left``; True: nothing more to
+        tell (see :meth:`oerrepo.index.api.SearchService.feed_ending`)."""
+
     def start_background(self) -> bool:
         """Let a second process follow the store from now on; False where none can start."""
 
@@ -157,6 +161,7 @@ class SourceHarvest:
         self._indexing_aside: bool | None = False  # a second process keeps the index up; None: cannot
         self._feeding: bool | None = False  # new records go to the index with their page; None: it takes none
         self._fed = False  # some did
+        self._end_told = False  # the index knows when the last records are expected (see IndexAside.feed_ending)
         self._analyzed_at = ANALYZE_AFTER  # records stored from which the store's statistics are refreshed
         # A long harvest's pages are read (crosswalk, licence, normalisation) in a process of
         # its own as they arrive, while this one stores the page before (see .prepare).
@@ -248,6 +253,7 @@ class SourceHarvest:
         # shorter than a whole list still get harvested, and one that never lets us past the
         # same page ends with a clear error instead of looping.
         pages = 0  # pages of the current list stored by this attempt
+        listed, list_started = 0, time.monotonic()  # records of the list received, since when
         best: int | None = None  # how far the previous attempt at this list got
         restarts = 0
         while running["set_index"] < len(set_specs):
@@ -271,6 +277,7 @@ class SourceHarvest:
                         f"again from {running['from'] or 'the beginning'} (restart {restarts})"
                     )
                     best, pages = pages, 0
+                    listed, list_started = 0, time.monotonic()
                     running.update(token=None, tokens=[])
                     continue
                 elif exc.code == "badResumptionToken" and running["token"]:
@@ -287,6 +294,7 @@ class SourceHarvest:
             if running["started"] is None:
                 running["started"] = page.response_date or utc_now()
             pages += 1
+            listed += len(page.records)
             looping = bool(page.token and (page.token == running["token"] or page.token in running["tokens"]))
             if page.token and not looping:
                 running["token"] = page.token
@@ -294,6 +302,7 @@ class SourceHarvest:
             elif not looping:  # this list is complete (no token, or an empty element)
                 running.update(set_index=running["set_index"] + 1, token=None, tokens=[])
                 pages, best, restarts = 0, None, 0  # the next set's list starts afresh
+                listed, list_started = 0, time.monotonic()
             done = running["set_index"] >= len(set_specs)
             if done:
                 state["last_from"] = _in_granularity(running["started"], identity.day_granularity)
@@ -304,6 +313,9 @@ class SourceHarvest:
             # Lists asked without 'from' hold everything the partner has, deleted or not.
             unlisted_since = running.get("listed_since") if done and running["from"] is None else None
             self._store_page(page, reader, prefix, state, unlisted_since=unlisted_since, reading=reading)
+            if page.token and page.complete_list_size and self._fed and self._feeding and not self._end_told:
+                left, elapsed = page.complete_list_size - listed, time.monotonic() - list_started
+                self._end_told = self.aside.feed_ending(left * elapsed / listed) if left > 0 and listed else False
             if looping:
                 raise HarvestError(
                     f"{self.source['url']} returned the resumption token {page.token!r} a second time, "

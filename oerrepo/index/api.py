@@ -320,6 +320,11 @@ class SearchService:
         """Write what :meth:`feed` still holds (inside the feeding transaction, before it commits)."""
         self.backend().finish_feed()
 
+    def feed_ending(self, seconds_left: float) -> bool:
+        """The job feeding the index expects its last records in about ``seconds_left``: the
+        index may write what it holds meanwhile. True once nothing more is to be done for it."""
+        return self.backend().feed_ending(seconds_left)
+
     def discard(self) -> None:
         """Drop what :meth:`feed` wrote: its transaction rolled back."""
         self.backend().discard()

@@ -186,6 +186,11 @@ class SearchBackend(Protocol):
     def finish_feed(self) -> None:
         """Write what :meth:`feed` still holds, before the feeding transaction commits."""
 
+    def feed_ending(self, seconds_left: float) -> bool:
+        """The feeding job expects its last records in about ``seconds_left``: the backend may
+        write what it holds meanwhile, so that little is left for the commit. True once
+        there is nothing more to do for it (the caller then stops telling)."""
+
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when the change ``seq`` of ``resource_id`` is in the kept writer already."""
 

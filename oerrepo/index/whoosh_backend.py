@@ -44,7 +44,7 @@ from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
 from .snippets import snippet
 from .whoosh_internals import self_check
 from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
-from .whoosh_writer import FIELDS_OF, SEGMENT_DOCS, open_writer
+from .whoosh_writer import FIELDS_OF, SEGMENT_DOCS, SEGMENT_SECONDS_PER_DOC, MpWriter, open_writer
 from .whoosh_writer import self_check as check_writer
 
 __all__ = ["WhooshBackend", "REBUILD_SETTINGS"]
@@ -306,6 +306,24 @@ class WhooshBackend:
 
     def finish_feed(self) -> None:
         """Nothing to do: what ``feed`` wrote waits in the writer for the apply after the commit."""
+
+    def feed_ending(self, seconds_left: float) -> bool:
+        """Have the feeding writer's processes write what they hold as segments once the job's
+        last records come in less time than that takes (``SEGMENT_SECONDS_PER_DOC``), so that
+        the commit after them writes only what came after (see :meth:`MpWriter.cut_segments`)."""
+        with self._lock:
+            session = self._session
+            if session is None or not session.feeding:
+                return False  # not (yet) feeding: asked again with the next page
+            writer = session.writer
+            if not isinstance(writer, MpWriter):
+                return True  # one process writes its one segment at the commit
+            # Each process has written a segment every SEGMENT_DOCS documents: what it holds now.
+            held = (len(session.fed) % (SEGMENT_DOCS * writer.procs)) / writer.procs
+            if seconds_left > held * SEGMENT_SECONDS_PER_DOC:
+                return False
+            writer.cut_segments()
+            return True
 
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when ``feed`` wrote this change into the writer kept now."""
