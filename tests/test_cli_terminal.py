@@ -186,3 +186,15 @@ def test_harvest_in_a_terminal(tmp_path):
         partner.on_request = None
         code, out = run_in_terminal("--data", "d", "harvest", "--all", "--workers", "2", cwd=tmp_path)
         _ok(code, out)
+
+
+def test_a_long_harvest_in_a_terminal_leaves_its_bar_above_the_index_line(tmp_path):
+    # A list of 1,200 records (the partner says so) is a long harvest: its index is written
+    # while pages come, and what is left once they all came is announced.
+    with Partner(simple_records(1200), page_size=100) as partner:
+        code, out = run_in_terminal("--data", "d", "harvest", partner.url, cwd=tmp_path)
+    _ok(code, out)
+    said = out.index("writing the search index for the records harvested")
+    assert "127.0.0.1: page 12: 1200 records" in out[:said]  # the bar, with its final count, above the line
+    assert "127.0.0.1: page" not in out[said:]  # ... and not drawn again below it as if still counting
+    assert "1200 new" in out[said:]

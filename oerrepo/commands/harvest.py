@@ -16,33 +16,42 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class _Bar:
-    """A progress bar on stderr showing pages and records as they arrive (only on a terminal)."""
+    """A progress bar on stderr showing pages and records as they arrive (only on a terminal).
+
+    A line said while it counts (a retry, "writing the search index") leaves the bar on
+    screen with its count so far, above the line; pages that come after start a bar below it
+    (another source of ``--all``, or the same one after a retry), counting on.
+    """
 
     def __init__(self) -> None:
         self.bar = None
-        self.pages = 0
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(unit=" records", file=sys.stderr, dynamic_ncols=True, leave=False)
+        self.pages = self.records = 0
+        self.tty = sys.stderr.isatty()
 
     def __call__(self, *, source: str, pages: int, records: int) -> None:
         self.pages += pages
-        if self.bar is not None:
+        if self.tty:
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(unit=" records", file=sys.stderr, dynamic_ncols=True, leave=False,
+                                initial=self.records)
             # tqdm puts ": " after the label itself (set_description would add a second one).
             self.bar.set_description_str(f"{source}: page {self.pages}")
             self.bar.update(records)
+        self.records += records
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
     def write(self, line: str) -> None:
-        """A line on stderr that does not tear the bar."""
+        """A line on stderr, below the bar's count so far."""
         if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-        else:
-            click.echo(line, err=True)
+            self.bar.leave = True  # kept on screen with its count, not drawn again below the line
+            self.close()
+        click.echo(line, err=True)
 
 
 def _narrated(bar: _Bar | None = None):
