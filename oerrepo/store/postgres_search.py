@@ -32,7 +32,6 @@ one statement (:func:`page`). No user text is ever spliced into SQL.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,6 +45,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from ..errors import SearchError
 from ..index import phrases
 from . import Store, postgres
+from .codec import dumps
 
 __all__ = [
     "FACETS",
@@ -408,8 +408,7 @@ def put_documents(conn: Connection, rows: Sequence[Row], *, log: bool = True) ->
             text("SELECT nextval('search_docno') FROM generate_series(1, :n)"), {"n": len(new)}
         ).scalars()
         docnos.update(zip(new, numbers))
-    rows_json = json.dumps([_params(r, codes) | {"docno": docnos[r.id]} for r in rows], ensure_ascii=False)
-    conn.execute(_UPSERT, {"rows": rows_json})
+    conn.execute(_UPSERT, {"rows": dumps([_params(r, codes) | {"docno": docnos[r.id]} for r in rows])})
     if log:
         conn.execute(
             text("INSERT INTO search_log (docno) SELECT docno FROM search_docs WHERE id = ANY(:ids)"),
