@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import struct
 import sys
@@ -198,3 +199,17 @@ def test_a_long_harvest_in_a_terminal_leaves_its_bar_above_the_index_line(tmp_pa
     assert "127.0.0.1: page 12: 1200 records" in out[:said]  # the bar, with its final count, above the line
     assert "127.0.0.1: page" not in out[said:]  # ... and not drawn again below it as if still counting
     assert "1200 new" in out[said:]
+
+
+def test_harvesting_several_sources_in_a_terminal_counts_each_sources_pages(tmp_path):
+    with Partner(simple_records(30, prefix="oai:a.test:"), page_size=10) as a, \
+            Partner(simple_records(30, prefix="oai:b.test:", start=100), page_size=10) as b:
+        for partner in (a, b):  # pages slow enough for the bar to be drawn between them
+            partner.on_request = lambda args: time.sleep(0.2) if args.get("verb") == "ListRecords" else None
+        for name, partner in (("a", a), ("b", b)):
+            _ok(*run_in_terminal("--data", "d", "sources", "add", name, partner.url, cwd=tmp_path))
+        code, out = run_in_terminal("--data", "d", "harvest", "--all", "--workers", "2", cwd=tmp_path)
+    _ok(code, out)
+    # Each list has three pages: the bar says which page of its own list a source is at.
+    assert "a: page 3" in out and "b: page 3" in out and "page 4" not in out, out
+    assert not re.search(r"(^|[\r\n])\d+ records \[", out), out  # no bar drawn without its label

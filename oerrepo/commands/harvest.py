@@ -25,19 +25,21 @@ class _Bar:
 
     def __init__(self) -> None:
         self.bar = None
-        self.pages = self.records = 0
+        self.records = 0  # of every source
+        self.pages: dict[str, int] = {}  # by source (--all harvests several at once)
         self.tty = sys.stderr.isatty()
 
     def __call__(self, *, source: str, pages: int, records: int) -> None:
-        self.pages += pages
+        self.pages[source] = self.pages.get(source, 0) + pages
+        # tqdm puts ": " after the label itself (set_description would add a second one).
+        label = f"{source}: page {self.pages[source]}"
         if self.tty:
             if self.bar is None:
                 from tqdm import tqdm
 
-                self.bar = tqdm(unit=" records", file=sys.stderr, dynamic_ncols=True, leave=False,
+                self.bar = tqdm(desc=label, unit=" records", file=sys.stderr, dynamic_ncols=True, leave=False,
                                 initial=self.records)
-            # tqdm puts ": " after the label itself (set_description would add a second one).
-            self.bar.set_description_str(f"{source}: page {self.pages}")
+            self.bar.set_description_str(label)
             self.bar.update(records)
         self.records += records
 
