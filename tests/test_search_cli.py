@@ -54,6 +54,17 @@ def test_search_text_output_shows_hits_and_facets(data):
     assert "SDG 6 (" in result.output  # water quality: SDG 6 among the counts
 
 
+def test_a_hit_without_a_language_says_so(tmp_path):
+    with Repository(tmp_path / "d") as repo:
+        repo.add({"id": "bare", "name": "Seed bombs for bare ground", "license": "CC0-1.0"})
+        repo.add({"id": "full", "name": "Seed bombs in Porto", "license": "CC-BY-4.0", "inLanguage": ["pt"]})
+    result = run(tmp_path / "d", "search", "seed bombs")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.endswith("Seed bombs for bare ground  [CC0-1.0; language not given]") for line in lines)
+    assert any(line.endswith("Seed bombs in Porto  [CC-BY-4.0; pt]") for line in lines)
+
+
 def test_misspelt_query_suggests(data):
     result = run(data, "search", "watr")
     assert "Did you mean: water" in result.output

@@ -107,7 +107,8 @@ def search(
         click.echo(f"{plural(result.total, 'resource')} found (showing {first}-{last}, page {page} of {result.pages}).")
     for i, hit in enumerate(result.hits, first):
         lic = _display("license", hit.license) if hit.license else "no licence"
-        langs = ", ".join(hit.languages)
+        # A record without a language says so, as one without a licence does, rather than "[CC-BY-4.0; ]".
+        langs = ", ".join(hit.languages) or "language not given"
         click.echo(f"\n{i}. " + click.style(hit.name, bold=True) + f"  [{lic}; {langs}]")
         click.echo(f"   {hit.id}")
         if hit.snippet:
