@@ -13,7 +13,7 @@ import pytest
 
 from oerrepo import Repository
 from oerrepo.errors import SearchError
-from oerrepo.index.analysis import fold, stem
+from oerrepo.index.analysis import STEM_LANGUAGES, fold, stem, stems_of
 from oerrepo.index.backend import FACETS, SearchBackend
 from oerrepo.index.whoosh_backend import WhooshBackend
 
@@ -82,6 +82,16 @@ def test_folding_covers_accents_ligatures_and_greek():
 
 
 # -- multilingual search ----------------------------------------------------------------
+
+
+def test_numbers_index_as_every_stemmer_would_stem_them():
+    # stems_of hands no word of ASCII digits to the stemmers (their caches filled with record
+    # numbers); the stems must be what each stemmer itself gives (Arabic's turns ٣٤ into 34).
+    # (stem(query=True) asks the language's stemmer for every word.)
+    words = ["2030", "17", "0", "1990", "٣٤", "१२", "²"]
+    for lang in STEM_LANGUAGES:
+        assert stems_of(words, lang, both=True) == [stem(w, lang, query=True) for w in words], lang
+    assert stem("٣٤", "ar", query=True) == "34"
 
 
 def test_accents_do_not_matter(samples):
