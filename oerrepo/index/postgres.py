@@ -37,6 +37,7 @@ from ..store import postgres_search as sql
 from .analysis import fold, folded_words, primary_language
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
 from .docsets import bitmap_of, ids_of
+from .fed import FedChanges
 from .postgres_docsets import DocSets, View
 from .postgres_rows import RowWorkers, rows_of
 from .query import COMMON, _all_stopwords, exact_title, parse, plan
@@ -63,7 +64,7 @@ class _Feeding:
     def __init__(self, conn: Connection, workers: RowWorkers):
         self.conn, self.workers = conn, workers
         self.pending = None  # rows being built, to write at the next call
-        self.fed: dict[str, int] = {}  # id -> seq of the change whose row was written
+        self.fed = FedChanges()  # the changes whose rows were written
         self._writing: threading.Thread | None = None  # writing rows aside (see write_pending)
         self._failure: BaseException | None = None
 
@@ -308,7 +309,8 @@ class PostgresBackend:
         docs = list(documents)
         feeding.write_pending(aside=aside)
         feeding.pending = feeding.workers.submit([doc for _, doc in docs])
-        feeding.fed.update((doc.id, seq) for seq, doc in docs)
+        for seq, _ in docs:
+            feeding.fed.add(seq)
         return True
 
     def settle(self, *, quiet: bool = False) -> None:
@@ -332,7 +334,7 @@ class PostgresBackend:
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when :meth:`feed` wrote this change's row in its (since committed) transaction."""
         feeding = self._feeding
-        return feeding is not None and feeding.fed.get(resource_id) == seq
+        return feeding is not None and seq in feeding.fed
 
     def discard(self) -> None:
         """Forget what :meth:`feed` wrote: its transaction rolled back, and the rows with it."""

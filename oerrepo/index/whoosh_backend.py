@@ -38,6 +38,7 @@ from ..errors import SearchError
 from . import topics
 from .backend import FACETS, Hit, IndexDocument, IndexEntry, SearchRequest, SearchResult, check_page
 from .docsets import BitmapFilter, DocSets, bitmap_of, ids_of, segment_id
+from .fed import FedChanges
 from .query import COMMON, exact_title, parse, plan
 from .ranking import score_parts
 from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
@@ -93,7 +94,7 @@ class _Session:
         self.settings = settings
         self.last = self.committed = seq
         self.added: set[str] = set()  # ids written since the last commit
-        self.fed: dict[str, int] = {}  # id -> seq written by feed(), its transaction not yet seen
+        self.fed = FedChanges()  # changes written by feed(), their transaction not yet seen
         self.feeding = False  # opened by feed(): holds only what feed() wrote
 
 
@@ -297,7 +298,7 @@ class WhooshBackend:
                         continue  # written twice: the catch-up after the commit writes its latest
                     session.writer.update_document(id=doc.id, **{FIELDS_OF: (whoosh_fields, doc)})
                     session.added.add(doc.id)
-                    session.fed[doc.id] = seq
+                    session.fed.add(seq)
             except BaseException:
                 self._session = None
                 session.writer.cancel()
@@ -328,7 +329,7 @@ class WhooshBackend:
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when ``feed`` wrote this change into the writer kept now."""
         session = self._session
-        return session is not None and session.fed.get(resource_id) == seq
+        return session is not None and seq in session.fed
 
     def discard(self) -> None:
         """Drop the documents ``feed`` wrote: their transaction rolled back."""
