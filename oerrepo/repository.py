@@ -544,7 +544,7 @@ class Repository:
         ``skip_invalid``, which stores the valid ones and reports each skipped record.
         ``upsert`` updates records whose id exists instead of refusing them.
         """
-        from .records_io import SourceRecord, read_records
+        from .records_io import FirstPlaces, SourceRecord, read_records
 
         if isinstance(source, (str, os.PathLike)):
             items: Iterable[SourceRecord] = read_records(source, fmt)
@@ -555,7 +555,7 @@ class Repository:
             )
             origin = origin or "import"
         report = ImportReport()
-        seen: dict[str, str] = {}
+        seen = FirstPlaces()
         problems: list[str] = []
         refused: list[str] = []  # an id already stored, without upsert: reported once validation is done
         policy = self.license_policy
@@ -613,10 +613,11 @@ class Repository:
 
                 for where, data, notes in self._normalized(items, policy, report, reject, progress):
                     data = self._assign_id(data)
-                    if data["id"] in seen:
-                        reject(where, f"id {data['id']!r} appears again (first at {seen[data['id']]})")
+                    first = seen.get(data["id"])
+                    if first is not None:
+                        reject(where, f"id {data['id']!r} appears again (first at {first})")
                         continue
-                    seen[data["id"]] = where
+                    seen.add(data["id"], where)
                     report.notes.extend((where, note) for note in notes)
                     if problems or refused:
                         continue  # nothing will be stored: only checking the rest

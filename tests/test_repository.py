@@ -141,6 +141,34 @@ def test_bad_files_get_a_clear_error_and_store_nothing(data_dir, tmp_path, name,
     assert repo.count() == 0
 
 
+@pytest.mark.parametrize(
+    "name, content, first, again",
+    [
+        ("my list.csv", "id,name,license\na,A,CC0\nb,B,CC0\nc,C,CC0\nb,B again,CC0\n", "my list.csv row 3",
+         "my list.csv row 5"),
+        ("l.jsonl", '{"id":"b","name":"B","license":"CC0"}\n\n{"id":"c","name":"C","license":"CC0"}\n'
+         '{"id":"b","name":"B2","license":"CC0"}\n', "l.jsonl line 1", "l.jsonl line 4"),
+        ("a.json", json.dumps([{"id": i, "name": i, "license": "CC0"} for i in "xybzb"]), "a.json record 3",
+         "a.json record 5"),
+    ],
+)
+def test_a_repeated_id_names_where_it_came_first(data_dir, tmp_path, name, content, first, again):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ImportFailed) as err:
+        Repository(data_dir).import_records(path)
+    assert f"{again}: id 'b' appears again (first at {first})" in str(err.value)
+    report = Repository(data_dir).import_records(path, skip_invalid=True)
+    assert report.skipped == [(again, f"id 'b' appears again (first at {first})")]
+
+
+def test_a_repeated_id_in_records_given_as_a_list_names_the_first(data_dir):
+    records = [{"id": "a", "name": "A", "license": "CC0"}, {"id": "a", "name": "B", "license": "CC0"}]
+    report = Repository(data_dir).import_records(records, skip_invalid=True)
+    assert report.added == ["a"]
+    assert report.skipped == [("record 2", "id 'a' appears again (first at record 1)")]
+
+
 def test_validate_file_checks_without_storing(data_dir, tmp_path):
     repo = Repository(data_dir)
     path = tmp_path / "v.json"
