@@ -29,6 +29,8 @@ __all__ = ["OAIClient", "Identity", "Header", "Page", "normalize_datestamp", "OA
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _NS = {"oai": OAI_NS}
 _Q = f"{{{OAI_NS}}}"
+_HEADER, _METADATA, _ABOUT = _Q + "header", _Q + "metadata", _Q + "about"
+_TAG_IDENTIFIER, _TAG_DATESTAMP, _TAG_SET_SPEC = _Q + "identifier", _Q + "datestamp", _Q + "setSpec"
 _ERROR_CODES = {
     "badArgument", "badResumptionToken", "badVerb", "cannotDisseminateFormat", "idDoesNotExist",
     "noRecordsMatch", "noMetadataFormats", "noSetHierarchy",
@@ -244,23 +246,49 @@ class OAIClient(BaseClient):
         if container is None:
             raise HarvestError(f"{self.transport.base_url} answered ListRecords without a <ListRecords> element")
         for node in container.iterchildren(_Q + "record"):
-            header_node = node.find(_Q + "header")
-            identifier = (header_node.findtext(_Q + "identifier") or "").strip() if header_node is not None else ""
+            # One pass over the record's children and one over its header's, taking the first
+            # of each as find() and findtext() would: six path look-ups a record were half of
+            # reading a page.
+            header_node = metadata = None
+            about = False
+            for child in node:
+                tag = child.tag
+                if tag == _HEADER:
+                    if header_node is None:
+                        header_node = child
+                elif tag == _METADATA:
+                    if metadata is None:
+                        metadata = child
+                elif tag == _ABOUT:
+                    about = True
+            identifier = raw_stamp = None
+            set_specs = []
+            if header_node is not None:
+                for child in header_node:
+                    tag = child.tag
+                    if tag == _TAG_IDENTIFIER:
+                        if identifier is None:
+                            identifier = child.text or ""
+                    elif tag == _TAG_DATESTAMP:
+                        if raw_stamp is None:
+                            raw_stamp = child.text or ""
+                    elif tag == _TAG_SET_SPEC:
+                        set_specs.append((child.text or "").strip())
+            identifier = (identifier or "").strip()
             if not identifier:
                 page.problems.append("a record without a header identifier was skipped")
                 continue
-            raw_stamp = (header_node.findtext(_Q + "datestamp") or "").strip()
+            raw_stamp = (raw_stamp or "").strip()
             stamp = normalize_datestamp(raw_stamp)
             if raw_stamp and stamp is None:
                 page.repairs.append(f"{identifier}: unreadable datestamp {raw_stamp!r} ignored")
             header = Header(
                 identifier=identifier,
                 datestamp=stamp,
-                set_specs=tuple(dict.fromkeys((s.text or "").strip() for s in header_node.findall(_Q + "setSpec"))),
+                set_specs=tuple(dict.fromkeys(set_specs)),
                 deleted=header_node.get("status") == "deleted",
             )
-            header.provenance = _provenance(node)
-            metadata = node.find(_Q + "metadata")
+            header.provenance = _provenance(node) if about else ()
             payload = None
             if metadata is not None:
                 payload = next((c for c in metadata if isinstance(c.tag, str)), None)
