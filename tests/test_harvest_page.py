@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
+from oai_server import Partner
 
 from oerrepo.harvesters.client import OAIClient
 from oerrepo.harvesters.transport import Transport
@@ -51,29 +48,10 @@ PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.fixture()
-def partner():
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/xml; charset=utf-8")
-            self.send_header("Content-Length", str(len(PAGE)))
-            self.end_headers()
-            self.wfile.write(PAGE)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/oai"
-    server.shutdown()
-    server.server_close()
-
-
-def test_a_page_s_headers_payloads_provenance_and_token(partner):
-    page = OAIClient(Transport(partner, agent="test")).list_records_page(metadata_prefix="oai_dc")
+def test_a_page_s_headers_payloads_provenance_and_token():
+    with Partner() as partner:
+        partner.fault("mangle", how=lambda data: (PAGE, "text/xml; charset=utf-8", {}))
+        page = OAIClient(Transport(partner.url, agent="test")).list_records_page(metadata_prefix="oai_dc")
     assert page.token == "next-3" and page.complete_list_size == 250
     assert [h.identifier for h, _ in page.records] == ["oai:hub.test:1", "oai:hub.test:2"]
     first, payload = page.records[0]
