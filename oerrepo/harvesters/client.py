@@ -10,6 +10,7 @@ are read tolerantly: datestamps with offsets, fractions or day granularity.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -22,9 +23,9 @@ from oaipmh.metadata import MetadataRegistry
 
 from ..errors import HarvestError
 from .repair import parse_xml
-from .transport import Transport
+from .transport import Response, Transport
 
-__all__ = ["OAIClient", "Identity", "Header", "Page", "normalize_datestamp", "OAI_NS"]
+__all__ = ["OAIClient", "Identity", "Header", "Page", "normalize_datestamp", "next_token", "OAI_NS"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _NS = {"oai": OAI_NS}
@@ -38,6 +39,25 @@ _ERROR_CODES = {
 _DATESTAMP = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?\s*$"
 )
+
+
+# A ListRecords page's last element before </ListRecords></OAI-PMH>, any namespace prefix,
+# the token of printable ASCII without markup or entities (others wait for the parser).
+_LAST_TOKEN = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?resumptionToken(?:\s[^<>]*)?>\s*([!-%'-;=?-~]+)\s*"
+    rb"</(?:[A-Za-z_][\w.-]*:)?resumptionToken>\s*</(?:[A-Za-z_][\w.-]*:)?ListRecords>\s*"
+    rb"</(?:[A-Za-z_][\w.-]*:)?OAI-PMH>\s*\Z"
+)
+
+
+def next_token(body: bytes) -> str | None:
+    """The resumption token closing a ListRecords page, read off its last bytes without parsing
+    it; None where the page does not end plainly so (the parser then says what the page holds).
+
+    For asking for the next page while this one is parsed: what the parser reads may still
+    differ (a page found broken, say), and the harvest asks for what the parser read."""
+    found = _LAST_TOKEN.search(body, max(0, len(body) - 4096))
+    return found.group(1).decode("ascii") if found else None
 
 
 def normalize_datestamp(value: str | None) -> str | None:
@@ -131,11 +151,16 @@ class OAIClient(BaseClient):
         self.repairs: list[str] = []
         self.response_date: str | None = None  # of the last OAI-PMH answer, errors included
         self._content_type: str | None = None
+        self._answered = threading.local()  # a page fetched already, for read_page's thread
 
     # -- the two hooks oaipmh leaves to subclasses ---------------------------------
 
     def makeRequest(self, **kw):  # noqa: N802 - oaipmh's name
-        response = self.transport.get(kw)
+        response = getattr(self._answered, "response", None)
+        if response is None:
+            response = self.transport.get(kw)
+        else:
+            self._answered.response = None
         self._content_type = response.content_type
         return response.body
 
@@ -216,6 +241,20 @@ class OAIClient(BaseClient):
         token: str | None = None,
     ) -> Page:
         """One ListRecords page: the first (by arguments) or the next (by resumption token)."""
+        return self.read_page(self.request_page(metadata_prefix=metadata_prefix, from_=from_, until=until,
+                                                set_spec=set_spec, token=token))
+
+    def request_page(
+        self,
+        *,
+        metadata_prefix: str | None = None,
+        from_: str | None = None,
+        until: str | None = None,
+        set_spec: str | None = None,
+        token: str | None = None,
+    ) -> Response:
+        """The answer to one ListRecords request, not yet read (see :meth:`read_page`): a thread
+        can ask for the next page while another reads this one."""
         if token is not None:
             kw = {"resumptionToken": token}
             validation.validate(validation.ResumptionValidationSpec.ListRecords, kw)
@@ -230,8 +269,17 @@ class OAIClient(BaseClient):
             validation.validateArguments("ListRecords", kw)
             if "from_" in kw:  # datestamps go out already in the partner's granularity
                 kw["from"] = kw.pop("from_")
+        return self.transport.get({"verb": "ListRecords", **kw})
+
+    def read_page(self, response: Response) -> Page:
+        """The ListRecords page of an answer :meth:`request_page` got: its records, token and
+        repairs; raises HarvestError for an OAI-PMH error or XML that cannot be read."""
         self.repairs = []
-        tree = self.makeRequestErrorHandling(verb="ListRecords", **kw)
+        self._answered.response = response
+        try:
+            tree = self.makeRequestErrorHandling(verb="ListRecords")
+        finally:
+            self._answered.response = None
         return self._page(tree)
 
     def _page(self, tree: etree._Element) -> Page:

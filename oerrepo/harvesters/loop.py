@@ -27,7 +27,7 @@ from ..errors import HarvestError
 from ..identity import namespace as hub_namespace
 from ..store import harvest as sql
 from ..store import utc_now
-from .client import Header, OAIClient, Page
+from .client import Header, OAIClient, Page, next_token
 from .crosswalk import Reader
 from .dedup import match_keys
 from .formats import FAMILY_NAMESPACES, choose_format, family_of, reader_for
@@ -37,7 +37,7 @@ from .pages_ahead import PagesAhead
 from .prepare import PagePreparer, Prepared, prepare
 from .provenance import provenance_of_row
 from .report import SourceReport
-from .transport import RetryPolicy, Transport, user_agent
+from .transport import Response, RetryPolicy, Transport, user_agent
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
@@ -236,7 +236,8 @@ class SourceHarvest:
         # The next pages are fetched while this one is stored: the partner's answer time and
         # our parsing overlap with the storing. One request at a time, as before.
         # Its thread is left behind on Ctrl-C: a request in flight never holds up the stop.
-        ahead = PagesAhead(lambda request: self._fetch(prefix, *request), then=self._start_reading)
+        ahead = PagesAhead(lambda request: self._fetch(prefix, *request), read=self.client.read_page,
+                           peek=lambda answer: next_token(answer.body), then=self._start_reading)
         try:
             self._list(state, running, set_specs, prefix, reader, identity, ahead)
         except BaseException:
@@ -338,10 +339,10 @@ class SourceHarvest:
             code="interrupted",
         )
 
-    def _fetch(self, prefix: str, token: str | None, from_: str | None, set_spec: str | None) -> Page:
+    def _fetch(self, prefix: str, token: str | None, from_: str | None, set_spec: str | None) -> Response:
         if token:
-            return self.client.list_records_page(token=token)
-        return self.client.list_records_page(metadata_prefix=prefix, from_=from_, set_spec=set_spec)
+            return self.client.request_page(token=token)
+        return self.client.request_page(metadata_prefix=prefix, from_=from_, set_spec=set_spec)
 
     def _start_reading(self, page: Page) -> Future | None:
         """The reading of a page's records by the preparing process, once there is one (see :mod:`.prepare`)."""
