@@ -14,6 +14,9 @@ def test_an_import_s_seqs_are_one_run():
     assert len(fed) == 100_000 and fed.runs == 1
     assert 1001 in fed and 101_000 in fed and 50_000 in fed
     assert 1000 not in fed and 101_001 not in fed and "1001" not in fed
+    # A catch-up from the index's last seq (1000) skips them all; from within, the rest.
+    assert (fed.held_through(1000), fed.held_through(50_000), fed.held_through(101_000)) == (101_000, 101_000, 101_000)
+    assert (fed.held_through(999), fed.held_through(101_001)) == (999, 101_001)
 
 
 def test_any_order_holds_exactly_the_seqs_added():
@@ -29,6 +32,11 @@ def test_any_order_holds_exactly_the_seqs_added():
         assert len(fed) == len(wanted)
         runs = sum(1 for s in wanted if s - 1 not in wanted)
         assert fed.runs == runs
+        for seq in range(0, 82):  # what a catch-up after seq may skip: every seq held after it
+            through = seq
+            while through + 1 in wanted:
+                through += 1
+            assert fed.held_through(seq) == through, (sorted(wanted), seq)
 
 
 def test_clear_forgets():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from importlib.resources import files
 
 import pytest
@@ -177,6 +178,65 @@ def test_segments_cut_while_documents_keep_coming_hold_what_whoosh_builds(tmp_pa
     finally:
         whoosh_ix.close()
         fast_ix.close()
+
+
+def _paced_cut(folder, docs, *, coming: int) -> list[int]:
+    """Write ``docs`` with two processes: half at once, then a cut expecting ``coming`` more
+    documents a process, then the rest a job (10 documents) every 0.1 s, as a harvest's pages
+    come. The index's segment sizes."""
+    folder.mkdir()
+    ix = windex.create_in(str(folder), _small_schema(True))
+    try:
+        writer = open_writer(ix, procs=2, multisegment=True, batchsize=10, cut_docs=10)
+        half = len(docs) // 2
+        for doc in docs[:half]:
+            writer.add_document(**{FIELDS_OF: (dict, doc)})
+        writer.cut_segments(coming)
+        for i, doc in enumerate(docs[half:], 1):
+            writer.add_document(**{FIELDS_OF: (dict, doc)})
+            if i % 10 == 0:
+                time.sleep(0.1)
+        writer.commit()
+        return [segment.doc_count_all() for segment in ix._segments()]
+    finally:
+        ix.close()
+
+
+def test_after_a_cut_the_last_documents_are_written_as_they_come(tmp_path):
+    docs = _many_documents(400)
+    sizes = _paced_cut(tmp_path / "fast", docs, coming=100)
+    # One segment a process at the cut, then one each time the one before was written (the
+    # documents come slower than they are written), so the commit writes only the last few:
+    # before, one a process at the cut and one at the commit (4).
+    assert sum(sizes) == 400 and len(sizes) >= 8, sizes
+    whoosh_ix, _ = _build_small(tmp_path / "whoosh", docs, fast=False)
+    fast_ix = windex.open_dir(str(tmp_path / "fast"))
+    try:
+        assert _small_contents(fast_ix) == _small_contents(whoosh_ix)
+    finally:
+        whoosh_ix.close()
+        fast_ix.close()
+
+
+def test_documents_beyond_those_a_cut_expected_go_into_full_segments_again(tmp_path):
+    # The partner said 100 more records would come, and 300 came: the processes stop cutting
+    # after twice what they expected, instead of writing a small segment every few documents.
+    sizes = _paced_cut(tmp_path / "fast", _many_documents(600), coming=10)
+    assert sum(sizes) == 600 and len(sizes) <= 14, sizes
+
+
+def _small_contents(ix) -> dict:
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        out = {}
+        for fieldname, text in reader.all_terms():
+            postings = reader.postings(fieldname, text)
+            found = []
+            while postings.is_active():
+                found.append((searcher.stored_fields(postings.id())["id"], postings.weight()))
+                postings.next()
+            out[(fieldname, text)] = sorted(found)
+        return out
 
 
 def _small_schema(fast: bool, boost: float = 1.0):

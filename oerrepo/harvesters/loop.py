@@ -79,9 +79,9 @@ class IndexAside(Protocol):
     def discard(self) -> None:
         """The feeding transaction rolled back."""
 
-    def feed_ending(self, seconds_left: float) -> bool:
-        """The last records of the harvest come in about ``seconds_left``; True: nothing more to
-        tell (see :meth:`oerrepo.index.api.SearchService.feed_ending`)."""
+    def feed_ending(self, seconds_left: float, records_left: int) -> bool:
+        """The last ``records_left`` records of the harvest come in about ``seconds_left``; True:
+        nothing more to tell (see :meth:`oerrepo.index.api.SearchService.feed_ending`)."""
 
     def start_background(self) -> bool:
         """Let a second process follow the store from now on; False where none can start."""
@@ -316,7 +316,7 @@ class SourceHarvest:
             self._store_page(page, reader, prefix, state, unlisted_since=unlisted_since, reading=reading)
             if page.token and page.complete_list_size and self._fed and self._feeding and not self._end_told:
                 left, elapsed = page.complete_list_size - listed, time.monotonic() - list_started
-                self._end_told = self.aside.feed_ending(left * elapsed / listed) if left > 0 and listed else False
+                self._end_told = self.aside.feed_ending(left * elapsed / listed, left) if left > 0 and listed else False
             if looping:
                 raise HarvestError(
                     f"{self.source['url']} returned the resumption token {page.token!r} a second time, "

@@ -222,8 +222,13 @@ class SearchService:
 
         backend = self.backend()
         while True:
-            # The records are read only for the changes the index was not given already (an
-            # import's or a long harvest's catch-up finds nearly all of them fed).
+            # Changes the index was given already, one after another (an import's or a long
+            # harvest's catch-up finds nearly all of them so), are not read at all: one entry
+            # stands for them; of the others, only the records not fed are read.
+            through = backend.fed_through(seq)
+            if through > seq:
+                yield IndexEntry(through, "", None, fed=True)
+                seq = through
             revisions = self.store.change_heads(seq, limit=_BATCH)
             if not revisions:
                 return
@@ -320,10 +325,11 @@ class SearchService:
         """Write what :meth:`feed` still holds (inside the feeding transaction, before it commits)."""
         self.backend().finish_feed()
 
-    def feed_ending(self, seconds_left: float) -> bool:
-        """The job feeding the index expects its last records in about ``seconds_left``: the
-        index may write what it holds meanwhile. True once nothing more is to be done for it."""
-        return self.backend().feed_ending(seconds_left)
+    def feed_ending(self, seconds_left: float, records_left: int) -> bool:
+        """The job feeding the index expects its last ``records_left`` records in about
+        ``seconds_left``: the index may write what it holds, and them as they come, meanwhile.
+        True once nothing more is to be done for it."""
+        return self.backend().feed_ending(seconds_left, records_left)
 
     def discard(self) -> None:
         """Drop what :meth:`feed` wrote: its transaction rolled back."""

@@ -59,7 +59,8 @@ class IndexEntry:
     seq: int
     resource_id: str
     document: IndexDocument | None
-    #: Written to the index already by :meth:`SearchBackend.feed`: only its seq counts.
+    #: Written to the index already by :meth:`SearchBackend.feed`: only its seq counts (a run of
+    #: such changes may come as one entry, the run's last seq, with no resource id).
     fed: bool = False
 
 
@@ -186,13 +187,17 @@ class SearchBackend(Protocol):
     def finish_feed(self) -> None:
         """Write what :meth:`feed` still holds, before the feeding transaction commits."""
 
-    def feed_ending(self, seconds_left: float) -> bool:
-        """The feeding job expects its last records in about ``seconds_left``: the backend may
-        write what it holds meanwhile, so that little is left for the commit. True once
-        there is nothing more to do for it (the caller then stops telling)."""
+    def feed_ending(self, seconds_left: float, records_left: int) -> bool:
+        """The feeding job expects its last ``records_left`` records in about ``seconds_left``:
+        the backend may write what it holds meanwhile, so that little is left for the commit.
+        True once there is nothing more to do for it (the caller then stops telling)."""
 
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when the change ``seq`` of ``resource_id`` is in the kept writer already."""
+
+    def fed_through(self, seq: int) -> int:
+        """The last seq of the changes :meth:`feed` wrote one after another from ``seq + 1`` on
+        (``seq`` when it did not write that change): the catch-up need not read them again."""
 
     def discard(self) -> None:
         """Drop what :meth:`feed` wrote (the transaction rolled back)."""

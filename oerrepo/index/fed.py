@@ -56,6 +56,12 @@ class FedChanges:
         i = bisect_right(self._starts, seq) - 1
         return i >= 0 and seq <= self._ends[i]
 
+    def held_through(self, seq: int) -> int:
+        """The last seq of the run that goes on right after ``seq`` (every seq from ``seq + 1``
+        to it is held); ``seq`` itself when ``seq + 1`` is not held."""
+        i = bisect_right(self._starts, seq + 1) - 1
+        return self._ends[i] if i >= 0 and seq < self._ends[i] else seq
+
     def __len__(self) -> int:
         return self._count
 

@@ -327,9 +327,14 @@ class PostgresBackend:
         if self._feeding is not None:
             self._feeding.write_pending()
 
-    def feed_ending(self, seconds_left: float) -> bool:
+    def feed_ending(self, seconds_left: float, records_left: int) -> bool:
         """Nothing to do: the rows :meth:`feed` writes are written with each transaction."""
         return True
+
+    def fed_through(self, seq: int) -> int:
+        """The end of the run of changes :meth:`feed` wrote from ``seq + 1`` on (see SearchBackend)."""
+        feeding = self._feeding
+        return feeding.fed.held_through(seq) if feeding is not None else seq
 
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when :meth:`feed` wrote this change's row in its (since committed) transaction."""

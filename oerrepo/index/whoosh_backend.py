@@ -308,10 +308,11 @@ class WhooshBackend:
     def finish_feed(self) -> None:
         """Nothing to do: what ``feed`` wrote waits in the writer for the apply after the commit."""
 
-    def feed_ending(self, seconds_left: float) -> bool:
-        """Have the feeding writer's processes write what they hold as segments once the job's
-        last records come in less time than that takes (``SEGMENT_SECONDS_PER_DOC``), so that
-        the commit after them writes only what came after (see :meth:`MpWriter.cut_segments`)."""
+    def feed_ending(self, seconds_left: float, records_left: int) -> bool:
+        """Have the feeding writer's processes write what they hold as segments, and the job's
+        last records as they come, once writing all that takes as long as the job has left
+        (``SEGMENT_SECONDS_PER_DOC``): the commit after the last records then writes only the
+        last few (see :meth:`MpWriter.cut_segments`)."""
         with self._lock:
             session = self._session
             if session is None or not session.feeding:
@@ -321,10 +322,16 @@ class WhooshBackend:
                 return True  # one process writes its one segment at the commit
             # Each process has written a segment every SEGMENT_DOCS documents: what it holds now.
             held = (len(session.fed) % (SEGMENT_DOCS * writer.procs)) / writer.procs
-            if seconds_left > held * SEGMENT_SECONDS_PER_DOC:
+            coming = records_left / writer.procs
+            if seconds_left > (held + coming) * SEGMENT_SECONDS_PER_DOC:
                 return False
-            writer.cut_segments()
+            writer.cut_segments(round(coming))
             return True
+
+    def fed_through(self, seq: int) -> int:
+        """The end of the run of changes ``feed`` wrote from ``seq + 1`` on (see :class:`SearchBackend`)."""
+        session = self._session
+        return session.fed.held_through(seq) if session is not None else seq
 
     def was_fed(self, resource_id: str, seq: int) -> bool:
         """True when ``feed`` wrote this change into the writer kept now."""

@@ -618,23 +618,31 @@ def _run_sub_writer(args: tuple) -> None:
 # (imports and reindexes of 20,000 records as fast; 100,000-record searches ~0.2 ms slower).
 SEGMENT_DOCS = 5_000
 
-# A cut asked for by the parent (MpWriter.cut_segments) writes what a sub-process holds only
-# from this many documents: fewer are written at the commit in a moment anyway.
-CUT_DOCS = 1_000
+# A cut asked for by the parent (MpWriter.cut_segments), and each segment written after it
+# as the job's last documents come, holds at least this many documents: fewer are written
+# at the commit in a moment anyway.
+CUT_DOCS = 250
 
-# Seconds a sub-process takes to write a segment, per document it holds (two processes
-# writing 10,000 documents each took 1.5-3 s at a harvest's end on a 2-core machine). A
-# job near its end asks for a cut when its last documents come in less time than this
-# (whoosh_backend.WhooshBackend.feed_ending); a little early or late only moves the work.
-SEGMENT_SECONDS_PER_DOC = 0.00025
+# Seconds a sub-process takes to write a segment, per document it holds, while the job
+# goes on beside it (a harvest of 20,000 records at 50 ms a page: 3,800-4,000 documents in
+# 1.1-1.4 s, on a 2-core machine). A job near its end asks for a cut once what the
+# processes hold and the documents still to come take as long to write as the job has
+# left (whoosh_backend.WhooshBackend.feed_ending). Early costs a few small segments more;
+# late leaves the rest to write after the last page (at 0.00025 s, 0.4-0.5 s of it).
+SEGMENT_SECONDS_PER_DOC = 0.0004
 
 
 class _SubWriterTask(multiproc.SubWriterTask):
-    """Whoosh's sub-process body, writing a segment every ``segment_docs`` documents, and
-    once more when the parent sets ``cut`` (an Event) and it holds ``cut_docs`` or more.
+    """Whoosh's sub-process body, writing a segment every ``segment_docs`` documents.
 
     Each segment is written in a thread of its own while the next documents are added to
     a new one: the queue of jobs keeps moving, so the process that feeds it never waits.
+
+    Once the parent sets ``cut`` (a shared integer: 1 + the documents it still expects
+    each process to get, 0 until then), the process writes what it holds, and then, for
+    those documents, a segment each time the one before is written: the job's last
+    documents are written as they come, so that its commit writes only the last few. A
+    segment so cut holds ``cut_docs`` documents at least.
     """
 
     def __init__(self, *args, segment_docs: int = SEGMENT_DOCS, cut=None, cut_docs: int = CUT_DOCS):
@@ -648,16 +656,24 @@ class _SubWriterTask(multiproc.SubWriterTask):
         ix = self.storage.open_index(self.indexname)
         self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
         written: list[Future] = []  # the segments written aside, in order
-        cut_done = self.cut is None
+        added = 0  # documents this process was given
+        stream_until = None  # once the parent cut: the count up to which segments are cut as they come
         with ThreadPoolExecutor(1, thread_name_prefix="oerrepo-segment") as aside:
             while self.running:
                 jobinfo = self.jobqueue.get()
                 if jobinfo is None:
                     break
+                before = self.writer.docnum
                 self._process_file(*jobinfo)
+                added += self.writer.docnum - before
                 due = self.writer.docnum >= self.segment_docs
-                if not cut_done and self.cut.is_set():
-                    cut_done, due = True, due or self.writer.docnum >= self.cut_docs
+                if stream_until is None and self.cut is not None and self.cut.value:
+                    # Twice what the parent expects, as a list's documents need not come evenly
+                    # to both processes; then segments of segment_docs again (a list longer than
+                    # its partner said is not cut into hundreds of small segments).
+                    stream_until = added + 2 * (self.cut.value - 1) + self.cut_docs
+                if stream_until is not None and added <= stream_until and self.writer.docnum >= self.cut_docs:
+                    due = due or not written or written[-1].done()  # the segment before is written
                 if due:
                     written.append(aside.submit(self.writer._finalize_segment))
                     self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
@@ -688,7 +704,7 @@ class MpWriter(multiproc.MpWriter):
         context = multiprocessing.get_context("spawn") if self._spawned else multiprocessing.get_context()
         if self._spawned:
             self.jobqueue, self.resultqueue = context.Queue(self.procs * 4), context.Queue()
-        self._cut = context.Event()
+        self._cut = context.Value("q", 0, lock=False)  # set once, by cut_segments
         self.jobqueue = _Watched(self.jobqueue, self)
         self.resultqueue = _Watched(self.resultqueue, self)
 
@@ -735,14 +751,15 @@ class MpWriter(multiproc.MpWriter):
         self._commit_toc(final)
         self._finish()
 
-    def cut_segments(self) -> None:
+    def cut_segments(self, coming: int = 0) -> None:
         """Let each sub-process write what it holds now, as a segment, while it goes on with the
-        documents that follow (once a writer; see :data:`CUT_DOCS`).
+        documents that follow; and then, for the next ``coming`` documents it gets, write a
+        segment each time the one before is written (once a writer; see :data:`CUT_DOCS`).
 
         For a job near its end whose documents come slower than they are written (a harvest
-        over the network): what the commit then writes is what came after, not the whole job.
+        over the network): what the commit then writes is what came last, not the whole job.
         """
-        self._cut.set()
+        self._cut.value = 1 + max(0, coming)
 
     def check_tasks(self) -> None:
         """Raise SearchError when a sub-process ended with an error (its documents are lost)."""
