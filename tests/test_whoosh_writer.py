@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from importlib.resources import files
 
@@ -14,7 +15,15 @@ from whoosh.system import pack_uint
 
 from oerrepo.index.document import document_for
 from oerrepo.index.schema import build_schema, whoosh_fields
-from oerrepo.index.whoosh_writer import FIELDS_OF, TermsKeyword, TermsText, lines, open_writer, spaced
+from oerrepo.index.whoosh_writer import (
+    FIELDS_OF,
+    WRITER_NICE,
+    TermsKeyword,
+    TermsText,
+    lines,
+    open_writer,
+    spaced,
+)
 from oerrepo.model import Resource, normalize_record
 
 TRICKY = [
@@ -154,6 +163,30 @@ def test_the_fast_writer_builds_the_index_whoosh_builds(tmp_path, settings, comm
     finally:
         whoosh_ix.close()
         fast_ix.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc") or not hasattr(os, "nice"), reason="reads priorities from /proc")
+def test_the_writing_processes_yield_the_cores_to_the_process_feeding_them(tmp_path):
+    ix = windex.create_in(str(tmp_path), _small_schema(True))
+    writer = open_writer(ix, procs=2, multisegment=True, batchsize=2)
+    try:
+        for doc in _many_documents(10):
+            writer.add_document(**{FIELDS_OF: (dict, doc)})
+        expected = [min(19, os.nice(0) + WRITER_NICE)] * 2
+        deadline = time.monotonic() + 30  # a process sets its priority as it starts
+        while True:
+            niceness = []
+            for task in writer.tasks:
+                with open(f"/proc/{task.pid}/stat") as f:
+                    niceness.append(int(f.read().rsplit(")", 1)[1].split()[16]))  # field 19: nice
+            if niceness == expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        writer.commit()
+        assert ix.doc_count() == 10
+    finally:
+        ix.close()
+    assert niceness == expected
 
 
 def test_segments_cut_while_documents_keep_coming_hold_what_whoosh_builds(tmp_path):
