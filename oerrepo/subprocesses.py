@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
-__all__ = ["ignore_interrupts", "check_not_rerunning_main"]
+__all__ = ["ignore_interrupts", "start_indexing_helper", "INDEXING_NICE", "check_not_rerunning_main"]
+
+# Processes that analyse and write the search index run at this much lower a priority
+# (Unix nice) than the process feeding them: their work is throughput, waited for only at
+# the job's end, while the feeding process waits at every step for a partner's answer or
+# the database's. On two cores, a 100,000-record harvest at 50 ms a page spent 5.7 s
+# between pages in all at equal priority, 4.1-4.6 s at 10 (55.9-56.5 against 57.4 s); an
+# import of 20,000 records on PostgreSQL took 2-9 % less in four interleaved pairs, one on
+# SQLite as long. They still get every core nothing else wants.
+INDEXING_NICE = 10
 
 
 def ignore_interrupts() -> None:
@@ -16,6 +26,14 @@ def ignore_interrupts() -> None:
     would print a traceback of its own over that message.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_indexing_helper() -> None:
+    """What a process analysing or writing the search index does first: leave Ctrl-C to its
+    parent (see :func:`ignore_interrupts`) and yield the cores to it (:data:`INDEXING_NICE`)."""
+    ignore_interrupts()
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(INDEXING_NICE)
 
 
 def check_not_rerunning_main(doing: str) -> None:

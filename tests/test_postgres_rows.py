@@ -9,12 +9,14 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 
 import pytest
 
 from oerrepo.errors import SearchError
 from oerrepo.index.backend import IndexDocument
 from oerrepo.index.postgres_rows import RowWorkers, row_of
+from oerrepo.subprocesses import INDEXING_NICE
 
 
 def _docs(n: int) -> list[IndexDocument]:
@@ -49,6 +51,25 @@ def test_workers_build_the_rows_a_single_process_builds_in_order():
         rows = workers.rows(workers.submit(docs))
     assert [r.id for r in rows] == [d.id for d in docs]
     assert rows[7] == row_of(docs[7]) and rows[-1] == row_of(docs[-1])
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc") or not hasattr(os, "nice"), reason="reads priorities from /proc")
+def test_workers_yield_the_cores_to_the_process_feeding_them():
+    before = set(multiprocessing.active_children())
+    with RowWorkers() as workers:
+        workers.rows(workers.submit(_docs(250)))
+        expected = {min(19, os.nice(0) + INDEXING_NICE)}
+        deadline = time.monotonic() + 30  # a process sets its priority as it starts
+        while True:
+            niceness = []
+            for process in multiprocessing.active_children():
+                if process not in before:
+                    with open(f"/proc/{process.pid}/stat") as f:
+                        niceness.append(int(f.read().rsplit(")", 1)[1].split()[16]))  # field 19: nice
+            if (niceness and set(niceness) == expected) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert niceness and set(niceness) == expected, niceness
 
 
 @pytest.mark.skipif(not hasattr(os, "kill") or os.name != "posix", reason="needs POSIX signals")

@@ -17,7 +17,6 @@ from oerrepo.index.document import document_for
 from oerrepo.index.schema import build_schema, whoosh_fields
 from oerrepo.index.whoosh_writer import (
     FIELDS_OF,
-    WRITER_NICE,
     TermsKeyword,
     TermsText,
     lines,
@@ -25,6 +24,7 @@ from oerrepo.index.whoosh_writer import (
     spaced,
 )
 from oerrepo.model import Resource, normalize_record
+from oerrepo.subprocesses import INDEXING_NICE
 
 TRICKY = [
     {"name": {"de": "Straße & Œuvre: Ĳssel-Übung 3.5 e.g. Nr.12 ½"}, "description": {"de": "Die Bienen fliegen."}},
@@ -172,7 +172,7 @@ def test_the_writing_processes_yield_the_cores_to_the_process_feeding_them(tmp_p
     try:
         for doc in _many_documents(10):
             writer.add_document(**{FIELDS_OF: (dict, doc)})
-        expected = [min(19, os.nice(0) + WRITER_NICE)] * 2
+        expected = [min(19, os.nice(0) + INDEXING_NICE)] * 2
         deadline = time.monotonic() + 30  # a process sets its priority as it starts
         while True:
             niceness = []

@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from .. import waiting
 from ..errors import SearchError
 from ..store import postgres_search as sql
-from ..subprocesses import ignore_interrupts
+from ..subprocesses import start_indexing_helper
 from .analysis import fold_text, primary_language
 from .backend import IndexDocument
 from .query import exact_title
@@ -129,7 +129,7 @@ class RowWorkers:
     def __init__(self, processes: int | None = None):
         # Spawned, not forked: the parent holds database connections a fork would share.
         self._pool = ProcessPoolExecutor(processes or min(2, os.cpu_count() or 1),
-                                         mp_context=multiprocessing.get_context("spawn"), initializer=ignore_interrupts)
+                                         mp_context=multiprocessing.get_context("spawn"), initializer=start_indexing_helper)
 
     def __enter__(self) -> RowWorkers:
         return self

@@ -53,7 +53,7 @@ from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
 from .. import waiting
-from ..subprocesses import ignore_interrupts
+from ..subprocesses import start_indexing_helper
 
 __all__ = [
     "FIELDS_OF", "SEGMENT_DOCS", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines",
@@ -595,9 +595,7 @@ class _Watched:
 def _run_sub_writer(args: tuple) -> None:
     # Whoosh's sub-process body, ending when the process that started it is gone (Whoosh's
     # would wait for its next job forever), and leaving Ctrl-C to it.
-    ignore_interrupts()
-    if hasattr(os, "nice"):
-        os.nice(WRITER_NICE)
+    start_indexing_helper()
     parent = os.getppid()
 
     def watch() -> None:
@@ -609,14 +607,6 @@ def _run_sub_writer(args: tuple) -> None:
     *whoosh_args, segment_docs, cut, cut_docs = args
     _SubWriterTask(*whoosh_args, segment_docs=segment_docs, cut=cut, cut_docs=cut_docs).run()
 
-
-# The writing processes run at this much lower a priority than the process feeding them
-# (Unix nice): what they do is throughput, never waited for until the job's end, while a
-# harvest's thread asking a partner for the next page waits for a core at every answer. On
-# two cores shared with them, a 100,000-record harvest at 50 ms a page spent 5.7 s between
-# pages at equal priority and 4.1-4.6 s at 10 (55.9-56.5 against 57.4 s in all); an
-# import of 20,000 records took as long either way (the writers still get every idle core).
-WRITER_NICE = 10
 
 # A sub-process of a multi-process writer writes what it holds as a segment of its own every
 # this many documents, while the job goes on: what is left to write when the job ends is
