@@ -252,8 +252,8 @@ def test_after_a_cut_the_last_documents_are_written_as_they_come(tmp_path):
 
 
 def test_documents_beyond_those_a_cut_expected_go_into_full_segments_again(tmp_path):
-    # The partner said 100 more records would come, and 300 came: the processes stop cutting
-    # after twice what they expected, instead of writing a small segment every few documents.
+    # Each process was told 10 more documents would come, and ~150 came: it stops cutting after
+    # twice what it expected, instead of writing a small segment every few documents.
     sizes = _paced_cut(tmp_path / "fast", _many_documents(600), coming=10)
     assert sum(sizes) == 600 and len(sizes) <= 14, sizes
 

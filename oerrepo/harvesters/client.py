@@ -231,18 +231,10 @@ class OAIClient(BaseClient):
                 return []
             raise
 
-    def list_records_page(
-        self,
-        *,
-        metadata_prefix: str | None = None,
-        from_: str | None = None,
-        until: str | None = None,
-        set_spec: str | None = None,
-        token: str | None = None,
-    ) -> Page:
-        """One ListRecords page: the first (by arguments) or the next (by resumption token)."""
-        return self.read_page(self.request_page(metadata_prefix=metadata_prefix, from_=from_, until=until,
-                                                set_spec=set_spec, token=token))
+    def list_records_page(self, **request: str | None) -> Page:
+        """One ListRecords page: the first (by arguments) or the next (by resumption token), asked
+        with the keyword arguments of :meth:`request_page` and read by :meth:`read_page`."""
+        return self.read_page(self.request_page(**request))
 
     def request_page(
         self,
