@@ -29,6 +29,12 @@ Anchors, measured in the same run on the same records:
 
 With --pg (or OERREPO_TEST_PG_URL set) import and harvest also run on PostgreSQL
 (each in a schema of its own), reported against the same runs on SQLite.
+
+With --rounds R every size is measured R times over, each round's figures against the
+anchors of the same round, and each ratio's rounds and median are printed at the end: on
+a shared machine whose speed changes over minutes (seen here: the same work taking 40 %
+more CPU time for a while), one round can catch an anchor in a fast phase and ours in a
+slow one.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -362,6 +369,7 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--dir", help="work folder (default: a temporary one, removed afterwards)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--rounds", type=int, default=1, help="measure every size this many times over (medians at the end)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -375,9 +383,15 @@ def main() -> None:
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-bulk-"))
     print(f"{os.cpu_count()} cores; every figure a whole process; PostgreSQL: {'yes' if pg else 'no'}")
     figures: dict = {}
+    rounds: list[dict] = []
     try:
-        for n in sizes:
-            bench_size(n, work / str(n), only, pg, figures)
+        for r in range(max(1, args.rounds)):
+            if args.rounds > 1:
+                print(f"-- round {r + 1} of {args.rounds}", flush=True)
+            figures = {}
+            for n in sizes:
+                bench_size(n, work / str(n), only, pg, figures)
+            rounds.append(figures)
     finally:
         if not args.dir:
             shutil.rmtree(work, ignore_errors=True)
@@ -389,8 +403,16 @@ def main() -> None:
             if isinstance(fig, dict) and isinstance(other, dict):
                 growth = other["peak_mb"] / fig["peak_mb"]
                 print(f"  {label:44} {fig['peak_mb']:6} -> {other['peak_mb']:6} MB  ({growth:.2f} x)", flush=True)
+    if len(rounds) > 1:
+        print(f"ratios over {len(rounds)} rounds (each against its own round's anchor): median [rounds]")
+        for n in sizes:
+            for label in rounds[0].get(n, {}):
+                if label.startswith("ratio "):
+                    values = [r[n][label] for r in rounds if label in r.get(n, {})]
+                    print(f"  {n:>7,} {label[6:]:42} {statistics.median(values):6.2f} x  "
+                          f"[{', '.join(f'{v:.2f}' for v in values)}]", flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=1))
+        Path(args.json).write_text(json.dumps(rounds if len(rounds) > 1 else figures, indent=1))
 
 
 if __name__ == "__main__":
