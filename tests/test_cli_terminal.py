@@ -148,7 +148,7 @@ def test_ctrl_c_stops_a_long_harvest_and_its_helper_processes_without_tracebacks
         code, out = run_in_terminal("--data", "d", "harvest", partner.url, cwd=tmp_path,
                                     interrupt_at="page 16:", interrupted=helpers)
         assert len(helpers) >= 3, out  # the reading process and the index's writers were running
-        assert code != 0 and "Aborted!" in out
+        assert code != 0 and "Aborted!" in out, (code, out)
         assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
         deadline = time.monotonic() + 15
         while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
