@@ -32,6 +32,37 @@ def test_every_change_gets_a_strictly_increasing_seq_and_a_revision(data_dir):
     assert all(r.datestamp.endswith("Z") and len(r.datestamp) == 20 for r in revisions)
 
 
+def test_a_batch_numbers_its_changes_in_the_order_it_made_them(data_dir):
+    # Changes written together (an import's chunk, a harvest's page) get their seqs in the order
+    # they were made, above every seq before them, also where the latest changes were removed.
+    from oerrepo.store.bulk import ResourceBatch
+
+    repo = Repository(data_dir)
+    repo.add(RECORD)
+    repo.delete("bee-hotels")
+    store = repo.store
+    with store.transaction() as conn:  # the newest change rows removed (as a compaction might)
+        conn.execute(tables.changes.delete().where(tables.changes.c.seq == store.last_seq()))
+    with store.transaction() as conn:
+        batch = ResourceBatch(store, conn)
+        batch.load(["a", "b", "bee-hotels"])
+        batch.insert({"id": "a", "name": {"en": "A"}, "license": "CC0-1.0"}, "import")
+        batch.insert({"id": "b", "name": {"en": "B"}, "license": "CC0-1.0"}, "import")
+        batch.replace({"id": "a", "name": {"en": "A again"}, "license": "CC0-1.0"}, "import")
+        batch.remove("b", "import")
+        batch.insert({"id": "bee-hotels", "name": {"en": "Bee hotels"}, "license": "CC-BY-4.0"}, "import")
+        assert batch.flush() == 5
+        a, bee = batch.resource("a"), batch.resource("bee-hotels")
+    made = [(r.resource_id, r.action) for r in store.changes_since(2)]
+    assert made == [("a", "add"), ("b", "add"), ("a", "update"), ("b", "delete"), ("bee-hotels", "add")]
+    seqs = [r.seq for r in store.changes_since(2)]
+    assert seqs == sorted(seqs) and seqs[0] > 2  # above the seq of the removed change too
+    assert (a.seq, bee.seq) == (seqs[2], seqs[4])
+    assert repo.get("a").name == "A again" and repo.get("a").seq == seqs[2]
+    assert "b" not in repo and store.last_seq() == seqs[-1]
+    repo.close()
+
+
 def test_delete_leaves_a_tombstone(data_dir):
     repo = Repository(data_dir)
     repo.add(RECORD)
