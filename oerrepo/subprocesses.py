@@ -13,8 +13,8 @@ __all__ = ["ignore_interrupts", "start_indexing_helper", "INDEXING_NICE", "check
 # the job's end, while the feeding process waits at every step for a partner's answer or
 # the database's. On two cores, a 100,000-record harvest at 50 ms a page spent 5.7 s
 # between pages in all at equal priority, 4.1-4.6 s at 10 (55.9-56.5 against 57.4 s); an
-# import of 20,000 records on PostgreSQL took 2-9 % less in four interleaved pairs, one on
-# SQLite as long. They still get every core nothing else wants.
+# import of 20,000 records on PostgreSQL took 2-9 % less in four interleaved pairs, and on
+# SQLite as long in two. They still get every core nothing else wants.
 INDEXING_NICE = 10
 
 
