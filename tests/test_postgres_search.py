@@ -350,3 +350,39 @@ def test_a_document_twice_in_one_batch_is_written_once_as_its_later_row(pg_url):
     assert counts == {"juggling": 1}  # the earlier row's words are not counted for it
     assert [h.id for h in backend.search(SearchRequest('"juggling clubs"')).hits] == ["k1"]
     assert backend.search(SearchRequest("origami")).total == 0
+
+
+def test_the_vocabulary_counts_the_documents_holding_each_word_through_adds_replacements_and_deletes(pg_url):
+    from oerrepo.index.backend import IndexDocument
+    from oerrepo.index.postgres_rows import row_of
+    from oerrepo.index.schema import SCHEMA_VERSION
+    from oerrepo.store import postgres_search as sql
+
+    def doc(rid: str, text: str) -> IndexDocument:
+        return IndexDocument(id=rid, name=text, titles=[("en", text)], languages=["en"], facets={"inLanguage": ["en"]})
+
+    def check(conn) -> dict[str, int]:
+        counted = dict(conn.execute(text("SELECT word, ndoc FROM search_words")).all())
+        held = dict(conn.execute(text("SELECT w, count(*) FROM search_docs, unnest(words) AS w GROUP BY w")).all())
+        assert counted == held
+        return counted
+
+    backend = PostgresBackend(Store(pg_url).open())
+    backend.rebuild([], 0)
+    writes = [
+        ([doc("a", "Origami cranes"), doc("b", "Origami boats")], []),
+        ([doc("c", "Paper cranes"), doc("a", "Juggling clubs")], []),  # a replaced: its words go
+        ([], ["b"]),
+    ]
+    with backend.store.transaction() as conn:
+        sql.begin_apply(conn, True)
+        seen = []
+        for puts, deletes in writes:
+            sql.put_documents(conn, [row_of(d) for d in puts])
+            sql.delete_documents(conn, deletes)
+            seen.append(check(conn))
+        sql.finish_apply(conn, 3, SCHEMA_VERSION)
+    assert (seen[0]["origami"], seen[0]["cranes"]) == (2, 1)
+    assert (seen[1]["origami"], seen[1]["cranes"], seen[1]["juggling"]) == (1, 1, 1)
+    assert "origami" not in seen[2] and "boats" not in seen[2]
+    assert [h.id for h in backend.search(SearchRequest("cranes")).hits] == ["c"]

@@ -48,7 +48,7 @@ def row_of(doc: IndexDocument) -> sql.Row:
     weighted += [(_marked("topic", t), "B") for t in tokens.topics]
     weighted += [(_marked("part", t), "D") for t in tokens.parts]
     words = sorted({*tokens.words(), *tokens.body, *(t for t, _ in weighted if t[:1] in "~#%")})
-    return sql.Row(
+    return sql.Row(id=doc.id, facets=doc.facets, columns=sql.row_columns(
         id=doc.id,
         name=doc.name or doc.id,
         sortname=fold_text(doc.name or doc.id)[:200],
@@ -61,8 +61,7 @@ def row_of(doc: IndexDocument) -> sql.Row:
         words=words,
         tsv=sql.tsvector_literal(weighted),
         phrases=list(tokens.phrases),
-        facets=doc.facets,
-    )
+    ))
 
 
 def _rows_of_chunk(docs: list[IndexDocument]) -> list[sql.Row]:
