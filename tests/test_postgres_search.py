@@ -386,3 +386,20 @@ def test_the_vocabulary_counts_the_documents_holding_each_word_through_adds_repl
     assert (seen[1]["origami"], seen[1]["cranes"], seen[1]["juggling"]) == (1, 1, 1)
     assert "origami" not in seen[2] and "boats" not in seen[2]
     assert [h.id for h in backend.search(SearchRequest("cranes")).hits] == ["c"]
+
+
+def test_analyze_leaves_out_the_columns_no_plan_reads(pg_url):
+    from oerrepo.index.backend import IndexDocument
+    from oerrepo.store import postgres_search as sql
+
+    store = Store(pg_url).open()
+    backend = PostgresBackend(store)
+    backend.rebuild([IndexDocument(id=f"d{i}", name=f"Kite {i}", titles=[("en", f"Kite workshop {i}")], languages=["en"],
+                                   facets={"inLanguage": ["en"]}) for i in range(5)], 5)
+    with store.transaction() as conn:
+        sql.analyze(conn)
+    with store.reading() as conn:
+        columns = set(conn.execute(text("SELECT attname FROM pg_stats WHERE tablename = 'search_docs' "
+                                        "AND schemaname = current_schema()")).scalars())
+    assert {"tsv", "date", "sortname"} <= columns
+    assert columns.isdisjoint({"words", "phrases"})
