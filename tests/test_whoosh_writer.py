@@ -16,6 +16,7 @@ from whoosh.system import pack_uint
 from oerrepo.index.document import document_for
 from oerrepo.index.schema import build_schema, whoosh_fields
 from oerrepo.index.whoosh_writer import (
+    CODEC,
     FIELDS_OF,
     TermsKeyword,
     TermsText,
@@ -80,7 +81,7 @@ def _build(folder, records, *, fast: bool, commits: int = 1, **settings):
     ix = windex.create_in(str(folder), build_schema() if fast else _analyzed_schema())
     size = -(-len(records) // commits)
     for start in range(0, len(records), size):
-        writer = open_writer(ix, **settings) if fast else writing.SegmentWriter(ix)
+        writer = open_writer(ix, **settings) if fast else writing.SegmentWriter(ix, codec=CODEC)
         for data in records[start : start + size]:
             doc = document_for(Resource(data))
             if fast:  # as the index writes: the fields are made in the process that writes them
@@ -301,7 +302,7 @@ def _many_documents(count: int) -> list[dict]:
 def _build_small(folder, docs, *, fast: bool, boost: float = 1.0, **settings):
     folder.mkdir()
     ix = windex.create_in(str(folder), _small_schema(fast, boost))
-    writer = open_writer(ix, **settings) if fast else writing.SegmentWriter(ix, **settings)
+    writer = open_writer(ix, **settings) if fast else writing.SegmentWriter(ix, **{"codec": CODEC, **settings})
     for doc in docs:
         writer.add_document(**({FIELDS_OF: (dict, doc)} if fast else doc))
     writer.commit()
@@ -495,3 +496,36 @@ def test_a_harvest_near_the_end_of_a_list_has_the_index_write_what_it_holds_whil
     # Each of the two processes wrote what it held when asked, then what came after at the commit
     # (the first page is indexed before the harvest hands the indexing over).
     assert len(sizes) >= 3 and sum(sizes) == 600, sizes
+
+
+def _segment_count(ix) -> int:
+    with ix.reader() as reader:
+        return len(list(reader.leaf_readers()))
+
+
+def test_an_index_of_compressed_blocks_written_before_reads_alike_beside_and_merged_with_new_segments(tmp_path):
+    from whoosh.codec.whoosh3 import W3Codec
+
+    docs = _many_documents(600)
+    reference, _ = _build_small(tmp_path / "reference", docs, fast=False, codec=W3Codec())
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    ix = windex.create_in(str(folder), _small_schema(True))
+    try:
+        older = writing.SegmentWriter(ix, codec=W3Codec())  # as indexes were written before: blocks compressed
+        for doc in docs[:300]:
+            older.add_document(**doc)
+        older.commit()
+        newer = open_writer(ix)
+        for doc in docs[300:]:
+            newer.add_document(**{FIELDS_OF: (dict, doc)})
+        newer.commit(merge=False)
+        assert _segment_count(ix) == 2
+        assert _small_contents(ix) == _small_contents(reference)
+        writer = open_writer(ix)
+        writer.commit(optimize=True)  # merged into one segment of blocks as written
+        assert _segment_count(ix) == 1
+        assert _small_contents(ix) == _small_contents(reference)
+    finally:
+        ix.close()
+        reference.close()

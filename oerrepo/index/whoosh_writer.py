@@ -48,7 +48,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 
 from whoosh import fields, multiproc, writing
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3PostingsWriter, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3PostingsWriter, _lenfield
 from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length
 
@@ -56,7 +56,7 @@ from .. import waiting
 from ..subprocesses import start_indexing_helper
 
 __all__ = [
-    "FIELDS_OF", "SEGMENT_DOCS", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines",
+    "CODEC", "FIELDS_OF", "SEGMENT_DOCS", "TermsText", "TermsKeyword", "SegmentWriter", "MpWriter", "open_writer", "spaced", "lines",
     "self_check",
 ]
 
@@ -789,12 +789,22 @@ class MpWriter(multiproc.MpWriter):
 multiproc.SegmentWriter = SegmentWriter
 
 
+# The codec of the segments our writers write: Whoosh's, with posting blocks written as they
+# are rather than each compressed by zlib. Most blocks are small (a 20,000-record harvest's
+# average 110 bytes): compressing them took a twelfth of a writer's time (0.24 s of 2.9 s
+# for 10,000 of those records, 0.40 s of 3.7 s for 10,000 imported ones) to save 14 % of
+# the index's size (32 against 37 MB for the 20,000). Every block says whether it is
+# compressed, so segments written before are read as they were.
+CODEC = W3Codec(compression=0)
+
+
 def open_writer(ix, *, procs: int = 1, timeout: float = 0.0, delay: float = 0.1, **settings):
     """A writer for the index ``ix``: one process, or ``procs`` processes (Whoosh's MpWriter)
     where this process may start processes (a daemonic one may not: it gets one).
 
     Raises whoosh's LockError when another writer holds the index for ``timeout`` seconds.
     """
+    settings.setdefault("codec", CODEC)
     # A daemonic process (the indexing process following a harvest) may not start processes.
     if procs > 1 and not multiprocessing.current_process().daemon:
         return MpWriter(ix, procs=procs, timeout=timeout, delay=delay, **settings)
