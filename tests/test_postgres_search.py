@@ -403,3 +403,34 @@ def test_analyze_leaves_out_the_columns_no_plan_reads(pg_url):
                                         "AND schemaname = current_schema()")).scalars())
     assert {"tsv", "date", "sortname"} <= columns
     assert columns.isdisjoint({"words", "phrases"})
+
+
+@pytest.mark.parametrize("groups", [
+    [("A", ["kite", "workshop", "kite"]), ("C", ["wind", "kite"]), ("D", ["ana"])],
+    [("C", [f"w{i % 5000}" for i in range(17_000)]), ("B", ["late", "later"])],  # past position 16,383
+    [("A", []), ("B", ["only"]), ("C", [])],
+], ids=["weights", "past-the-last-position", "empty-groups"])
+def test_a_tsvector_literal_is_what_postgresql_builds_from_the_same_words(pg_url, groups):
+    from oerrepo.store import postgres_search as sql
+
+    # PostgreSQL's own construction: each group's words weighted and concatenated, the
+    # positions of each group numbered on from the group before.
+    built = " || ".join(f"setweight(to_tsvector('simple', :g{i}), '{weight}')" for i, (weight, _) in enumerate(groups))
+    params = {f"g{i}": " ".join(tokens) for i, (_, tokens) in enumerate(groups)}
+    store = Store(pg_url).open()
+    with store.reading() as conn:
+        ours, theirs = conn.execute(text(f"SELECT CAST(:ours AS tsvector), {built}"),
+                                    {"ours": sql.tsvector_literal(groups), **params}).one()
+    assert ours == theirs
+
+
+def test_a_tsvector_literal_keeps_a_lexemes_first_256_places_and_numbers_every_token(pg_url):
+    from oerrepo.store import postgres_search as sql
+
+    store = Store(pg_url).open()
+    with store.reading() as conn:
+        places = dict(conn.execute(
+            text("SELECT lexeme, positions FROM unnest(CAST(:t AS tsvector))"),
+            {"t": sql.tsvector_literal([("A", ["drum"] * 300), ("B", ["rhythm"])])},
+        ).all())
+    assert places == {"drum": list(range(1, 257)), "rhythm": [301]}

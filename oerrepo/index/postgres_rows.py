@@ -40,14 +40,14 @@ def _marked(kind: str, token: str) -> str:
 def row_of(doc: IndexDocument) -> sql.Row:
     """The search row of one document."""
     tokens = tokens_of(doc)
-    weighted: list[tuple[str, str]] = []
-    for name in ("title", "keywords", "description", "body"):
-        weight = sql._WEIGHTS[name]
-        weighted += [(w, weight) for w in getattr(tokens, name)]
-    weighted += [(_marked("stem", s), "C") for s in tokens.stems]
-    weighted += [(_marked("topic", t), "B") for t in tokens.topics]
-    weighted += [(_marked("part", t), "D") for t in tokens.parts]
-    words = sorted({*tokens.words(), *tokens.body, *(t for t, _ in weighted if t[:1] in "~#%")})
+    marks = sql.MARKS
+    stems = [marks["stem"] + s for s in tokens.stems]
+    topics = [marks["topic"] + t for t in tokens.topics]
+    parts = [marks["part"] + t for t in tokens.parts]
+    weights = sql._WEIGHTS
+    groups = [(weights[name], getattr(tokens, name)) for name in ("title", "keywords", "description", "body")]
+    groups += [("C", stems), ("B", topics), ("D", parts)]
+    words = sorted({token for _, group in groups for token in group})
     return sql.Row(id=doc.id, facets=doc.facets, columns=sql.row_columns(
         id=doc.id,
         name=doc.name or doc.id,
@@ -59,7 +59,7 @@ def row_of(doc: IndexDocument) -> sql.Row:
         langs=list(dict.fromkeys(primary_language(lang) for lang in doc.languages)),
         description="\n".join(t for _, t in doc.descriptions if t),
         words=words,
-        tsv=sql.tsvector_literal(weighted),
+        tsv=sql.tsvector_literal(groups),
         phrases=list(tokens.phrases),
     ))
 

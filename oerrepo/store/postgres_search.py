@@ -259,19 +259,30 @@ def row_columns(
     })
 
 
-def tsvector_literal(weighted: Sequence[tuple[str, str]]) -> str:
-    """A tsvector literal of (token, weight letter) in order: each occurrence its own position.
+def tsvector_literal(groups: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """A tsvector literal of groups of (weight letter, tokens in order): each occurrence its
+    own position, numbered on from one group to the next.
 
-    Within PostgreSQL's limits: no lexeme over 2 KB, at most 256 places each, under 1 MB in all.
+    Within PostgreSQL's limits: no lexeme over 2 KB, at most 256 places each, under 1 MB in
+    all, positions past 16,383 given 16,383 (as PostgreSQL gives them).
     """
     places: dict[str, list[str]] = {}
-    for position, (token, weight) in enumerate(weighted, 1):
-        # 500 characters are at most 2,000 bytes in UTF-8: only longer tokens are measured.
-        if len(token) <= 500 or len(token.encode("utf-8")) <= 2000:
-            p = places.get(token)
-            if p is None:
-                places[token] = p = []
-            p.append(_PLACES[position] + weight if position < 16383 else "16383" + weight)
+    position = 0  # of the token before
+    for weight, tokens in groups:
+        first, count = position + 1, len(tokens)
+        # The places of a group's tokens, zipped with them: no string is made per token.
+        labels = _labels(weight, first + count)[first : first + count]
+        if len(labels) < count:  # past the last position PostgreSQL keeps
+            labels += [f"{_LAST}{weight}"] * (count - len(labels))
+        for token, label in zip(tokens, labels):
+            # 500 characters are at most 2,000 bytes in UTF-8: only longer tokens are measured.
+            if len(token) <= 500 or len(token.encode("utf-8")) <= 2000:
+                p = places.get(token)
+                if p is None:
+                    places[token] = [label]
+                else:
+                    p.append(label)
+        position += count
     out, size = [], 0
     for token, p in places.items():
         if "\\" in token or "'" in token:
@@ -284,7 +295,21 @@ def tsvector_literal(weighted: Sequence[tuple[str, str]]) -> str:
     return " ".join(out)
 
 
-_PLACES = [str(i) for i in range(16383)]
+_LAST = 16383  # the last position of a tsvector
+_LABELS: dict[str, list[str]] = {}
+
+
+def _labels(weight: str, upto: int) -> list[str]:
+    """The place of each position with ``weight`` ("0A", "1A", ...), to ``upto`` or the last.
+
+    Grown as longer documents come, as a new list: a thread reading the one before reads
+    it whole."""
+    labels = _LABELS.get(weight, [])
+    if len(labels) <= min(upto, _LAST):
+        labels = _LABELS[weight] = labels + [f"{i}{weight}" for i in range(len(labels), min(upto, _LAST) + 1)]
+    return labels
+
+
 
 
 # A replaced document keeps its number (see put_documents). The rows arrive as one JSON
