@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, text
 
 from ..errors import DuplicateResource, ResourceNotFound
 from ..model import Resource, changed_properties
@@ -29,6 +29,11 @@ from . import tables as t
 __all__ = ["ResourceBatch"]
 
 _CHUNK = 500  # ids per IN (...) list: well under every backend's bound-parameter limit
+
+# PostgreSQL: the next ``n`` numbers of the changes' sequence, in ascending order.
+_NEXT_SEQS = text(
+    "SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq FROM generate_series(1, :n) ORDER BY seq"
+)
 
 
 @dataclass
@@ -182,18 +187,24 @@ class ResourceBatch:
                 text = texts[id(data)] = dumps(data)
             return text
 
-        result = conn.execute(
-            insert(t.changes).returning(t.changes.c.seq, sort_by_parameter_order=True),
-            [
-                {
-                    "resource_id": c.resource_id, "action": c.action, "datestamp": c.datestamp,
-                    "origin": c.origin, "changed": dumps(list(c.changed)),
-                    "data": text_of(c.data) if c.data is not None else None,
-                }
-                for c in changes
-            ],
-        )
-        seqs = [row[0] for row in result]
+        rows = [
+            {
+                "resource_id": c.resource_id, "action": c.action, "datestamp": c.datestamp,
+                "origin": c.origin, "changed": dumps(list(c.changed)),
+                "data": text_of(c.data) if c.data is not None else None,
+            }
+            for c in changes
+        ]
+        if conn.dialect.name == "postgresql":
+            # The batch's seqs taken from the sequence first, in order, and the rows written with
+            # them as one JSON array: SQLAlchemy's ordered multi-row INSERT ... RETURNING sent
+            # statements of thousands of parameters, which psycopg parsed anew every time (a
+            # tenth of the importing process's time on a 20,000-record import).
+            seqs = list(conn.execute(_NEXT_SEQS, {"n": len(rows)}).scalars())
+            insert_many(conn, t.changes, [{"seq": seq, **row} for seq, row in zip(seqs, rows)])
+        else:
+            result = conn.execute(insert(t.changes).returning(t.changes.c.seq, sort_by_parameter_order=True), rows)
+            seqs = [row[0] for row in result]
         last: dict[str, tuple[int, str]] = {}  # id -> (seq, datestamp) of its latest change
         sets_of: dict[str, list[str]] = {}  # id -> set specs of its latest add or update
         for change, seq in zip(changes, seqs):
