@@ -415,13 +415,13 @@ def put_documents(conn: Connection, rows: Sequence[Row], *, log: bool = True) ->
         return
     # One statement may set a row once: of two rows of one document, the later is its content.
     rows = list({r.id: r for r in rows}.values())
-    _forget_words(conn, [r.id for r in rows])
-    codes = _codes(conn, rows)
     # A replaced document keeps its number, a new one takes the next: no number is spent in
     # vain, so the bitmaps stay dense (one statement each, never one per row).
     docnos = dict(
         conn.execute(text("SELECT id, docno FROM search_docs WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]}).all()
     )
+    _forget_words(conn, list(docnos))  # only a document already there has words counted
+    codes = _codes(conn, rows)
     new = [r.id for r in rows if r.id not in docnos]
     if new:
         numbers = conn.execute(
@@ -438,8 +438,8 @@ def put_documents(conn: Connection, rows: Sequence[Row], *, log: bool = True) ->
     conn.execute(_UPSERT, {"rows": "[" + ",".join(objects) + "]"})
     if log:
         conn.execute(
-            text("INSERT INTO search_log (docno) SELECT docno FROM search_docs WHERE id = ANY(:ids)"),
-            {"ids": [r.id for r in rows]},
+            text("INSERT INTO search_log (docno) SELECT unnest(CAST(:docnos AS integer[]))"),
+            {"docnos": [docnos[r.id] for r in rows]},
         )
 
 
