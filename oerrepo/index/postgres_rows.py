@@ -33,10 +33,6 @@ _CHUNK = 100  # documents a worker analyses per task
 _BATCH = 500  # rows written per statement
 
 
-def _marked(kind: str, token: str) -> str:
-    return sql.MARKS[kind] + token
-
-
 def row_of(doc: IndexDocument) -> sql.Row:
     """The search row of one document."""
     tokens = tokens_of(doc)

@@ -310,8 +310,6 @@ def _labels(weight: str, upto: int) -> list[str]:
     return labels
 
 
-
-
 # A replaced document keeps its number (see put_documents). The rows arrive as one JSON
 # array, one statement a batch: sent row by row (executemany), the server spent a third of
 # an import's INSERT time waiting for the next row from a client busy reading records. The
