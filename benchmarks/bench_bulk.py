@@ -152,13 +152,13 @@ def child_bare_ours(records_file: str, folder: str) -> None:
     from oerrepo.index.document import document_for
     from oerrepo.index.schema import build_schema, whoosh_fields
     from oerrepo.index.whoosh_backend import REBUILD_SETTINGS
-    from oerrepo.index.whoosh_writer import FIELDS_OF
+    from oerrepo.index.whoosh_writer import CODEC, FIELDS_OF
     from oerrepo.model import Resource
 
     documents = [document_for(Resource(r)) for r in json.loads(Path(records_file).read_bytes())]
     ix = index.create_in(folder, build_schema())
     start = time.perf_counter()
-    writer = ix.writer(**REBUILD_SETTINGS)
+    writer = ix.writer(codec=CODEC, **REBUILD_SETTINGS)  # the segments our writers write
     for doc in documents:
         writer.add_document(**{FIELDS_OF: (whoosh_fields, doc)})
     writer.commit()
