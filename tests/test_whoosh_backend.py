@@ -85,3 +85,38 @@ def test_a_kept_writer_writes_a_segment_every_so_many_documents_and_goes_on(tmp_
     with windex.open_dir(str(path)).reader() as reader:
         assert len(reader.leaf_readers()) >= 2  # segments left as written, not merged again
     backend.close()
+
+
+def _fed(changes):
+    """The catch-up after a feeding transaction: the changes it fed are only counted."""
+
+    def entries(after: int):
+        return [IndexEntry(seq, rid, doc, fed=True) for seq, rid, doc in changes if seq > after]
+
+    return entries
+
+
+def test_feeding_replaces_a_document_of_the_same_id_the_index_holds(tmp_path):
+    path = tmp_path / "index"
+    backend = WhooshBackend(path)
+    backend.rebuild([_doc("a", "old title")], 1)
+    changes = [(2, "a", _doc("a", "new title")), (3, "b", _doc("b", "other"))]
+    assert backend.feed((seq, doc) for seq, _, doc in changes)
+    assert backend.apply(_fed(changes)) == 3
+    assert _state(path) == {"a": ["new title"], "b": ["other"]}
+    backend.close()
+
+
+def test_feeding_an_empty_index_adds_each_document_once(tmp_path):
+    path = tmp_path / "index"
+    backend = WhooshBackend(path)
+    backend.rebuild([], 0)
+    changes = [(1, "a", _doc("a", "one")), (2, "b", _doc("b", "two"))]
+    assert backend.feed((seq, doc) for seq, _, doc in changes)
+    later = [(3, "c", _doc("c", "three")), (4, "a", _doc("a", "one, changed"))]
+    assert backend.feed((seq, doc) for seq, _, doc in later[:1])
+    # "a" changed in the same session: applied from the store, after a commit of what was fed
+    assert backend.apply(lambda after: [IndexEntry(seq, rid, doc, fed=seq <= 3) for seq, rid, doc in changes + later
+                                        if seq > after]) == 4
+    assert _state(path) == {"a": ["one, changed"], "b": ["two"], "c": ["three"]}
+    backend.close()

@@ -96,6 +96,10 @@ class _Session:
         self.added: set[str] = set()  # ids written since the last commit
         self.fed = FedChanges()  # changes written by feed(), their transaction not yet seen
         self.feeding = False  # opened by feed(): holds only what feed() wrote
+        # The index held no document when this writer was opened, nor has it committed since:
+        # feed() then adds documents without first deleting any of the same id (Whoosh's
+        # update_document searches the index for them, one document at a time).
+        self.empty = False
 
 
 class WhooshBackend:
@@ -290,13 +294,15 @@ class WhooshBackend:
                     return False
                 session = self._session = _Session(writer, REBUILD_SETTINGS, self.last_seq())
                 session.feeding = True
+                session.empty = self._index().doc_count_all() == 0
             elif not session.feeding:
                 return False  # a writer kept for another job: its changes come from the store
+            write = session.writer.add_document if session.empty else session.writer.update_document
             try:
                 for seq, doc in documents:
                     if doc.id in session.added:
                         continue  # written twice: the catch-up after the commit writes its latest
-                    session.writer.update_document(id=doc.id, **{FIELDS_OF: (whoosh_fields, doc)})
+                    write(id=doc.id, **{FIELDS_OF: (whoosh_fields, doc)})
                     session.added.add(doc.id)
                     session.fed.add(seq)
             except BaseException:
@@ -354,6 +360,7 @@ class WhooshBackend:
             session.committed = session.last
         session.added.clear()
         session.fed.clear()
+        session.empty = False
 
 
     def rebuild(
