@@ -87,11 +87,12 @@ def test_a_kept_writer_writes_a_segment_every_so_many_documents_and_goes_on(tmp_
     backend.close()
 
 
-def _fed(changes):
-    """The catch-up after a feeding transaction: the changes it fed are only counted."""
+def _fed(changes, *, upto: int | None = None):
+    """The catch-up after a feeding transaction: the changes it fed (to seq ``upto``, or all)
+    are only counted, later ones applied from the store."""
 
     def entries(after: int):
-        return [IndexEntry(seq, rid, doc, fed=True) for seq, rid, doc in changes if seq > after]
+        return [IndexEntry(seq, rid, doc, fed=upto is None or seq <= upto) for seq, rid, doc in changes if seq > after]
 
     return entries
 
@@ -116,7 +117,6 @@ def test_feeding_an_empty_index_adds_each_document_once(tmp_path):
     later = [(3, "c", _doc("c", "three")), (4, "a", _doc("a", "one, changed"))]
     assert backend.feed((seq, doc) for seq, _, doc in later[:1])
     # "a" changed in the same session: applied from the store, after a commit of what was fed
-    assert backend.apply(lambda after: [IndexEntry(seq, rid, doc, fed=seq <= 3) for seq, rid, doc in changes + later
-                                        if seq > after]) == 4
+    assert backend.apply(_fed(changes + later, upto=3)) == 4
     assert _state(path) == {"a": ["one, changed"], "b": ["two"], "c": ["three"]}
     backend.close()
