@@ -16,6 +16,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .collector import bulk_work
 from .errors import ImportFailed, InvalidResource, OAIError, OerRepoError, StoreError
 
 # Modules are imported where first needed, so that a command imports only what it uses
@@ -279,6 +280,7 @@ class Repository:
         """Every setting of this repository."""
         return self.store.settings()
 
+    @bulk_work()
     def migrate_store(self, to: str | os.PathLike, *, progress: Progress | None = None):
         """Copy the whole catalogue into another, empty store and verify it (a TransferReport).
 
@@ -528,6 +530,7 @@ class Repository:
 
     # -- import -------------------------------------------------------------------
 
+    @bulk_work()
     def import_records(
         self,
         source: str | os.PathLike | Iterable[Mapping[str, Any] | SourceRecord],
@@ -785,6 +788,7 @@ class Repository:
                     return found
         return self._parts.search.search(query, **options)
 
+    @bulk_work()
     def reindex(self, *, progress: Progress | None = None) -> int:
         """Rebuild the search index from the store, from scratch; returns the number of resources.
 
@@ -830,6 +834,7 @@ class Repository:
         """
         return self._parts.harvests.license_problems(source=source, limit=limit)
 
+    @bulk_work()
     def harvest(self, url_or_source_name: str, **options: Any) -> HarvestReport:
         """Harvest new, changed and deleted records from one partner (a URL or a registered source name).
 
@@ -850,6 +855,7 @@ class Repository:
         """
         return self._parts.harvests.harvest(url_or_source_name, **options)
 
+    @bulk_work()
     def harvest_all(self, **options: Any) -> HarvestReport:
         """Harvest every registered source; a failing source is reported and the others go on.
 

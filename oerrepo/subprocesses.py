@@ -6,7 +6,9 @@ import os
 import signal
 import sys
 
-__all__ = ["ignore_interrupts", "start_indexing_helper", "INDEXING_NICE", "check_not_rerunning_main"]
+from .collector import for_bulk_process
+
+__all__ = ["ignore_interrupts", "start_helper", "start_indexing_helper", "INDEXING_NICE", "check_not_rerunning_main"]
 
 # Processes that analyse and write the search index run at this much lower a priority
 # (Unix nice) than the process feeding them: their work is throughput, waited for only at
@@ -28,10 +30,17 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def start_indexing_helper() -> None:
-    """What a process analysing or writing the search index does first: leave Ctrl-C to its
-    parent (see :func:`ignore_interrupts`) and yield the cores to it (:data:`INDEXING_NICE`)."""
+def start_helper() -> None:
+    """What a helper process of a bulk job does first: leave Ctrl-C to its parent (see
+    :func:`ignore_interrupts`) and collect garbage as bulk work does (see :mod:`.collector`)."""
     ignore_interrupts()
+    for_bulk_process()
+
+
+def start_indexing_helper() -> None:
+    """What a process analysing or writing the search index does first: :func:`start_helper`,
+    and yield the cores to its parent (:data:`INDEXING_NICE`)."""
+    start_helper()
     if hasattr(os, "nice"):  # not on Windows
         os.nice(INDEXING_NICE)
 

@@ -22,7 +22,7 @@ from lxml import etree
 from .. import licenses
 from ..errors import InvalidResource
 from ..model import normalize_record
-from ..subprocesses import ignore_interrupts
+from ..subprocesses import start_helper
 from .crosswalk import Crosswalked, Reader
 
 __all__ = ["Prepared", "prepare", "PagePreparer"]
@@ -127,7 +127,7 @@ class PagePreparer:
     def __init__(self, reader: Reader, *, license_policy: str, repo_policy: str):
         self.reader, self.license_policy, self.repo_policy = reader, license_policy, repo_policy
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=ignore_interrupts)
+                                         initializer=start_helper)
         self._pool.submit(_ready)  # starts the process, and its imports, now
 
     def submit(self, items: Sequence[tuple[str, Any]]) -> Future:

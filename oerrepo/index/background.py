@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from .. import waiting
-from ..subprocesses import ignore_interrupts
+from ..subprocesses import start_helper
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class BackgroundIndexer:
 
 
 def _follow(open_follower: Callable[[], IndexFollower], stop, parent: int, problems) -> None:
-    ignore_interrupts()  # the parent tells us to stop
+    start_helper()  # the parent tells us to stop
     try:
         follower = open_follower()
     except Exception as exc:  # noqa: BLE001 - the parent indexes at its end; the next open catches up
