@@ -650,9 +650,6 @@ class _SubWriterTask(multiproc.SubWriterTask):
         self.segment_docs, self.cut, self.cut_docs = segment_docs, cut, cut_docs
 
     def run(self):
-        if not self.multisegment:  # the runs are merged by the parent: Whoosh's way
-            super().run()
-            return
         ix = self.storage.open_index(self.indexname)
         self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
         written: list[Future] = []  # the segments written aside, in order
@@ -690,11 +687,17 @@ class _SubWriterTask(multiproc.SubWriterTask):
 
 class MpWriter(multiproc.MpWriter):
     """Whoosh's multi-process writer, whose own segment is written as :class:`SegmentWriter` writes,
-    and which stops with an error when one of its sub-processes died."""
+    and which stops with an error when one of its sub-processes died.
+
+    Each sub-process writes segments of its own (Whoosh's ``multisegment``, whatever is
+    asked): Whoosh's other way, merging the sub-processes' postings into one segment, reads
+    the run files of its own posting pool, which :class:`_TermPool` writes differently.
+    """
 
     _flush_segment = SegmentWriter._flush_segment
 
     def __init__(self, ix, *, segment_docs: int = SEGMENT_DOCS, cut_docs: int | None = None, **kwargs):
+        kwargs["multisegment"] = True
         super().__init__(ix, **kwargs)
         self.segment_docs = segment_docs  # see _SubWriterTask
         self.cut_docs = CUT_DOCS if cut_docs is None else cut_docs
@@ -721,9 +724,6 @@ class MpWriter(multiproc.MpWriter):
         return task
 
     def _commit(self, mergetype, optimize, merge):
-        if not self.multisegment:
-            super()._commit(mergetype, optimize, merge)
-            return
         # Whoosh's commit of a multi-segment writer, taking a list of segments from each
         # sub-process (see _SubWriterTask) where Whoosh's take one.
         if self.docbuffer:
