@@ -50,6 +50,7 @@ from functools import cache
 from whoosh import fields, multiproc, writing
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3PostingsWriter, _lenfield
 from whoosh.system import pack_uint, unpack_uint
+from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 
 from .. import waiting
@@ -649,6 +650,21 @@ class _SubWriterTask(multiproc.SubWriterTask):
         super().__init__(*args)
         self.segment_docs, self.cut, self.cut_docs = segment_docs, cut, cut_docs
 
+    def _process_file(self, filename, doc_count):
+        # A job file holds its documents as one pickle (see MpWriter._enqueue), where Whoosh's
+        # holds one per document.
+        tempstorage = self.writer.temp_storage()
+        with tempstorage.open_file(filename).raw_file() as f:
+            jobs = pickle.load(f)
+        tempstorage.delete_file(filename)
+        if len(jobs) != doc_count:
+            raise ValueError(f"the job file {filename} holds {len(jobs)} documents, not {doc_count}")
+        add = self.writer.add_document
+        for code, values in jobs:
+            if code != 0:  # Whoosh's only job: add a document
+                raise ValueError(f"the job file {filename} holds a job of code {code!r}")
+            add(**values)
+
     def run(self):
         ix = self.storage.open_index(self.indexname)
         self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
@@ -722,6 +738,20 @@ class MpWriter(multiproc.MpWriter):
         self.tasks.append(task)
         task.start()
         return task
+
+    def _enqueue(self):
+        # Whoosh pickles each document of a job on its own; one pickle of them all shares what
+        # they have in common (the function making their fields, the vocabulary's labels each
+        # record's concepts repeat). For 20,000 harvested records: 25 MB of job files written
+        # and read back in 0.13 + 0.35 s of CPU, as one pickle a job 11 MB in 0.07 + 0.06 s.
+        docbuffer = self.docbuffer
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            f.write(pickle.dumps(docbuffer, pickle.HIGHEST_PROTOCOL))
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self.jobqueue.put((filename, len(docbuffer)))
+        self.docbuffer = []
 
     def _commit(self, mergetype, optimize, merge):
         # Whoosh's commit of a multi-segment writer, taking a list of segments from each
