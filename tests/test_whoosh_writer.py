@@ -474,6 +474,48 @@ def test_a_writer_process_that_fails_stops_the_write_with_an_error_instead_of_wa
     assert ix.doc_count() == 1
 
 
+def test_writer_processes_that_end_without_an_error_before_their_jobs_stop_the_write_instead_of_waiting(
+        tmp_path, monkeypatch):
+    # What a program that ends the process at its top level does to the processes Python
+    # starts by running it again: they end with exit code 0 and take no job.
+    import multiprocessing
+    import sys
+    import threading
+
+    from oerrepo.errors import SearchError
+    from oerrepo.index import whoosh_writer
+
+    def ending_at_once(self):
+        task = multiprocessing.get_context().Process(target=sys.exit, args=(0,))
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    monkeypatch.setattr(whoosh_writer.MpWriter, "_new_task", ending_at_once)
+    ix = windex.create_in(str(tmp_path), fields.Schema(id=fields.ID(stored=True, unique=True)))
+    writer = open_writer(ix, procs=2, multisegment=True, batchsize=1)
+    raised: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for i in range(100):  # more jobs than the queue holds
+                writer.add_document(id=str(i))
+        except BaseException as exc:  # noqa: BLE001 - looked at below
+            raised.append(exc)
+
+    feeding = threading.Thread(target=feed, daemon=True)
+    feeding.start()
+    feeding.join(120)
+    assert not feeding.is_alive(), "the write still waits for processes that ended"
+    assert len(raised) == 1 and isinstance(raised[0], SearchError), raised
+    assert "ended, without an error, before they were given every document" in str(raised[0])
+    writer.cancel()
+    writer = open_writer(ix)  # the lock is free again
+    writer.add_document(id="1")
+    writer.commit()
+    assert ix.doc_count() == 1
+
+
 def test_a_harvest_near_the_end_of_a_list_has_the_index_write_what_it_holds_while_the_rest_comes(
         tmp_path, monkeypatch):
     from oai_server import Partner, simple_records

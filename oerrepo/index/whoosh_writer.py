@@ -578,7 +578,7 @@ class _Watched:
             try:
                 return self._queue.put(item, block, 0.5 if block and timeout is None else timeout)
             except stdlib_queue.Full:
-                self._writer.check_tasks()
+                self._writer.check_tasks(taking_jobs=True)
                 if timeout is not None or not block:
                     raise
 
@@ -791,8 +791,9 @@ class MpWriter(multiproc.MpWriter):
         """
         self._cut.value = 1 + max(0, coming)
 
-    def check_tasks(self) -> None:
-        """Raise SearchError when a sub-process ended with an error (its documents are lost)."""
+    def check_tasks(self, *, taking_jobs: bool = False) -> None:
+        """Raise SearchError when a sub-process ended with an error (its documents are lost), or,
+        ``taking_jobs`` (jobs wait for them), when every one has ended, whatever its exit code."""
         from ..errors import SearchError
 
         failed = [task.exitcode for task in self.tasks if task.exitcode not in (None, 0)]
@@ -800,6 +801,16 @@ class MpWriter(multiproc.MpWriter):
             raise SearchError(
                 f"an indexing process stopped with exit code {failed[0]} (its error is printed above); nothing "
                 "of this write reached the search index; run 'oerrepo reindex' once the cause is fixed"
+            )
+        # One that ended well without being told to (a program re-run in it by Python, see
+        # subprocesses.check_not_rerunning_main, whose command line exits with 0) takes no job:
+        # the jobs would wait for it for ever.
+        if taking_jobs and self.tasks and all(task.exitcode is not None for task in self.tasks):
+            raise SearchError(
+                "the indexing processes ended, without an error, before they were given every document (Python "
+                "runs a program's main script again in each process it starts: one that exits at its top level, "
+                "outside if __name__ == \"__main__\":, ends them too); nothing of this write reached the search "
+                "index; run 'oerrepo reindex'"
             )
 
     def cancel(self):
