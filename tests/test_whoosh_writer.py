@@ -474,6 +474,23 @@ def test_a_writer_process_that_fails_stops_the_write_with_an_error_instead_of_wa
     assert ix.doc_count() == 1
 
 
+def test_fields_added_to_or_removed_from_the_writers_schema_are_written_as_whoosh_writes_them(tmp_path):
+    from whoosh.writing import UnknownFieldError
+
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True), gone=fields.KEYWORD)
+    ix = windex.create_in(str(tmp_path), schema)
+    writer = open_writer(ix)
+    writer.add_field("title", TermsText(analyzer=RegexTokenizer(r"\S+"), terms=spaced, phrase=False))
+    writer.remove_field("gone")
+    with pytest.raises(UnknownFieldError):
+        writer.add_document(id="1", gone="x")
+    writer.add_document(id="1", title="pond dipping kit")
+    writer.commit()
+    with ix.searcher() as searcher:
+        assert [searcher.stored_fields(d)["id"] for d in searcher.document_numbers(title="dipping")] == ["1"]
+        assert searcher.doc_frequency("title", "pond") == 1
+
+
 def test_writer_processes_that_end_without_an_error_before_their_jobs_stop_the_write_instead_of_waiting(
         tmp_path, monkeypatch):
     # What a program that ends the process at its top level does to the processes Python

@@ -499,6 +499,24 @@ class SegmentWriter(writing.SegmentWriter):
         # __init__ on itself through the name replaced below.
         writing.SegmentWriter.__init__(self, ix, **kwargs)
         self.pool = _TermPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        SegmentWriter._read_schema(self)  # by name, as MpWriter comes here too
+
+    def _read_schema(self) -> None:
+        # Each field of the schema by name, and the names of those that take our path (no term
+        # vectors, no separate spelling words): read once, where Whoosh's schema lookups cost
+        # two calls a field a document, three times over.
+        self._fields = dict(self.schema.items())
+        self._plain_names = frozenset(
+            name for name, field in self._fields.items() if not field.vector and not field.separate_spelling()
+        )
+
+    def add_field(self, fieldname, fieldspec, **kwargs):
+        writing.SegmentWriter.add_field(self, fieldname, fieldspec, **kwargs)
+        self._read_schema()
+
+    def remove_field(self, fieldname, **kwargs):
+        writing.SegmentWriter.remove_field(self, fieldname, **kwargs)
+        self._read_schema()
 
     def add_document(self, **fields):
         later = fields.pop(FIELDS_OF, None)
@@ -512,16 +530,14 @@ class SegmentWriter(writing.SegmentWriter):
         # words or custom stored values, except that the terms of our fields go into the
         # pool a field at a time instead of one posting tuple at a time.
         self._check_state()
-        schema, pool, perdoc, docnum = self.schema, self.pool, self.perdocwriter, self.docnum
-        names = sorted(fields)
-        self._check_fields(schema, names)
+        known, pool, perdoc, docnum = self._fields, self.pool, self.perdocwriter, self.docnum
         perdoc.start_doc(docnum)
         try:
-            for name in names:
+            for name in sorted(fields):  # every one a field of the schema (see _plain)
                 value = fields[name]
                 if value is None:
                     continue
-                field = schema[name]
+                field = known[name]
                 length = 0
                 if field.indexed:
                     counts = field.term_counts(value) if isinstance(field, _Terms) else None
@@ -545,16 +561,9 @@ class SegmentWriter(writing.SegmentWriter):
         self.docnum += 1
 
     def _plain(self, fields) -> bool:
-        if type(self.pool) is not _TermPool:
-            return False
-        schema = self.schema
-        for name in fields:
-            if name.startswith("_") or name not in schema:  # boosts, custom values; Whoosh's error
-                return False
-            field = schema[name]
-            if field.vector or field.separate_spelling():
-                return False
-        return True
+        # Boosts and custom stored values ("_..."), fields the schema lacks (Whoosh's error), term
+        # vectors and spelling words: Whoosh's own path.
+        return type(self.pool) is _TermPool and self._plain_names.issuperset(fields)
 
     def _flush_segment(self):
         self.perdocwriter.close()
