@@ -811,9 +811,9 @@ class MpWriter(multiproc.MpWriter):
                 f"an indexing process stopped with exit code {failed[0]} (its error is printed above); nothing "
                 "of this write reached the search index; run 'oerrepo reindex' once the cause is fixed"
             )
-        # One that ended well without being told to (a program re-run in it by Python, see
-        # subprocesses.check_not_rerunning_main, whose command line exits with 0) takes no job:
-        # the jobs would wait for it for ever.
+        # Ended well without being told to, they take no job, and the jobs would wait for ever:
+        # Python runs the program's main script again in each of them, and one that exits with
+        # 0 at its top level ends them (see subprocesses.check_not_rerunning_main).
         if taking_jobs and self.tasks and all(task.exitcode is not None for task in self.tasks):
             raise SearchError(
                 "the indexing processes ended, without an error, before they were given every document (Python "
