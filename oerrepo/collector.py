@@ -1,13 +1,13 @@
 """How often Python's garbage collector runs while records are imported, harvested or indexed.
 
 Python looks for reference cycles each time 700 more container objects were made than
-freed, and every tenth of those looks also one generation further; now and then a
-collection walks every object the process holds (its modules, the database layer's
-caches, the analysis caches, the job's own state). A bulk job makes millions of short-
-lived objects (parsed records, rows, index documents, terms) and so paid for those walks
-over and over: in a harvest of 20,000 records the collections took 0.77 s of the
-harvesting process's 6.5 s of CPU and 1.2 s of the whole job's processes (timed with
-``gc.callbacks``); 1.1 s of an import's, 0.8 s of a reindex's.
+freed (2,000 from Python 3.13), and every tenth of those looks also one generation
+further; now and then a collection walks every object the process holds (its modules,
+the database layer's caches, the analysis caches, the job's own state). A bulk job makes
+millions of short-lived objects (parsed records, rows, index documents, terms) and so
+paid for those walks over and over: in a harvest of 20,000 records the collections took
+0.77 s of the harvesting process's 6.5 s of CPU and 1.2 s of the whole job's processes
+(timed with ``gc.callbacks``); 1.1 s of an import's, 0.8 s of a reindex's.
 
 During bulk work the first generation is collected every :data:`BULK_THRESHOLD` objects
 instead. The same cycles are found, only later; the collections take a quarter of the
@@ -26,8 +26,8 @@ from contextlib import contextmanager
 
 __all__ = ["BULK_THRESHOLD", "bulk_work", "for_bulk_process"]
 
-#: The first generation's threshold during bulk work (Python's default is 700; the older
-#: generations keep theirs).
+#: The first generation's threshold during bulk work (Python's default is 700, 2,000 from
+#: 3.13; the older generations keep theirs).
 BULK_THRESHOLD = 10_000
 
 
