@@ -12,6 +12,7 @@ from oai_server import Partner, simple_records
 
 from oerrepo import Repository
 from oerrepo.collector import BULK_THRESHOLD, bulk_work
+from oerrepo.errors import ImportFailed
 from oerrepo.subprocesses import start_helper, start_indexing_helper
 
 
@@ -38,7 +39,7 @@ def test_an_import_runs_with_the_bulk_threshold_and_restores_python_s(tmp_path):
 
 
 def test_an_import_that_fails_restores_the_threshold_too(tmp_path):
-    with Repository(tmp_path / "data") as repo, pytest.raises(Exception, match="nothing was imported"):
+    with Repository(tmp_path / "data") as repo, pytest.raises(ImportFailed, match="nothing was imported"):
         repo.import_records([{"id": "no-name"}])
     assert gc.get_threshold() == (700, 10, 10)
 

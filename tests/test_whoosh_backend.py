@@ -23,9 +23,12 @@ def _state(path) -> dict[str, list[str]]:
     return out
 
 
-def _entries(changes):
+def _entries(changes, *, fed_through: int = 0):
+    """The store's changes after a seq, as the catch-up reads them: those up to ``fed_through``
+    were written by feed() in their transaction (only counted), later ones are applied."""
+
     def entries(after: int):
-        return [IndexEntry(seq, rid, doc) for seq, rid, doc in changes if seq > after]
+        return [IndexEntry(seq, rid, doc, fed=seq <= fed_through) for seq, rid, doc in changes if seq > after]
 
     return entries
 
@@ -87,23 +90,13 @@ def test_a_kept_writer_writes_a_segment_every_so_many_documents_and_goes_on(tmp_
     backend.close()
 
 
-def _fed(changes, *, upto: int | None = None):
-    """The catch-up after a feeding transaction: the changes it fed (to seq ``upto``, or all)
-    are only counted, later ones applied from the store."""
-
-    def entries(after: int):
-        return [IndexEntry(seq, rid, doc, fed=upto is None or seq <= upto) for seq, rid, doc in changes if seq > after]
-
-    return entries
-
-
 def test_feeding_replaces_a_document_of_the_same_id_the_index_holds(tmp_path):
     path = tmp_path / "index"
     backend = WhooshBackend(path)
     backend.rebuild([_doc("a", "old title")], 1)
     changes = [(2, "a", _doc("a", "new title")), (3, "b", _doc("b", "other"))]
     assert backend.feed((seq, doc) for seq, _, doc in changes)
-    assert backend.apply(_fed(changes)) == 3
+    assert backend.apply(_entries(changes, fed_through=3)) == 3
     assert _state(path) == {"a": ["new title"], "b": ["other"]}
     backend.close()
 
@@ -117,6 +110,6 @@ def test_feeding_an_empty_index_adds_each_document_once(tmp_path):
     later = [(3, "c", _doc("c", "three")), (4, "a", _doc("a", "one, changed"))]
     assert backend.feed((seq, doc) for seq, _, doc in later[:1])
     # "a" changed in the same session: applied from the store, after a commit of what was fed
-    assert backend.apply(_fed(changes + later, upto=3)) == 4
+    assert backend.apply(_entries(changes + later, fed_through=3)) == 4
     assert _state(path) == {"a": ["one, changed"], "b": ["two"], "c": ["three"]}
     backend.close()
