@@ -201,6 +201,30 @@ def test_an_index_of_an_older_layout_is_rebuilt(tmp_path_factory, pg_url):
         repo.close()
 
 
+def test_an_index_keeping_each_documents_words_in_a_column_is_rebuilt_without_it(tmp_path_factory, pg_url):
+    folder = tmp_path_factory.mktemp("words") / "data"
+    repo = _on_postgres(folder, pg_url)
+    repo.add({"id": "t-kite", "name": {"en": "Kite day"}, "license": "CC0-1.0", "inLanguage": ["en"]})
+    repo.close()
+    # The layout before: every document's tokens also as an array, which the search words were counted from.
+    with Store(pg_url).open().transaction() as conn:
+        conn.execute(text("ALTER TABLE search_docs ADD COLUMN words text[] NOT NULL DEFAULT '{}'"))
+        conn.execute(text("DELETE FROM search_words"))
+    repo = _on_postgres(folder, pg_url)
+    try:
+        repo.add({"id": "t-kites", "name": {"en": "Kites of the world"}, "license": "CC0-1.0", "inLanguage": ["en"]})
+        assert [h.id for h in repo.search("day").hits] == ["t-kite"]
+        assert {h.id for h in repo.search("kite").hits} == {"t-kite", "t-kites"}
+        with Store(pg_url).open().reading() as conn:
+            columns = set(conn.execute(text("SELECT attname FROM pg_attribute WHERE attrelid = "
+                                            "CAST('search_docs' AS regclass) AND NOT attisdropped")).scalars())
+            counted = conn.execute(text("SELECT ndoc FROM search_words WHERE word = 'day'")).scalar()
+        assert "words" not in columns
+        assert counted == 1  # counted again by the rebuild, from the documents' tokens
+    finally:
+        repo.close()
+
+
 def _kites(n: int, *, word: str = "kite", start: int = 0) -> list[dict]:
     langs = ["en", "de", "pt"]
     return [
@@ -363,7 +387,9 @@ def test_the_vocabulary_counts_the_documents_holding_each_word_through_adds_repl
 
     def check(conn) -> dict[str, int]:
         counted = dict(conn.execute(text("SELECT word, ndoc FROM search_words")).all())
-        held = dict(conn.execute(text("SELECT w, count(*) FROM search_docs, unnest(words) AS w GROUP BY w")).all())
+        held = dict(
+            conn.execute(text("SELECT w, count(*) FROM search_docs, unnest(tsvector_to_array(tsv)) AS w GROUP BY w")).all()
+        )
         assert counted == held
         return counted
 
@@ -419,9 +445,26 @@ def test_a_tsvector_literal_is_what_postgresql_builds_from_the_same_words(pg_url
     params = {f"g{i}": " ".join(tokens) for i, (_, tokens) in enumerate(groups)}
     store = Store(pg_url).open()
     with store.reading() as conn:
-        ours, theirs = conn.execute(text(f"SELECT CAST(:ours AS tsvector), {built}"),
-                                    {"ours": sql.tsvector_literal(groups), **params}).one()
+        literal, tokens = sql.tsvector_of(groups)
+        ours, theirs, lexemes = conn.execute(
+            text(f"SELECT CAST(:ours AS tsvector), {built}, tsvector_to_array(CAST(:ours AS tsvector))"),
+            {"ours": literal, **params},
+        ).one()
     assert ours == theirs
+    # The tokens counted into search_words are the lexemes, each once.
+    assert sorted(tokens) == sorted(lexemes)
+
+
+def test_the_tokens_counted_for_a_tsvector_are_the_ones_it_holds_when_postgresql_limits_it(pg_url):
+    from oerrepo.store import postgres_search as sql
+
+    # 60,000 distinct long tokens: far past the megabyte a tsvector may take.
+    literal, tokens = sql.tsvector_of([("D", [f"{i:06d}" + "x" * 20 for i in range(60_000)]), ("A", ["late"])])
+    store = Store(pg_url).open()
+    with store.reading() as conn:
+        lexemes = conn.execute(text("SELECT tsvector_to_array(CAST(:t AS tsvector))"), {"t": literal}).scalar_one()
+    assert 0 < len(tokens) < 60_000 and "late" not in tokens
+    assert sorted(tokens) == sorted(lexemes)
 
 
 def test_a_tsvector_literal_keeps_a_lexemes_first_256_places_and_numbers_every_token(pg_url):
@@ -431,6 +474,6 @@ def test_a_tsvector_literal_keeps_a_lexemes_first_256_places_and_numbers_every_t
     with store.reading() as conn:
         places = dict(conn.execute(
             text("SELECT lexeme, positions FROM unnest(CAST(:t AS tsvector))"),
-            {"t": sql.tsvector_literal([("A", ["drum"] * 300), ("B", ["rhythm"])])},
+            {"t": sql.tsvector_of([("A", ["drum"] * 300), ("B", ["rhythm"])])[0]},
         ).all())
     assert places == {"drum": list(range(1, 257)), "rhythm": [301]}

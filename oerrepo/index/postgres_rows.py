@@ -43,8 +43,8 @@ def row_of(doc: IndexDocument) -> sql.Row:
     weights = sql._WEIGHTS
     groups = [(weights[name], getattr(tokens, name)) for name in ("title", "keywords", "description", "body")]
     groups += [("C", stems), ("B", topics), ("D", parts)]
-    words = sorted({token for _, group in groups for token in group})
-    return sql.Row(id=doc.id, facets=doc.facets, columns=sql.row_columns(
+    tsv, words = sql.tsvector_of(groups)
+    return sql.Row(id=doc.id, facets=doc.facets, words="\n".join(words), columns=sql.row_columns(
         id=doc.id,
         name=doc.name or doc.id,
         sortname=fold_text(doc.name or doc.id)[:200],
@@ -54,8 +54,7 @@ def row_of(doc: IndexDocument) -> sql.Row:
         languages=list(doc.languages),
         langs=list(dict.fromkeys(primary_language(lang) for lang in doc.languages)),
         description="\n".join(t for _, t in doc.descriptions if t),
-        words=words,
-        tsv=sql.tsvector_literal(groups),
+        tsv=tsv,
         phrases=list(tokens.phrases),
     ))
 

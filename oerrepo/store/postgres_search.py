@@ -11,7 +11,8 @@ Every web worker searches the same tables, so no index folder has to be shared.
   ``codes`` holds the document's facet values as small integers (one GIN index serves
   every facet filter); ``langs`` the primary language subtags; ``phrases`` each text
   field's folded words in order, where a quoted phrase is checked (see
-  :mod:`oerrepo.index.phrases`).
+  :mod:`oerrepo.index.phrases`). The tokens of ``tsv`` are also what ``search_words``
+  counts for the document.
 - ``search_facet_values``: (property, value) -> code. A code is ``8 * n + slot``, the slot
   naming the property, so a query can tell a code's property without a join.
 - ``search_words``: every token with its document count, under a trigram index
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,14 +144,17 @@ def _outdated(conn: Connection, version: str) -> bool:
         if _exists(conn, "search_state")
         else None
     )
-    # Tables of an older layout lack the document numbers (and the change log beside them).
-    has_docno = conn.execute(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = CAST('search_docs' AS regclass) "
-            "AND attname = 'docno' AND NOT attisdropped)"
-        )
-    ).scalar()
-    return not has_docno or not _exists(conn, "search_log") or stored not in (None, version)
+    # Tables of an older layout lack the document numbers (and the change log beside them),
+    # or keep each document's words in a column of their own.
+    columns = set(
+        conn.execute(
+            text(
+                "SELECT attname FROM pg_attribute WHERE attrelid = CAST('search_docs' AS regclass) "
+                "AND attname IN ('docno', 'words') AND NOT attisdropped"
+            )
+        ).scalars()
+    )
+    return columns != {"docno"} or not _exists(conn, "search_log") or stored not in (None, version)
 
 
 _MARKED = "left(word, 1) NOT IN ('~', '#', '%')"
@@ -166,15 +171,14 @@ _TABLES = [
         languages text[] NOT NULL,
         langs text[] NOT NULL,
         description text NOT NULL,
-        words text[] NOT NULL,
         tsv tsvector NOT NULL,
         phrases text[] NOT NULL,
         codes integer[] NOT NULL
     )""",
-    # No query's plan turns on the words (read back by id only) or the phrases (matched by a
-    # pattern the planner cannot estimate from them): ANALYZE, after every large write, spent
-    # over a third of its time on their array statistics.
-    "ALTER TABLE search_docs ALTER COLUMN words SET STATISTICS 0, ALTER COLUMN phrases SET STATISTICS 0",
+    # No query's plan turns on the phrases (matched by a pattern the planner cannot estimate
+    # from them): ANALYZE, after every large write, spent a good part of its time on their
+    # array statistics.
+    "ALTER TABLE search_docs ALTER COLUMN phrases SET STATISTICS 0",
     "CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)",
     "CREATE INDEX search_docs_date ON search_docs (date DESC, sortname)",
     "CREATE INDEX search_docs_recent ON search_docs (date DESC, id)",
@@ -234,37 +238,40 @@ def _put_state(conn: Connection, key: str, value: str) -> None:
 @dataclass
 class Row:
     """One document in the form the search tables take (see oerrepo.index.postgres): its id,
-    its facet values, and its other columns as the JSON object :func:`row_columns` writes.
+    its facet values, its other columns as the JSON object :func:`row_columns` writes, and
+    the distinct tokens of its tsvector, one a line, which search_words counts.
 
     The columns travel as one JSON text from the process that analysed the document to the
     server: the process writing rows neither unpickles nor encodes again the document's
-    hundreds of words (1.4-2.9 s less CPU in a 20,000-record import)."""
+    hundreds of words (1.4-2.9 s less CPU in a 20,000-record import). The tokens travel as
+    one text too, and are counted here for a whole batch: the server, given each row's
+    tokens to unnest and group, spent a quarter of the rows' write doing it."""
 
     id: str
     facets: dict[str, list[str]]
     columns: str
+    words: str = ""
 
 
 def row_columns(
     *, id: str, name: str, sortname: str, title_exact: list[str], date: str, license: str | None,
-    languages: list[str], langs: list[str], description: str, words: list[str], tsv: str, phrases: list[str],
+    languages: list[str], langs: list[str], description: str, tsv: str, phrases: list[str],
 ) -> str:
-    """The JSON object of a row's columns: ``words`` its distinct tokens (marked), counted into
-    search_words as the row is written; ``tsv`` a tsvector literal (see :func:`tsvector_literal`);
+    """The JSON object of a row's columns: ``tsv`` a tsvector literal (see :func:`tsvector_of`);
     ``phrases`` each text field's folded words in order (see oerrepo.index.phrases)."""
     return dumps({
         "id": id, "name": name, "sortname": sortname, "title_exact": title_exact, "date": date, "license": license,
-        "languages": languages, "langs": langs, "description": description, "words": words, "tsv": tsv,
-        "phrases": phrases,
+        "languages": languages, "langs": langs, "description": description, "tsv": tsv, "phrases": phrases,
     })
 
 
-def tsvector_literal(groups: Sequence[tuple[str, Sequence[str]]]) -> str:
-    """A tsvector literal of groups of (weight letter, tokens in order): each occurrence its
-    own position, numbered on from one group to the next.
+def tsvector_of(groups: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[str]]:
+    """A tsvector literal of groups of (weight letter, tokens in order), each occurrence its
+    own position, numbered on from one group to the next; and the distinct tokens it holds.
 
     Within PostgreSQL's limits: no lexeme over 2 KB, at most 256 places each, under 1 MB in
-    all, positions past 16,383 given 16,383 (as PostgreSQL gives them).
+    all, positions past 16,383 given 16,383 (as PostgreSQL gives them). A token left out for
+    them is not among the tokens returned, so search_words counts what the tsvector holds.
     """
     places: dict[str, list[str]] = {}
     position = 0  # of the token before
@@ -285,14 +292,15 @@ def tsvector_literal(groups: Sequence[tuple[str, Sequence[str]]]) -> str:
         position += count
     out, size = [], 0
     for token, p in places.items():
+        quoted = token
         if "\\" in token or "'" in token:
-            token = token.replace("\\", "\\\\").replace("'", "''")
-        item = f"'{token}':{','.join(p[:256])}"
+            quoted = token.replace("\\", "\\\\").replace("'", "''")
+        item = f"'{quoted}':{','.join(p[:256])}"
         size += (len(item) if item.isascii() else len(item.encode("utf-8"))) + 1
         if size > 900_000:
-            break
+            return " ".join(out), list(places)[: len(out)]
         out.append(item)
-    return " ".join(out)
+    return " ".join(out), list(places)
 
 
 _LAST = 16383  # the last position of a tsvector
@@ -313,23 +321,22 @@ def _labels(weight: str, upto: int) -> list[str]:
 # A replaced document keeps its number (see put_documents). The rows arrive as one JSON
 # array, one statement a batch: sent row by row (executemany), the server spent a third of
 # an import's INSERT time waiting for the next row from a client busy reading records. The
-# same statement counts the rows' words into search_words, from the array it has read.
+# same statement adds the rows' tokens, counted by the client, to search_words.
 _COLUMNS = (
     ("docno", "integer"), ("id", "text"), ("name", "text"), ("sortname", "text"), ("title_exact", "text[]"),
     ("date", "text"), ("license", "text"), ("languages", "text[]"), ("langs", "text[]"), ("description", "text"),
-    ("words", "text[]"), ("tsv", "text"), ("phrases", "text[]"), ("codes", "integer[]"),
+    ("tsv", "text"), ("phrases", "text[]"), ("codes", "integer[]"),
 )
 _UPSERT = text(
     f"""
-    WITH r AS MATERIALIZED (
-        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r({", ".join(f"{c} {t}" for c, t in _COLUMNS)})
-    ), docs AS (
+    WITH docs AS (
         INSERT INTO search_docs ({", ".join(c for c, _ in _COLUMNS)})
-        SELECT {", ".join("CAST(tsv AS tsvector)" if c == "tsv" else c for c, _ in _COLUMNS)} FROM r
+        SELECT {", ".join("CAST(tsv AS tsvector)" if c == "tsv" else c for c, _ in _COLUMNS)}
+        FROM json_to_recordset(CAST(:rows AS json)) AS r({", ".join(f"{c} {t}" for c, t in _COLUMNS)})
         ON CONFLICT (id) DO UPDATE SET
             {", ".join(f"{c} = EXCLUDED.{c}" for c, _ in _COLUMNS if c not in ("docno", "id"))}
     )
-    INSERT INTO search_words (word, ndoc) SELECT w, count(*) FROM r, unnest(r.words) AS w GROUP BY w
+    INSERT INTO search_words (word, ndoc) SELECT * FROM unnest(CAST(:words AS text[]), CAST(:counts AS integer[]))
     ON CONFLICT (word) DO UPDATE SET ndoc = search_words.ndoc + EXCLUDED.ndoc
     """
 )
@@ -347,7 +354,8 @@ def _forget_words(conn: Connection, ids: Sequence[str]) -> None:
         text(
             """
             WITH gone AS (
-                SELECT w, count(*) AS n FROM search_docs, unnest(words) AS w WHERE id = ANY(:ids) GROUP BY w
+                SELECT w, count(*) AS n FROM search_docs, unnest(tsvector_to_array(tsv)) AS w
+                WHERE id = ANY(:ids) GROUP BY w
             )
             UPDATE search_words SET ndoc = search_words.ndoc - gone.n FROM gone WHERE search_words.word = gone.w
             RETURNING search_words.word, search_words.ndoc
@@ -433,7 +441,12 @@ def put_documents(conn: Connection, rows: Sequence[Row], *, log: bool = True) ->
     for r in rows:
         held = ",".join(map(str, sorted({codes[pair] for pair in _facet_pairs(r)})))
         objects.append(f'{{"docno":{docnos[r.id]},"codes":[{held}],{r.columns[1:]}')
-    conn.execute(_UPSERT, {"rows": "[" + ",".join(objects) + "]"})
+    # Counted in C (a Counter over lists), 40,000 tokens a batch in a few milliseconds.
+    counted = Counter()
+    for r in rows:
+        if r.words:
+            counted.update(r.words.split("\n"))
+    conn.execute(_UPSERT, {"rows": "[" + ",".join(objects) + "]", "words": list(counted), "counts": list(counted.values())})
     if log:
         conn.execute(
             text("INSERT INTO search_log (docno) SELECT unnest(CAST(:docnos AS integer[]))"),
