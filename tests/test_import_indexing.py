@@ -190,30 +190,79 @@ def test_a_failed_import_on_postgresql_leaves_no_row_behind(tmp_path, repo_facto
         assert [h.id for h in r.search("survey 2450").hits][:1] == ["kit-02450"]
 
 
+def _feed_page(repo, records, conn) -> None:
+    """What a harvest does with a page: its records stored and fed to the index in one transaction."""
+    from oerrepo.store.bulk import ResourceBatch
+
+    batch = ResourceBatch(repo.store, conn)
+    for record in records:
+        batch.insert(record, "harvest")
+    batch.flush()
+    assert repo._parts.search.feed([batch.resource(r["id"]) for r in records], conn)
+
+
+def _rows_committed(repo, ids: list[str]) -> int:
+    """How many of these documents another connection sees in the PostgreSQL search table."""
+    from sqlalchemy import text
+
+    with repo.store.reading() as conn:
+        return conn.execute(text("SELECT count(*) FROM search_docs WHERE id = ANY(:ids)"), {"ids": ids}).scalar_one()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_rows_of_a_committed_page_are_written_while_the_next_page_is_stored(repo_factory):
+    repo = repo_factory()
+    first, second = _records(3, word="quibble"), _records(3, start=10, word="wobble")
+    with repo.store.transaction() as conn:
+        _feed_page(repo, first, conn)
+    assert _rows_committed(repo, [r["id"] for r in first]) == 0  # still being built
+    with repo.store.transaction() as conn:
+        _feed_page(repo, second, conn)
+        repo._parts.search.settle()
+        # Written and committed in a transaction of their own, while this page's is still open.
+        assert _rows_committed(repo, [r["id"] for r in first]) == 3
+    repo._parts.search.catch_up(wait=True)
+    assert _rows_committed(repo, [r["id"] for r in first + second]) == 6
+    other = repo_factory()  # another process's view of the index
+    for r in (repo, other):
+        assert r.search("quibble").total == 3 and r.search("wobble").total == 3
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_rows_another_writer_keeps_out_of_the_index_are_indexed_from_the_store(repo_factory):
+    from oerrepo.store import postgres_search as sql
+
+    repo = repo_factory()
+    first, second = _records(3, word="quibble"), _records(3, start=10, word="wobble")
+    with repo.store.transaction() as conn:
+        _feed_page(repo, first, conn)
+    with repo.store.engine.connect() as holder, holder.begin():
+        assert sql.begin_apply(holder, True) is not None  # another writer applying, say
+        with repo.store.transaction() as conn:
+            _feed_page(repo, second, conn)
+            repo._parts.search.settle()
+        assert _rows_committed(repo, [r["id"] for r in first]) == 0
+    repo._parts.search.catch_up(wait=True)
+    assert _rows_committed(repo, [r["id"] for r in first + second]) == 6
+    assert repo.search("quibble").total == 3 and repo.search("wobble").total == 3
+
+
 def test_a_search_in_another_thread_leaves_records_fed_in_a_transaction_still_open_alone(tmp_path):
     # A search brings the index up to date first (without waiting): in a web server, that may
     # happen while a harvest in the same process feeds the index page after page.
     import threading
 
-    from oerrepo.store.bulk import ResourceBatch
-
-    def feed_page(repo, records, conn) -> None:
-        batch = ResourceBatch(repo.store, conn)
-        for record in records:
-            batch.insert(record, "harvest")
-        batch.flush()
-        assert repo._parts.search.feed([batch.resource(r["id"]) for r in records], conn)
 
     data = tmp_path / "data"
     with Repository(data) as repo:
         repo.add({"id": "pond", "name": "Pond life", "license": "CC-BY-4.0"})
         with repo.store.transaction() as conn:  # a page stored and committed, its records fed
-            feed_page(repo, _records(3, word="quibble"), conn)
+            _feed_page(repo, _records(3, word="quibble"), conn)
         found: list[int] = []
         other = threading.Thread(target=lambda: found.append(repo.search("wobble").total))
         with pytest.raises(RuntimeError):
             with repo.store.transaction() as conn:  # the next page, fed, its transaction still open
-                feed_page(repo, _records(3, start=10, word="wobble"), conn)
+                _feed_page(repo, _records(3, start=10, word="wobble"), conn)
                 other.start()
                 other.join()
                 raise RuntimeError("the page fails: its transaction rolls back")

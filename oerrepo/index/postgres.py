@@ -24,9 +24,11 @@ changes at once.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 
 from sqlalchemy import Connection
 
@@ -53,17 +55,19 @@ _ANALYZE_AFTER = 5000
 _MARKS = sql.MARKS
 _quote = sql._quote
 
+log = logging.getLogger(__name__)
+
 
 def _marked(kind: str, token: str) -> str:
     return _MARKS[kind] + token
 
 
 class _Feeding:
-    """Rows fed in one write transaction (see :meth:`PostgresBackend.feed`)."""
+    """Rows fed in one write transaction after another (see :meth:`PostgresBackend.feed`)."""
 
     def __init__(self, conn: Connection, workers: RowWorkers):
         self.conn, self.workers = conn, workers
-        self.pending = None  # rows being built, to write at the next call
+        self.pending: tuple[list[Future], list[int]] | None = None  # rows being built and their changes
         self.fed = FedChanges()  # the changes whose rows were written
         self._writing: threading.Thread | None = None  # writing rows aside (see write_pending)
         self._failure: BaseException | None = None
@@ -75,12 +79,27 @@ class _Feeding:
         self.settle()
         if self.pending is None:
             return
-        handle, self.pending = self.pending, None
+        (handle, seqs), self.pending = self.pending, None
         if not aside:
-            self._write(handle)
+            self._write(self.conn, handle)
+            self._fed(seqs)
             return
-        self._writing = threading.Thread(target=self._write_aside, args=(handle,), name="oerrepo-search-rows",
+        self._writing = threading.Thread(target=self._write_aside, args=(handle, seqs), name="oerrepo-search-rows",
                                          daemon=True)
+        self._writing.start()
+
+    def write_committed(self, store: Store) -> None:
+        """Write the rows built so far, of a transaction that has committed, in a transaction of
+        their own, in a thread: the caller's next transaction goes on meanwhile (a harvest's
+        next page), instead of writing them first and holding the store's write lock while the
+        database updates the search tables' indexes. Where another writer holds the index, the
+        rows are left out: the next apply indexes their records from the store."""
+        self.settle()
+        if self.pending is None:
+            return
+        pending, self.pending = self.pending, None
+        self._writing = threading.Thread(target=self._write_apart, args=(store, *pending),
+                                         name="oerrepo-search-rows", daemon=True)
         self._writing.start()
 
     def settle(self) -> None:
@@ -92,16 +111,34 @@ class _Feeding:
             failure, self._failure = self._failure, None
             raise failure
 
-    def _write(self, handle) -> None:
+    def _fed(self, seqs: list[int]) -> None:
+        for seq in seqs:
+            self.fed.add(seq)
+
+    @staticmethod
+    def _write(conn: Connection, handle: list[Future]) -> None:
         rows = RowWorkers.rows(handle)
         for start in range(0, len(rows), _BATCH):
-            sql.put_documents(self.conn, rows[start : start + _BATCH])
+            sql.put_documents(conn, rows[start : start + _BATCH])
 
-    def _write_aside(self, handle) -> None:
+    def _write_aside(self, handle: list[Future], seqs: list[int]) -> None:
         try:
-            self._write(handle)
+            self._write(self.conn, handle)
+            self._fed(seqs)
         except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by settle()
             self._failure = exc
+
+    def _write_apart(self, store: Store, handle: list[Future], seqs: list[int]) -> None:
+        try:
+            with sql.writing(store) as conn:
+                if sql.begin_apply(conn, False) is None:
+                    log.debug("another writer holds the search index: %d records are indexed from the store", len(seqs))
+                    return
+                self._write(conn, handle)
+            self._fed(seqs)  # once committed: otherwise the next apply writes them
+        except Exception as exc:  # noqa: BLE001 - nothing is lost: the next apply indexes these records
+            log.warning("the search rows of %d harvested records were not written (%s); "
+                        "they are indexed from the store when the harvest ends", len(seqs), exc)
 
 
 class PostgresLexicon:
@@ -228,6 +265,8 @@ class PostgresBackend:
         """Apply the store's changes after the last applied seq, in one transaction with that seq
         (always committed: the documents are rows of the store, written in its transactions)."""
         self._ensure()
+        if self._feeding is not None:
+            self._feeding.settle()  # rows written apart hold the index's lock until they commit
         with self.store.transaction() as conn:
             start = sql.begin_apply(conn, wait)
             if start is None:
@@ -301,16 +340,15 @@ class PostgresBackend:
             self._installed = True
             feeding = self._feeding = _Feeding(conn, RowWorkers())
         elif feeding.conn is not conn:
-            # The transaction before committed: a new one goes on feeding, with the lock taken
-            # again in it; rows of the one before still being built are written in it.
-            if sql.begin_apply(conn, False) is None:
-                return False
+            # The transaction before committed (one rolled back ends the feeding, see discard):
+            # its rows still being built are written beside this one, which writes no search
+            # rows, so it needs no index lock.
+            feeding.write_committed(self.store)
             feeding.conn = conn
+        else:
+            feeding.write_pending(aside=aside)
         docs = list(documents)
-        feeding.write_pending(aside=aside)
-        feeding.pending = feeding.workers.submit([doc for _, doc in docs])
-        for seq, _ in docs:
-            feeding.fed.add(seq)
+        feeding.pending = (feeding.workers.submit([doc for _, doc in docs]), [seq for seq, _ in docs])
         return True
 
     def settle(self, *, quiet: bool = False) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "FACETS",
     "install",
     "state",
+    "writing",
     "put_documents",
     "delete_documents",
     "clear",
@@ -404,6 +405,15 @@ def _codes(conn: Connection, rows: Sequence[Row]) -> dict[tuple[str, str], int]:
         )
         found.update(new)
     return found
+
+
+@contextmanager
+def writing(store: Store) -> Iterator[Connection]:
+    """A transaction writing the search tables only: without the store's write lock, as it
+    hands out no change seqs; the index's lock (see :func:`begin_apply`) orders the index's
+    writers, and the search log with them."""
+    with store.engine.connect() as conn, conn.begin():
+        yield conn
 
 
 def begin_apply(conn: Connection, wait: bool) -> int | None:
