@@ -248,3 +248,40 @@ def test_a_long_harvest_refreshes_the_statistics_of_the_tables_it_reads(data_dir
                 "AND relname IN ('resources', 'provenance', 'match_keys')")).all())
     # reltuples is -1 for a table never analysed; ANALYZE after the second page counted 20 of each
     assert rows["resources"] == 20 and rows["provenance"] == 20 and rows["match_keys"] >= 20, rows
+
+
+def _backend_pid(store: Store) -> int:
+    from sqlalchemy import text
+
+    with store.reading() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_pooled_connection_the_server_closed_while_it_rested_is_replaced_before_use(pg_url, monkeypatch):
+    from sqlalchemy import text
+
+    from oerrepo.store import postgres
+
+    store = Store(pg_url).open()
+    first = _backend_pid(store)
+    with Store(pg_url).open().reading() as other:  # the server ends the pooled connection (a restart, say)
+        assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": first}).scalar_one()
+    monkeypatch.setattr(postgres, "PING_IDLE_AFTER", 0.0)  # it has rested long enough to be tried
+    assert _backend_pid(store) != first  # no error: a new connection took its place
+
+
+def test_a_connection_back_in_the_pool_a_moment_ago_is_used_without_a_round_trip_first(pg_url, monkeypatch):
+    from oerrepo.store import postgres
+
+    store = Store(pg_url).open()
+    pings: list[object] = []
+    dialect = store.engine.dialect
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda dbapi_connection: pings.append(1) or real_ping(dbapi_connection))
+    first = _backend_pid(store)
+    for _ in range(5):  # a harvest's transactions, one page after another
+        with store.transaction():
+            pass
+    assert _backend_pid(store) == first and pings == []
+    monkeypatch.setattr(postgres, "PING_IDLE_AFTER", 0.0)  # as if it had rested
+    assert _backend_pid(store) == first and pings == [1]
