@@ -320,11 +320,11 @@ class PostgresBackend:
         as any change is). Two worker processes analyse each batch while the store goes on
         with the next; a batch's rows are written at the next call, the last ones by
         :meth:`finish_feed` (before the transaction commits: they commit or roll back with
-        the records) or, when the transaction committed without it, by the next feeding
-        transaction or the next :meth:`apply` (a harvest's pages: the rows of one are built
-        while the next is fetched and stored). With ``aside``, the rows of the batch before
-        are written by a thread while the caller goes on; it calls :meth:`settle` before it
-        uses ``conn`` again."""
+        the records) or, when the transaction committed without it, by the next :meth:`apply`
+        or, once the next feeding transaction starts, in a transaction of their own beside it
+        (a harvest's pages: the rows of one are built while the next is fetched, and written
+        while it is stored). With ``aside``, the rows of the batch before are written by a
+        thread while the caller goes on; it calls :meth:`settle` before it uses ``conn`` again."""
         if conn is None:
             return False
         feeding = self._feeding
