@@ -57,3 +57,37 @@ def test_a_cold_search_keeps_the_matchers_in_the_index_folder(tmp_path):
     assert "t-bees" in first
     assert (tmp_path / "data" / "index" / "topic-matchers.json").is_file()
     assert subprocess.run(search, capture_output=True, text=True, check=True, cwd=ROOT).stdout == first
+
+
+def _analysed(text: str, lang: str) -> tuple[list[str], list[str]]:
+    """A text as the indexing reads it: its words that are not stop words, folded, and their stems."""
+    from oerrepo.index.analysis import fold, primary_language, stems_of, stopwords, words_of
+
+    lang = primary_language(lang)
+    folded = [fold(w) for w in words_of(text) if fold(w) not in stopwords(lang)]
+    return folded, stems_of(folded, lang)
+
+
+def test_an_indexed_text_names_the_topics_a_query_of_the_same_words_names_once_a_mention():
+    from importlib.resources import files
+
+    from oerrepo.index import topics
+    from oerrepo.index.analysis import words_of
+
+    texts = [
+        ("de", "Wasserqualität"), ("de", "Klimawandel und Klima"), ("de", "Qualität des Wassers im Fluss"),
+        ("en", "Solar energy"), ("en", "solar energy, solar panels and energy from the sun"),
+        ("it", "energia solare"), ("el", "κλίμα"), ("en", "climate change climate change"),
+    ]
+    for resource in json.loads(files("oerrepo.samples").joinpath("blueprints.json").read_text(encoding="utf-8")):
+        for field in ("name", "description"):
+            if isinstance(resource.get(field), dict):
+                texts += resource[field].items()
+    assert len(texts) > 100
+    found = 0
+    for lang, text in texts * 2:  # the second time, short texts come from what the first found
+        expected = [(t, whole) for t, _, _, whole in topics.tag_words(words_of(text), lang)]
+        assert list(topics.tag_analysed(*_analysed(text, lang), lang)) == expected, (lang, text)
+        found += len(expected)
+    assert found > 200
+    assert [t for t, _ in topics.tag_analysed(*_analysed("Wasserqualität", "de"), "de")] != []

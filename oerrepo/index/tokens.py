@@ -73,7 +73,7 @@ def tokens_of(doc: IndexDocument) -> DocumentTokens:
             for i in places:
                 stems += analysed[i][2]
             texts.append(folded)
-            for topic_id, _, _, whole in tag_analysed(places, content, [analysed[i][3] for i in places], lang):
+            for topic_id, whole in tag_analysed(content, [analysed[i][3] for i in places], lang):
                 (topics if whole else parts).append(topic_id)
         sequences.append(texts_of(texts))
     texts = []

@@ -100,6 +100,7 @@ def keep_compiled(folder: str | os.PathLike, version: str) -> None:
             _matcher.cache_clear()
             _compiled.cache_clear()
             _indexed_compound.cache_clear()
+            _tagged_short.cache_clear()
 
 
 @cache
@@ -202,21 +203,44 @@ def tag_words(words: list[str], lang: str, *, query: bool = False) -> list[tuple
     return _tag(places, folded, stems_of(folded, lang, query=query), lang, query)
 
 
-def tag_analysed(places: list[int], folded: list[str], stems: list[str], lang: str) -> list[tuple[str, int, int, bool]]:
-    """:func:`tag_words` for words of a text being indexed, analysed already: the places of
-    its words that are not stop words, those words folded and the stems of the folded words."""
-    return _tag(places, folded, stems, primary_language(lang), False)
+def tag_analysed(folded: list[str], stems: list[str], lang: str) -> Sequence[tuple[str, bool]]:
+    """The topics named in a text being indexed, analysed already (its words that are not
+    stop words, folded, and the stems of those): (topic id, whole) once per mention, as
+    :func:`tag_words` finds them."""
+    lang = primary_language(lang)
+    if len(stems) <= _SHORT_TEXT:
+        return _tagged_short(tuple(folded), tuple(stems), lang)
+    return _mentions(folded, stems, lang)
 
 
-def _tag(places: list[int], folded: list[str], stems: list[str], lang: str, query: bool) -> list[tuple[str, int, int, bool]]:
+def _mentions(folded: Sequence[str], stems: Sequence[str], lang: str) -> list[tuple[str, bool]]:
+    # Where a mention is does not matter here, only that two mentions are two.
+    return [(topic_id, whole) for topic_id, _, _, whole in _tag(range(len(stems)), folded, stems, lang, False)]
+
+
+# Keywords and titles are short and repeat from record to record ("Klimawandel", "Solar
+# energy"): two of three texts of a catalogue are such, and a sixth of those new. Their
+# topics are found once. Only indexed text comes here, as for _indexed_compound.
+_SHORT_TEXT = 4  # words, stop words left out
+
+
+@lru_cache(maxsize=16_384)
+def _tagged_short(folded: tuple[str, ...], stems: tuple[str, ...], lang: str) -> tuple[tuple[str, bool], ...]:
+    return tuple(_mentions(folded, stems, lang))
+
+
+def _tag(places: Sequence[int], folded: Sequence[str], stems: Sequence[str], lang: str,
+         query: bool) -> list[tuple[str, int, int, bool]]:
     matcher = _matcher(lang)
-    if not matcher.by_stem:
+    by_stem = matcher.by_stem
+    if not by_stem:
         return []
     found: dict[tuple[str, int, int, bool], None] = {}
     present: set[str] | None = None
     complete: dict[tuple[str, ...], bool] = {}  # has the text every stem of this label at all?
-    for j, s in enumerate(stems):
-        for label, topic_id in matcher.by_stem.get(s, ()):
+    # Most words name no topic: they are passed over in one comprehension, not one loop turn each.
+    for j in [j for j, s in enumerate(stems) if s in by_stem]:
+        for label, topic_id in by_stem[stems[j]]:
             n = len(label)
             if n == 1:
                 found[(topic_id, places[j], places[j] + 1, True)] = None
@@ -225,12 +249,12 @@ def _tag(places: list[int], folded: list[str], stems: list[str], lang: str, quer
                 present = set(stems)
             ok = complete.get(label)
             if ok is None:
-                ok = complete[label] = all(x in present for x in label)
+                ok = complete[label] = present.issuperset(label)
             if not ok:
                 continue
-            window = stems[max(0, j - n) : j + n + 1]
-            if all(x in window for x in label):
-                lo = max(0, j - n)
+            lo = max(0, j - n)
+            window = stems[lo : j + n + 1]
+            if all(map(window.__contains__, label)):
                 used = [lo + window.index(x) for x in label]
                 found[(topic_id, places[min(used)], places[max(used)] + 1, True)] = None
     if lang in COMPOUND_LANGUAGES and matcher.parts:
