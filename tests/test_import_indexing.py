@@ -247,6 +247,25 @@ def test_rows_another_writer_keeps_out_of_the_index_are_indexed_from_the_store(r
     assert repo.search("quibble").total == 3 and repo.search("wobble").total == 3
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_rows_of_a_page_another_process_indexed_since_never_write_over_its_later_changes(repo_factory):
+    repo = repo_factory()
+    first = _records(3, word="quibble")
+    with repo.store.transaction() as conn:
+        _feed_page(repo, first, conn)
+    other = repo_factory()  # another process, a web server say, indexes the store meanwhile
+    changed = dict(first[0], name={"en": "Pond dipping"}, description={"en": "Nets and trays."})
+    other.update(first[0]["id"], changed)
+    other._parts.search.catch_up(wait=True)
+    with repo.store.transaction() as conn:
+        _feed_page(repo, _records(3, start=10, word="wobble"), conn)
+        repo._parts.search.settle()
+    repo._parts.search.catch_up(wait=True)
+    for r in (repo, other):
+        assert [h.id for h in r.search("pond dipping").hits] == [first[0]["id"]]
+        assert r.search("quibble").total == 2 and r.search("wobble").total == 3
+
+
 def test_a_search_in_another_thread_leaves_records_fed_in_a_transaction_still_open_alone(tmp_path):
     # A search brings the index up to date first (without waiting): in a web server, that may
     # happen while a harvest in the same process feeds the index page after page.

@@ -131,8 +131,13 @@ class _Feeding:
     def _write_apart(self, store: Store, handle: list[Future], seqs: list[int]) -> None:
         try:
             with sql.writing(store) as conn:
-                if sql.begin_apply(conn, False) is None:
+                applied = sql.begin_apply(conn, False)
+                if applied is None:
                     log.debug("another writer holds the search index: %d records are indexed from the store", len(seqs))
+                    return
+                if seqs and applied >= min(seqs):
+                    # Another process applied these changes from the store, and perhaps later
+                    # ones to the same records: these rows would write over them.
                     return
                 self._write(conn, handle)
             self._fed(seqs)  # once committed: otherwise the next apply writes them
