@@ -6,6 +6,8 @@ import json
 import logging
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -201,6 +203,25 @@ def _feed_page(repo, records, conn) -> None:
     assert repo._parts.search.feed([batch.resource(r["id"]) for r in records], conn)
 
 
+def _first_of_two_pages(repo_factory):
+    """A repository on PostgreSQL whose first harvested page is stored and fed; both pages' records."""
+    repo = repo_factory()
+    first, second = _records(3, word="quibble"), _records(3, start=10, word="wobble")
+    with repo.store.transaction() as conn:
+        _feed_page(repo, first, conn)
+    return repo, first, second
+
+
+@contextmanager
+def _next_page(repo, records) -> Iterator[None]:
+    """The next page stored and fed, its transaction held open through the block, once the
+    index has done with the rows of the pages before (written apart or left to the catch-up)."""
+    with repo.store.transaction() as conn:
+        _feed_page(repo, records, conn)
+        repo._parts.search.settle()
+        yield
+
+
 def _rows_committed(repo, ids: list[str]) -> int:
     """How many of these documents another connection sees in the PostgreSQL search table."""
     from sqlalchemy import text
@@ -211,14 +232,9 @@ def _rows_committed(repo, ids: list[str]) -> int:
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_the_rows_of_a_committed_page_are_written_while_the_next_page_is_stored(repo_factory):
-    repo = repo_factory()
-    first, second = _records(3, word="quibble"), _records(3, start=10, word="wobble")
-    with repo.store.transaction() as conn:
-        _feed_page(repo, first, conn)
+    repo, first, second = _first_of_two_pages(repo_factory)
     assert _rows_committed(repo, [r["id"] for r in first]) == 0  # still being built
-    with repo.store.transaction() as conn:
-        _feed_page(repo, second, conn)
-        repo._parts.search.settle()
+    with _next_page(repo, second):
         # Written and committed in a transaction of their own, while this page's is still open.
         assert _rows_committed(repo, [r["id"] for r in first]) == 3
     repo._parts.search.catch_up(wait=True)
@@ -232,15 +248,11 @@ def test_the_rows_of_a_committed_page_are_written_while_the_next_page_is_stored(
 def test_rows_another_writer_keeps_out_of_the_index_are_indexed_from_the_store(repo_factory):
     from oerrepo.store import postgres_search as sql
 
-    repo = repo_factory()
-    first, second = _records(3, word="quibble"), _records(3, start=10, word="wobble")
-    with repo.store.transaction() as conn:
-        _feed_page(repo, first, conn)
+    repo, first, second = _first_of_two_pages(repo_factory)
     with repo.store.engine.connect() as holder, holder.begin():
         assert sql.begin_apply(holder, True) is not None  # another writer applying, say
-        with repo.store.transaction() as conn:
-            _feed_page(repo, second, conn)
-            repo._parts.search.settle()
+        with _next_page(repo, second):
+            pass
         assert _rows_committed(repo, [r["id"] for r in first]) == 0
     repo._parts.search.catch_up(wait=True)
     assert _rows_committed(repo, [r["id"] for r in first + second]) == 6
@@ -257,9 +269,8 @@ def test_rows_of_a_page_another_process_indexed_since_never_write_over_its_later
     changed = dict(first[0], name={"en": "Pond dipping"}, description={"en": "Nets and trays."})
     other.update(first[0]["id"], changed)
     other._parts.search.catch_up(wait=True)
-    with repo.store.transaction() as conn:
-        _feed_page(repo, _records(3, start=10, word="wobble"), conn)
-        repo._parts.search.settle()
+    with _next_page(repo, _records(3, start=10, word="wobble")):
+        pass
     repo._parts.search.catch_up(wait=True)
     for r in (repo, other):
         assert [h.id for h in r.search("pond dipping").hits] == [first[0]["id"]]
