@@ -449,6 +449,22 @@ def test_the_writer_checks_itself_against_whoosh_and_says_what_to_install(monkey
         whoosh_writer.self_check.__wrapped__()
 
 
+def test_the_writer_checks_the_multi_process_parts_it_replaces(monkeypatch):
+    from whoosh import multiproc
+
+    from oerrepo.errors import SearchError
+    from oerrepo.index import whoosh_writer
+
+    # A Whoosh release whose multi-process writer sends each document to its sub-processes
+    # at once, without the buffer our job files replace.
+    def sent_at_once(self, **fields):
+        self.jobqueue.put(fields)
+
+    monkeypatch.setattr(multiproc.MpWriter, "add_document", sent_at_once)
+    with pytest.raises(SearchError, match="no longer hands its document buffer to _enqueue.*whoosh-reloaded"):
+        whoosh_writer.self_check.__wrapped__()
+
+
 def _fields_failing_on_the_700th(doc):
     if doc["id"] == "700":
         raise ValueError("a document its analysis cannot read")

@@ -870,8 +870,8 @@ def self_check() -> None:
 
     The writer above relies on parts of Whoosh a release may change (the segment writer's
     per-document writer and state, the posting pool's run files, the length column, the
-    postings writer's block buffer): a Whoosh that differs fails loudly here instead of
-    writing an index that reads wrong.
+    postings writer's block buffer, the multi-process writer's document buffer): a Whoosh
+    that differs fails loudly here instead of writing an index that reads wrong.
     """
     import shutil
     import tempfile
@@ -880,6 +880,12 @@ def self_check() -> None:
     from whoosh.analysis import RegexTokenizer
 
     from ..errors import SearchError
+
+    # MpWriter._enqueue replaces Whoosh's job files (read back by _SubWriterTask._process_file):
+    # Whoosh's add_document must still buffer the documents and hand the buffer to _enqueue.
+    buffered = multiproc.MpWriter.add_document.__code__.co_names
+    if "_enqueue" not in buffered or "docbuffer" not in buffered:
+        raise _unfollowed_whoosh("its multi-process writer no longer hands its document buffer to _enqueue")
 
     def schema(fast: bool):
         date = fields.NUMERIC(int, bits=32, sortable=True, signed=True)
