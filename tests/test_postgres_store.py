@@ -278,6 +278,8 @@ def test_a_connection_back_in_the_pool_a_moment_ago_is_used_without_a_round_trip
     dialect = store.engine.dialect
     real_ping = dialect.do_ping
     monkeypatch.setattr(dialect, "do_ping", lambda dbapi_connection: pings.append(1) or real_ping(dbapi_connection))
+    # Back in the pool a moment ago, however slow this machine: "a moment" is an hour here.
+    monkeypatch.setattr(postgres, "PING_IDLE_AFTER", 3600.0)
     first = _backend_pid(store)
     for _ in range(5):  # a harvest's transactions, one page after another
         with store.transaction():
