@@ -14,6 +14,7 @@ import pytest
 from whoosh import index as windex
 
 from oerrepo import ImportFailed, Repository
+from oerrepo.index.schema import read_hit
 from oerrepo.index.whoosh_backend import SEQ_FILE
 
 N = 2_600  # three chunks of the import: two full ones handed to the index while storing
@@ -42,7 +43,9 @@ def _index_state(data: Path) -> tuple[int, int, list[str]]:
     ix = windex.open_dir(str(data / "index"))
     try:
         with ix.searcher() as searcher:
-            ids = [fields["id"] for fields in searcher.all_stored_fields()]
+            reader = searcher.reader()
+            column = reader.column_reader("hit", translate=False) if reader.doc_count_all() else None
+            ids = [read_hit(column[docnum])["id"] for docnum in reader.all_doc_ids()]  # the live documents
     finally:
         ix.close()
     seq = json.loads((data / "index" / SEQ_FILE).read_text(encoding="utf-8"))["seq"]

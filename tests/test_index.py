@@ -369,6 +369,44 @@ def test_reindex_rebuilds_a_deleted_or_damaged_index(tmp_path):
         assert ids(repo.search("volcano")) == ["x1"]
 
 
+
+def test_an_index_showing_its_hits_from_whooshs_stored_fields_is_rebuilt_with_the_hit_column(tmp_path):
+    import json
+    import shutil
+
+    from whoosh import fields
+    from whoosh import index as windex
+
+    from oerrepo.index.schema import SCHEMA_VERSION, WHOOSH_VERSION, build_schema
+    from oerrepo.index.whoosh_backend import SEQ_FILE
+
+    with Repository(tmp_path / "d") as repo:
+        repo.add(record("x1", "en", "Volcano model", "Baking soda eruption."))
+        last = repo.store.last_seq()
+    # The layout before the hit column: what a search shows in Whoosh's stored fields, the
+    # state naming the analysis only. Its document has no terms: only a rebuild finds it.
+    folder = tmp_path / "d" / "index"
+    shutil.rmtree(folder)
+    folder.mkdir()
+    schema = build_schema()
+    schema.remove("hit")
+    schema.remove("id")
+    schema.add("id", fields.ID(stored=True, unique=True))
+    schema.add("name", fields.STORED())
+    ix = windex.create_in(str(folder), schema)
+    writer = ix.writer()
+    writer.add_document(id="x1", name="Volcano model")
+    writer.commit()
+    ix.close()
+    (folder / SEQ_FILE).write_text(json.dumps({"seq": last, "schema": SCHEMA_VERSION}), encoding="utf-8")
+    with Repository(tmp_path / "d") as repo:  # rebuilt on open
+        found = repo.search("volcano")
+        assert [(h.id, h.name, h.license, h.languages) for h in found.hits] == [
+            ("x1", "Volcano model", "https://creativecommons.org/licenses/by/4.0/", ["en"])
+        ]
+        assert "Baking soda eruption." in found.hits[0].snippet
+    assert json.loads((folder / SEQ_FILE).read_text(encoding="utf-8"))["schema"] == WHOOSH_VERSION
+
 _WRITER = textwrap.dedent(
     """
     import os, sys, signal

@@ -5,6 +5,7 @@ from __future__ import annotations
 from whoosh import index as windex
 
 from oerrepo.index.backend import IndexDocument, IndexEntry
+from oerrepo.index.schema import read_hit
 from oerrepo.index.whoosh_backend import WhooshBackend
 
 
@@ -17,8 +18,11 @@ def _state(path) -> dict[str, list[str]]:
     ix = windex.open_dir(str(path))
     out: dict[str, list[str]] = {}
     with ix.searcher() as searcher:
-        for fields in searcher.all_stored_fields():
-            out.setdefault(fields["id"], []).append(fields["name"])
+        reader = searcher.reader()
+        column = reader.column_reader("hit", translate=False) if reader.doc_count_all() else None
+        for docnum in reader.all_doc_ids():  # the live documents
+            hit = read_hit(column[docnum])
+            out.setdefault(hit["id"], []).append(hit["name"])
     ix.close()
     return out
 

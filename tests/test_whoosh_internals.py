@@ -13,7 +13,7 @@ from oerrepo.index.backend import IndexDocument
 from oerrepo.index.docsets import DocSets, TextPhrase, ids_of
 from oerrepo.index.phrases import column_value, holders, pattern
 from oerrepo.index.ranking import score_matches
-from oerrepo.index.schema import build_schema, whoosh_fields
+from oerrepo.index.schema import build_schema, read_hit, whoosh_fields
 from oerrepo.index.whoosh_internals import length_bytes, posting_blocks, self_check
 
 
@@ -128,7 +128,8 @@ def test_phrases_are_found_as_the_texts_hold_them(index, monkeypatch, read_all, 
     with index.searcher() as searcher:
         sets = DocSets(searcher, {})
         found = sets.query(TextPhrase(child, field, tuple(words)))
-        assert {searcher.stored_fields(d)["id"] for d in ids_of(found)} == want
+        column = searcher.reader().column_reader("hit", translate=False)
+        assert {read_hit(column[d])["id"] for d in ids_of(found)} == want
 
 
 def test_a_phrase_never_spans_two_fields_texts_or_documents():

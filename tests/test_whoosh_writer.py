@@ -14,7 +14,7 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.system import pack_uint
 
 from oerrepo.index.document import document_for
-from oerrepo.index.schema import build_schema, whoosh_fields
+from oerrepo.index.schema import build_schema, read_hit, whoosh_fields
 from oerrepo.index.whoosh_writer import (
     CODEC,
     FIELDS_OF,
@@ -106,21 +106,23 @@ def _postings_files(ix) -> dict[str, bytes]:
 def _contents(ix):
     with ix.searcher() as searcher:
         reader = searcher.reader()
+        column = reader.column_reader("hit", translate=False)
+        hits = {d: read_hit(column[d]) for d in reader.all_doc_ids()}  # what a search shows of each
         terms = {}
         for fieldname, text in reader.all_terms():
             postings = reader.postings(fieldname, text)
             found = []  # in the order the postings are stored: by document number
             while postings.is_active():
-                found.append((searcher.stored_fields(postings.id())["id"], postings.weight(), postings.value()))
+                found.append((hits[postings.id()]["id"], postings.weight(), postings.value()))
                 postings.next()
             terms[(fieldname, text)] = found
         lengths = {
-            (searcher.stored_fields(d)["id"], f): reader.doc_field_length(d, f)
+            (hits[d]["id"], f): reader.doc_field_length(d, f)
             for d in reader.all_doc_ids() for f in ("title", "description", "stems", "keywords", "topics")
         }
-        stored = {fields["id"]: fields for fields in searcher.all_stored_fields()}
+        stored = {hit["id"]: hit for hit in hits.values()}
         sort_keys = {
-            (searcher.stored_fields(d)["id"], f): searcher.reader().column_reader(f)[d]
+            (hits[d]["id"], f): searcher.reader().column_reader(f)[d]
             for d in reader.all_doc_ids() for f in ("date", "sortname")
         }
     return terms, lengths, stored, sort_keys

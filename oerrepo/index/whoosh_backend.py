@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from .docsets import BitmapFilter, DocSets, bitmap_of, ids_of, segment_id
 from .fed import FedChanges
 from .query import COMMON, exact_title, parse, plan
 from .ranking import score_parts
-from .schema import SCHEMA_VERSION, build_schema, whoosh_fields
+from .schema import SCHEMA_VERSION, WHOOSH_VERSION, build_schema, read_hit, whoosh_fields
 from .snippets import snippet
 from .whoosh_internals import self_check
 from .whoosh_query import WhooshLexicon, compile_tree, coordination_groups, iter_terms
@@ -112,6 +113,7 @@ class WhooshBackend:
         self._searcher = None
         self._cache_key: object = None
         self._sets: DocSets | None = None
+        self._hits: _HitColumn | None = None
         self._segment_sets: dict = {}  # segment id -> its term bitmaps (see DocSets)
         self._segment_extras: dict = {}  # (what, order, segment id) -> sort keys of a segment
         self._sort_keys: dict[str, list] = {}
@@ -137,7 +139,7 @@ class WhooshBackend:
         # Atomic: a reader sees the old file or the new one, never half of one.
         tmp = self.path / f".{SEQ_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"seq": seq, "schema": SCHEMA_VERSION}, f)
+            json.dump({"seq": seq, "schema": WHOOSH_VERSION}, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self._seq_path())
@@ -155,7 +157,7 @@ class WhooshBackend:
     def needs_rebuild(self) -> bool:
         """True when the index is missing, unreadable or of an older schema."""
         state = self._read_state()
-        if state.get("schema") != SCHEMA_VERSION:
+        if state.get("schema") != WHOOSH_VERSION:
             return True
         if self._ix is not None:
             # Opened and read once already: a table of contents still there will do
@@ -398,7 +400,7 @@ class WhooshBackend:
             ix = windex.create_in(str(tmp), build_schema())
             count = _write_all(open_writer(ix, **REBUILD_SETTINGS), documents, progress)
             ix.close()
-            (tmp / SEQ_FILE).write_text(json.dumps({"seq": last_seq, "schema": SCHEMA_VERSION}), encoding="utf-8")
+            (tmp / SEQ_FILE).write_text(json.dumps({"seq": last_seq, "schema": WHOOSH_VERSION}), encoding="utf-8")
             self.close()
             old = self.path.with_name(f"{self.path.name}.old-{os.getpid()}")
             if self.path.exists():
@@ -428,6 +430,7 @@ class WhooshBackend:
             # Term bitmaps and sort keys are kept per segment: after an incremental
             # commit only the new segment is read.
             self._sets = DocSets(self._searcher, self._segment_sets)
+            self._hits = _HitColumn(self._searcher)
             current = set(self._sets.segment_ids)
             for stale in [k for k in self._lengths if k[0] not in current]:
                 del self._lengths[stale]
@@ -442,6 +445,7 @@ class WhooshBackend:
         self._searcher = None
         self._cache_key = None
         self._sets = None
+        self._hits = None
 
     @staticmethod
     def _filter_bits(docsets: DocSets, prop: str, values: list[str]) -> int:
@@ -456,16 +460,17 @@ class WhooshBackend:
         return out
 
     def _snapshot(self):
-        """The current searcher with its bitmaps and lexicon cache (one lock held only this long)."""
+        """The current searcher with its bitmaps, hit column and lexicon cache (one lock held
+        only this long)."""
         with self._lock:
             searcher = self._current_searcher()
-            return searcher, self._sets, self._lexicon_cache
+            return searcher, self._sets, self._hits, self._lexicon_cache
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a query with filters, facets, sorting and paging."""
         check_page(request)
         # Searches run side by side: only taking the current searcher is serialised.
-        searcher, sets, lexicon_cache = self._snapshot()
+        searcher, sets, hit_column, lexicon_cache = self._snapshot()
         parsed = parse(request.query)
         planned = plan(parsed, WhooshLexicon(searcher, sets, lexicon_cache), language=request.language)
         try:
@@ -502,7 +507,7 @@ class WhooshBackend:
                 facets[prop] = dict(sorted(((v, n) for v, n in counts if n), key=lambda kv: (-kv[1], kv[0])))
 
         total = matched.bit_count()
-        hits = self._page(searcher, sets, planned, q, matched, total, request=request)
+        hits = self._page(searcher, sets, hit_column, planned, q, matched, total, request=request)
         return SearchResult(
             total=total,
             hits=hits,
@@ -681,7 +686,8 @@ class WhooshBackend:
             best = heapq.nsmallest(limit, best + [(d, value) for d in docs], key=rank)
         return best
 
-    def _page(self, searcher, sets, planned, q, matched: int, total: int, *, request: SearchRequest) -> list[Hit]:
+    def _page(self, searcher, sets, hit_column: _HitColumn, planned, q, matched: int, total: int, *,
+              request: SearchRequest) -> list[Hit]:
         start = (request.page - 1) * request.page_size
         if start >= total:
             return []
@@ -705,20 +711,20 @@ class WhooshBackend:
             words = {text for fieldname, text in iter_terms(q) if fieldname == "description"}
         hits = []
         for docnum, score in page:
-            stored = searcher.stored_fields(docnum)
-            description = stored.get("description_text") or ""
+            stored = hit_column.of(docnum)
+            description = stored["description"]
             marked = snippet(description, words) if words and description else ""
             if not marked:
                 marked = _escape(_first_words(description, 200))
             hits.append(
                 Hit(
                     id=stored["id"],
-                    name=stored.get("name") or stored["id"],
+                    name=stored["name"] or stored["id"],
                     score=float(score),
                     snippet=marked,
-                    license=stored.get("license_value"),
-                    languages=list(stored.get("languages") or []),
-                    date=stored.get("date_text") or "",
+                    license=stored["license"],
+                    languages=stored["languages"],
+                    date=stored["date"],
                 )
             )
         return hits
@@ -777,3 +783,22 @@ def _write_all(writer, documents, progress, **commit_options) -> int:
         writer.cancel()
         raise
     return count
+
+
+class _HitColumn:
+    """What a search shows of each record found, read from the ``hit`` column of one searcher's
+    segments (see :func:`.schema.read_hit`). Each segment's column reader is made once: making
+    one reads the offsets of all its values."""
+
+    def __init__(self, searcher):
+        self._leaves = searcher.reader().leaf_readers()
+        self._offsets = [offset for _, offset in self._leaves]
+        self._columns: dict[int, object] = {}
+
+    def of(self, docnum: int) -> dict:
+        """The hit of the document ``docnum`` of the searcher."""
+        i = bisect_right(self._offsets, docnum) - 1
+        column = self._columns.get(i)
+        if column is None:  # two searches may both make it: the same reader either way
+            column = self._columns[i] = self._leaves[i][0].column_reader("hit", translate=False)
+        return read_hit(column[docnum - self._offsets[i]])
