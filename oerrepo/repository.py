@@ -45,9 +45,9 @@ Progress = Callable[[int], None]
 
 @contextmanager
 def _settled(search: Any) -> Iterator[None]:
-    """Within a feeding transaction: what the index writes aside into it (see
-    :meth:`~oerrepo.index.api.SearchService.feed`) has ended before the transaction ends,
-    by commit or by rollback."""
+    """Within a feeding transaction: what the index writes for it (see
+    :meth:`~oerrepo.index.api.SearchService.feed`) has not failed when the transaction
+    commits, and is waited for when it rolls back."""
     try:
         yield
     except BaseException:
@@ -588,7 +588,7 @@ class Repository:
                 def store_chunk() -> None:
                     nonlocal feeding
                     if feeding:
-                        search.settle()  # the rows of the chunk before, written while this one was read
+                        search.settle()  # what stopped the rows of the chunks before, if anything did
                     first_new = len(report.added)
                     batch.load(data["id"] for _, data in chunk)
                     for where, data in chunk:

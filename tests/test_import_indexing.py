@@ -195,6 +195,63 @@ def test_a_failed_import_on_postgresql_leaves_no_row_behind(tmp_path, repo_facto
         assert [h.id for h in r.search("survey 2450").hits][:1] == ["kit-02450"]
 
 
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_imports_search_rows_are_written_as_it_stores_and_seen_only_once_its_records_are(tmp_path, repo_factory):
+    from sqlalchemy import text
+
+    repo = repo_factory()
+    ids = [r["id"] for r in _records(N)]
+    read: list[int] = []
+    seen: list[tuple[int, int]] = []
+
+    def watch(step: int) -> None:
+        read.append(step)
+        if len(read) != N:
+            return
+        # The last record read: two chunks stored and their rows handed on. Another
+        # connection sees neither the records nor their rows, which the index writes in a
+        # transaction of its own beside the import's: two transactions open.
+        with repo.store.reading() as conn:
+            open_ = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND xact_start IS NOT NULL AND pid <> pg_backend_pid()")).scalar()
+        seen.append((_rows_committed(repo, ids), open_))
+
+    seen_before = repo_factory()
+    repo.import_records(_write(tmp_path / "kits.json", _records(N)), progress=watch)
+    assert seen == [(0, 2)]
+    assert _rows_committed(repo, ids) == N
+    for r in (repo, seen_before):
+        assert r.search("zorblats").total == N
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_imports_rows_lost_after_its_records_committed_are_indexed_from_the_store(
+    tmp_path, repo_factory, monkeypatch, caplog
+):
+    from sqlalchemy import text
+
+    from oerrepo.index import postgres
+
+    repo = repo_factory()
+    commit = postgres._Beside.commit
+
+    def terminated_first(self, fed):
+        # The server ends the rows' connection between the two commits (a restart, an admin).
+        with repo.store.reading() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"))
+        commit(self, fed)
+
+    monkeypatch.setattr(postgres._Beside, "commit", terminated_first)
+    with caplog.at_level(logging.WARNING, logger="oerrepo.index"):
+        report = repo.import_records(_write(tmp_path / "kits.json", _records(N)))
+    assert len(report.added) == N
+    assert any("indexed from the store now" in m for m in caplog.messages)
+    other = repo_factory()  # another process's view of the index
+    for r in (repo, other):
+        assert r.search("zorblats").total == N
+        assert [h.id for h in r.search("survey 2599").hits][:1] == ["kit-02599"]
+
 def _feed_page(repo, records, conn) -> None:
     """What a harvest does with a page: its records stored and fed to the index in one transaction."""
     from oerrepo.store.bulk import ResourceBatch

@@ -303,9 +303,9 @@ class SearchService:
         everything by then (otherwise the next feeding transaction or the catch-up writes the
         rest). Several transactions one after the other may feed the same writer (a harvest's
         pages), from one thread until the catch-up that commits them: another thread's records
-        are refused meanwhile. With ``aside`` the index may go on writing into ``conn`` after
-        returning (PostgreSQL: while the caller reads its next records): call :meth:`settle`
-        before using ``conn`` again, and before the transaction ends either way."""
+        are refused meanwhile. With ``aside`` (one long transaction: an import) the index may
+        write them beside ``conn`` (PostgreSQL: in a transaction of its own, committed by the
+        catch-up after ``conn`` has); :meth:`settle` raises what stopped that, if anything did."""
         from .document import document_for
 
         me = threading.get_ident()
@@ -317,8 +317,8 @@ class SearchService:
         return True
 
     def settle(self, *, quiet: bool = False) -> None:
-        """Wait until :meth:`feed` no longer writes into the feeding transaction (``quiet``: it
-        is failing, only wait)."""
+        """Wait until :meth:`feed` no longer writes rows of transactions before, and raise what
+        stopped the rows of this one, if anything did (``quiet``: it is failing, only wait)."""
         self.backend().settle(quiet=quiet)
 
     def finish_feed(self) -> None:

@@ -177,12 +177,13 @@ class SearchBackend(Protocol):
         the :meth:`apply` after that transaction commits (Whoosh), or into that transaction
         itself (PostgreSQL). That apply skips the entries :meth:`was_fed` names. False when
         the backend takes none (it then indexes them from the store as usual). With ``aside``
-        the backend may go on writing into ``conn`` after returning: the caller calls
-        :meth:`settle` before it uses ``conn`` again, or lets it end."""
+        (one long transaction) the backend may write them beside ``conn`` instead, in a
+        transaction of its own that it commits with the :meth:`apply` after ``conn`` has
+        committed; :meth:`settle` raises what stopped it."""
 
     def settle(self, *, quiet: bool = False) -> None:
-        """Wait for what :meth:`feed` writes aside into its transaction; raise what stopped it
-        (``quiet``: the transaction is failing anyway, only wait)."""
+        """Wait for what :meth:`feed` still writes of transactions before; raise what stopped
+        the writing (``quiet``: the transaction is failing anyway, only wait)."""
 
     def finish_feed(self) -> None:
         """Write what :meth:`feed` still holds, before the feeding transaction commits."""

@@ -62,6 +62,12 @@ class FedChanges:
         i = bisect_right(self._starts, seq + 1) - 1
         return self._ends[i] if i >= 0 and seq < self._ends[i] else seq
 
+    def update(self, other: FedChanges) -> None:
+        """Take every seq ``other`` holds."""
+        for start, end in zip(other._starts, other._ends):
+            for seq in range(start, end + 1):
+                self.add(seq)
+
     def __len__(self) -> int:
         return self._count
 

@@ -25,6 +25,7 @@ changes at once.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -62,31 +63,141 @@ def _marked(kind: str, token: str) -> str:
     return _MARKS[kind] + token
 
 
+class _Beside:
+    """The search rows of one long write transaction (an import), written as they are built
+    in a transaction of the index's own on a second connection, which commits once the
+    store's transaction has: the database writes the rows on one backend while the import
+    stores its records on the other, where it wrote both, one after the other, on one.
+
+    Committed first, the rows would name records that are not stored (and stay so, were the
+    store's transaction to roll back); so :meth:`commit` is for after that commit only, and
+    :meth:`rollback` for when it failed. Rows that could not be built or written before then
+    fail the store's transaction (:meth:`check`), as they did when it wrote them itself; rows
+    that could not be committed after it are left out (logged): their records are indexed
+    from the store by the catch-up, as any change is."""
+
+    def __init__(self, store: Store):
+        self._conn = store.engine.connect()
+        self._transaction = self._conn.begin()
+        self._queue: queue.Queue = queue.Queue(maxsize=1)  # rows built while a batch is written, no more
+        self._written = FedChanges()
+        self._failure: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        try:
+            self.started = sql.begin_apply(self._conn, False) is not None  # not while another writer applies
+        except BaseException:
+            self._end()
+            raise
+        if not self.started:
+            self._end()
+            return
+        self._thread = threading.Thread(target=self._run, name="oerrepo-search-rows", daemon=True)
+        self._thread.start()
+
+    def put(self, handle: list[Future], seqs: list[int]) -> None:
+        """Write these rows (being built) after those put before; waits while a batch waits
+        already. Raises what stopped the writing of rows put before."""
+        self.check()
+        self._put((handle, seqs))
+
+    def check(self) -> None:
+        """Raise what stopped the writing (the rows could not be built or written): the store's
+        transaction fails with it, as it did when it wrote them itself."""
+        if self._failure is not None:
+            raise self._failure
+
+    def drain(self) -> None:
+        """Wait until every row put is written (in the transaction, not committed); raise what
+        stopped it."""
+        written = threading.Event()
+        self._put((written, []))
+        while self._thread is not None and self._thread.is_alive() and not written.wait(waiting.SLICE):
+            pass
+        self.check()
+
+    def _put(self, item: tuple) -> None:
+        while True:
+            try:
+                self._queue.put(item, timeout=waiting.SLICE)  # a timeout, for Ctrl-C
+                return
+            except queue.Full:
+                if self._thread is None or not self._thread.is_alive():
+                    return
+
+    def commit(self, fed: FedChanges) -> None:
+        """The store's transaction has committed: commit the rows, and count their changes as
+        fed. Rows that could not be written or committed are left to the catch-up (logged)."""
+        failure = self._stop()
+        if failure is None:
+            try:
+                self._transaction.commit()
+            except Exception as exc:  # noqa: BLE001 - nothing is lost: the catch-up indexes these records
+                failure = exc
+            else:
+                fed.update(self._written)
+        if failure is not None:
+            log.warning("the search rows of the records just stored were not committed (%s); "
+                        "they are indexed from the store now", failure)
+        self._end()
+
+    def rollback(self) -> None:
+        """The store's transaction rolled back: so do the rows."""
+        self._stop()
+        self._end()
+
+    def _stop(self) -> BaseException | None:
+        if self._thread is not None:
+            self._put((None, []))  # the end of the rows
+            waiting.join(self._thread)
+            self._thread = None
+        return self._failure
+
+    def _end(self) -> None:
+        """Close the connection: a transaction still open rolls back (nothing to do on a broken one)."""
+        try:
+            self._conn.close()
+        except Exception as exc:  # noqa: BLE001 - the server ended it: nothing of it is kept
+            log.debug("closing the search rows' connection: %s", exc)
+
+    def _run(self) -> None:
+        while True:
+            handle, seqs = self._queue.get()
+            if handle is None:
+                return
+            if isinstance(handle, threading.Event):  # drain(): all before it is written
+                handle.set()
+                continue
+            if self._failure is not None:
+                continue  # the transaction failed: only emptying the queue, for put() not to wait
+            try:
+                _Feeding.write(self._conn, handle)
+                for seq in seqs:
+                    self._written.add(seq)
+            except BaseException as exc:  # noqa: BLE001 - raised in the store's thread by check()
+                self._failure = exc
+
+
 class _Feeding:
     """Rows fed in one write transaction after another (see :meth:`PostgresBackend.feed`)."""
 
-    def __init__(self, conn: Connection, workers: RowWorkers):
-        self.conn, self.workers = conn, workers
+    def __init__(self, conn: Connection, workers: RowWorkers, beside: _Beside | None = None):
+        self.conn, self.workers, self.beside = conn, workers, beside
         self.pending: tuple[list[Future], list[int]] | None = None  # rows being built and their changes
         self.fed = FedChanges()  # the changes whose rows were written
-        self._writing: threading.Thread | None = None  # writing rows aside (see write_pending)
-        self._failure: BaseException | None = None
+        self._writing: threading.Thread | None = None  # writing rows apart (see write_committed)
 
-    def write_pending(self, *, aside: bool = False) -> None:
-        """Write the rows built so far in the transaction; ``aside``: in a thread, while the
-        caller goes on with work that does not use the connection (it calls :meth:`settle`
-        before it does). The database then updates its indexes as the caller reads on."""
+    def write_pending(self) -> None:
+        """Write the rows built so far: into the transaction, or hand them to the transaction
+        beside it (see :class:`_Beside`)."""
         self.settle()
         if self.pending is None:
             return
         (handle, seqs), self.pending = self.pending, None
-        if not aside:
-            self._write(self.conn, handle)
-            self._fed(seqs)
+        if self.beside is not None:
+            self.beside.put(handle, seqs)
             return
-        self._writing = threading.Thread(target=self._write_aside, args=(handle, seqs), name="oerrepo-search-rows",
-                                         daemon=True)
-        self._writing.start()
+        self.write(self.conn, handle)
+        self._fed(seqs)
 
     def write_committed(self, store: Store) -> None:
         """Write the rows built so far, of a transaction that has committed, in a transaction of
@@ -103,30 +214,35 @@ class _Feeding:
         self._writing.start()
 
     def settle(self) -> None:
-        """Wait for the rows being written aside; raise what stopped them."""
+        """Wait for the rows being written apart."""
         if self._writing is not None:
             waiting.join(self._writing)
             self._writing = None
-        if self._failure is not None:
-            failure, self._failure = self._failure, None
-            raise failure
+
+    def commit_beside(self) -> None:
+        """The feeding transaction has committed: so do the rows written beside it."""
+        if self.beside is not None:
+            self.write_pending()  # the last rows, built while the store committed
+            beside, self.beside = self.beside, None
+            beside.commit(self.fed)
+
+    def close(self) -> None:
+        """The feeding ends without a commit of its rows (rolled back, or committed by commit_beside)."""
+        self.settle()
+        beside, self.beside = self.beside, None
+        if beside is not None:
+            beside.rollback()
+        self.workers.close()
 
     def _fed(self, seqs: list[int]) -> None:
         for seq in seqs:
             self.fed.add(seq)
 
     @staticmethod
-    def _write(conn: Connection, handle: list[Future]) -> None:
+    def write(conn: Connection, handle: list[Future]) -> None:
         rows = RowWorkers.rows(handle)
         for start in range(0, len(rows), _BATCH):
             sql.put_documents(conn, rows[start : start + _BATCH])
-
-    def _write_aside(self, handle: list[Future], seqs: list[int]) -> None:
-        try:
-            self._write(self.conn, handle)
-            self._fed(seqs)
-        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by settle()
-            self._failure = exc
 
     def _write_apart(self, store: Store, handle: list[Future], seqs: list[int]) -> None:
         try:
@@ -139,7 +255,7 @@ class _Feeding:
                     # Another process applied these changes from the store, and perhaps later
                     # ones to the same records: these rows would write over them.
                     return
-                self._write(conn, handle)
+                self.write(conn, handle)
             self._fed(seqs)  # once committed: otherwise the next apply writes them
         except Exception as exc:  # noqa: BLE001 - nothing is lost: the next apply indexes these records
             log.warning("the search rows of %d harvested records were not written (%s); "
@@ -272,6 +388,9 @@ class PostgresBackend:
         self._ensure()
         if self._feeding is not None:
             self._feeding.settle()  # rows written apart hold the index's lock until they commit
+            # The catch-up after the feeding transaction's commit (the feeder's thread, which
+            # alone calls it meanwhile, see SearchService.catch_up): its rows commit now.
+            self._feeding.commit_beside()
         with self.store.transaction() as conn:
             start = sql.begin_apply(conn, wait)
             if start is None:
@@ -328,8 +447,11 @@ class PostgresBackend:
         the records) or, when the transaction committed without it, by the next :meth:`apply`
         or, once the next feeding transaction starts, in a transaction of their own beside it
         (a harvest's pages: the rows of one are built while the next is fetched, and written
-        while it is stored). With ``aside``, the rows of the batch before are written by a
-        thread while the caller goes on; it calls :meth:`settle` before it uses ``conn`` again."""
+        while it is stored). With ``aside`` (one long transaction: an import) the rows go into
+        a transaction of the index's own instead, on a second connection, written by a thread
+        as they are built while the store goes on, and committed by the :meth:`apply` after
+        the store's transaction has committed (see :class:`_Beside`); ``conn`` never waits
+        for them."""
         if conn is None:
             return False
         feeding = self._feeding
@@ -340,10 +462,19 @@ class PostgresBackend:
             # forever for the caller's (it holds the store's write lock). Tables of this
             # version leave nothing to install; without them the catch-up after the commit
             # installs them and indexes the records.
-            if self.needs_rebuild() or sql.begin_apply(conn, False) is None:
+            if self.needs_rebuild():
                 return False
+            if aside:
+                beside = _Beside(self.store)
+                if not beside.started:
+                    return False
+                feeding = _Feeding(conn, RowWorkers(), beside)
+            elif sql.begin_apply(conn, False) is None:
+                return False
+            else:
+                feeding = _Feeding(conn, RowWorkers())
             self._installed = True
-            feeding = self._feeding = _Feeding(conn, RowWorkers())
+            self._feeding = feeding
         elif feeding.conn is not conn:
             # The transaction before committed (one rolled back ends the feeding, see discard):
             # its rows still being built are written beside this one, which writes no search
@@ -351,24 +482,30 @@ class PostgresBackend:
             feeding.write_committed(self.store)
             feeding.conn = conn
         else:
-            feeding.write_pending(aside=aside)
+            feeding.write_pending()
         docs = list(documents)
         feeding.pending = (feeding.workers.submit([doc for _, doc in docs]), [seq for seq, _ in docs])
         return True
 
     def settle(self, *, quiet: bool = False) -> None:
-        """Wait for the rows being written aside (see :meth:`feed`)."""
-        if self._feeding is not None:
-            try:
-                self._feeding.settle()
-            except Exception:
-                if not quiet:
-                    raise
+        """Wait for the rows of a committed transaction being written apart; raise what stopped
+        the rows written beside the feeding transaction, if anything did (``quiet``: nothing).
+        Rows are written into the feeding transaction itself only by the calls that feed it
+        (see :meth:`feed`): the caller may use it meanwhile."""
+        feeding = self._feeding
+        if feeding is not None:
+            feeding.settle()
+            if feeding.beside is not None and not quiet:
+                feeding.beside.check()
 
     def finish_feed(self) -> None:
-        """Write the rows still being analysed (before the feeding transaction commits)."""
-        if self._feeding is not None:
-            self._feeding.write_pending()
+        """Write the rows still being analysed (before the feeding transaction commits; rows
+        written beside it are all written then, to be committed after it)."""
+        feeding = self._feeding
+        if feeding is not None:
+            feeding.write_pending()
+            if feeding.beside is not None:
+                feeding.beside.drain()
 
     def feed_ending(self, seconds_left: float, records_left: int) -> bool:
         """Nothing to do: the rows :meth:`feed` writes are written with each transaction."""
@@ -388,11 +525,7 @@ class PostgresBackend:
         """Forget what :meth:`feed` wrote: its transaction rolled back, and the rows with it."""
         feeding, self._feeding = self._feeding, None
         if feeding is not None:
-            try:
-                feeding.settle()
-            except Exception:  # noqa: S110 - what failed there rolled back with the rest
-                pass
-            feeding.workers.close()
+            feeding.close()
 
     def rebuild(
         self, documents: Iterable[IndexDocument], last_seq: int, *, progress: Callable[[int], None] | None = None
