@@ -24,6 +24,7 @@ changes at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import re
@@ -221,10 +222,14 @@ class _Feeding:
 
     def commit_beside(self) -> None:
         """The feeding transaction has committed: so do the rows written beside it."""
-        if self.beside is not None:
-            self.write_pending()  # the last rows, built while the store committed
-            beside, self.beside = self.beside, None
-            beside.commit(self.fed)
+        beside, self.beside = self.beside, None
+        if beside is None:
+            return
+        if self.pending is not None:  # the last rows, built while the store committed
+            (handle, seqs), self.pending = self.pending, None
+            with contextlib.suppress(Exception):  # what stopped the rows: commit() says so and leaves them out
+                beside.put(handle, seqs)
+        beside.commit(self.fed)
 
     def close(self) -> None:
         """The feeding ends without a commit of its rows (rolled back, or committed by commit_beside)."""
@@ -468,7 +473,11 @@ class PostgresBackend:
                 beside = _Beside(self.store)
                 if not beside.started:
                     return False
-                feeding = _Feeding(conn, RowWorkers(), beside)
+                try:
+                    feeding = _Feeding(conn, RowWorkers(), beside)
+                except BaseException:
+                    beside.rollback()
+                    raise
             elif sql.begin_apply(conn, False) is None:
                 return False
             else:
