@@ -49,8 +49,8 @@ def run_in_terminal(*args: str, cwd: Path, timeout: float = 120, interrupt_at: s
                     interrupted: list[int] | None = None) -> tuple[int, str]:
     """Run ``oerrepo ARGS`` with stdin, stdout and stderr on a pseudo-terminal; (exit code, all output).
 
-    With ``interrupt_at``, Ctrl-C is typed once that text has been shown; the processes the
-    command had started by then are added to ``interrupted``."""
+    With ``interrupt_at``, Ctrl-C is typed once that text has been shown (and, given
+    ``interrupted``, once the command has started processes of its own, which are added to it)."""
     env = dict(os.environ, COLUMNS="100", LINES="30", TERM="xterm", PYTHONPATH=str(ROOT))
     pid, fd = pty.fork()
     if pid == 0:  # the child: its streams are the pty
@@ -77,6 +77,11 @@ def run_in_terminal(*args: str, cwd: Path, timeout: float = 120, interrupt_at: s
             chunks.append(data)
             if interrupt_at is not None and interrupt_at in b"".join(chunks).decode("utf-8", "replace"):
                 if interrupted is not None:
+                    # The helper processes the command starts may come a moment after the text:
+                    # Ctrl-C once they run (or after a few seconds without them: the test says so).
+                    waited = time.monotonic() + 5
+                    while not _descendants(pid) and time.monotonic() < waited:
+                        time.sleep(0.05)
                     interrupted.extend(_descendants(pid))
                 os.write(fd, b"\x03")  # Ctrl-C: the terminal signals its foreground processes
                 interrupt_at = None
