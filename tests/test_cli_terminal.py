@@ -63,9 +63,20 @@ def run_in_terminal(*args: str, cwd: Path, timeout: float = 120, interrupt_at: s
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
+    armed: float | None = None  # when the text was shown: Ctrl-C is due
     try:
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 1.0)
+            if armed is not None:
+                # The helper processes the command starts may come a moment after the text:
+                # Ctrl-C once they run (or a few seconds on without them: the test says so),
+                # reading the terminal meanwhile so that the command never waits to write.
+                helpers = _descendants(pid) if interrupted is not None else []
+                if helpers or interrupted is None or time.monotonic() > armed + 5:
+                    if interrupted is not None:
+                        interrupted.extend(helpers)
+                    os.write(fd, b"\x03")  # Ctrl-C: the terminal signals its foreground processes
+                    armed = None
+            ready, _, _ = select.select([fd], [], [], 0.05 if armed is not None else 1.0)
             if not ready:
                 continue
             try:
@@ -76,15 +87,7 @@ def run_in_terminal(*args: str, cwd: Path, timeout: float = 120, interrupt_at: s
                 break
             chunks.append(data)
             if interrupt_at is not None and interrupt_at in b"".join(chunks).decode("utf-8", "replace"):
-                if interrupted is not None:
-                    # The helper processes the command starts may come a moment after the text:
-                    # Ctrl-C once they run (or after a few seconds without them: the test says so).
-                    waited = time.monotonic() + 5
-                    while not _descendants(pid) and time.monotonic() < waited:
-                        time.sleep(0.05)
-                    interrupted.extend(_descendants(pid))
-                os.write(fd, b"\x03")  # Ctrl-C: the terminal signals its foreground processes
-                interrupt_at = None
+                armed, interrupt_at = time.monotonic(), None
         else:
             os.kill(pid, 9)
             pytest.fail(f"oerrepo {' '.join(args)} did not finish within {timeout} s")
