@@ -174,6 +174,18 @@ def test_a_script_importing_at_its_top_level_is_told_to_guard_it_instead_of_hang
     assert f"{N} added" in run.stdout
 
 
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_script_typed_into_python_is_told_its_row_workers_ended_not_shown_a_pool_traceback(tmp_path, data_dir):
+    # A script read from standard input: Python cannot start it again in the spawned
+    # processes that build the search rows, which end at once; the pool takes no more work.
+    run = subprocess.run([sys.executable, "-", str(data_dir), str(_write(tmp_path / "r.json", _records(N)))],
+                         input=NO_MAIN_GUARD, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "a process building the search rows ended unexpectedly" in run.stderr
+    assert "BrokenProcessPool" not in run.stderr.splitlines()[-1]  # the error the script gets is ours
+    assert Repository(data_dir).count() == 0  # rolled back whole
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_failed_import_on_postgresql_leaves_no_row_behind(tmp_path, repo_factory, caplog):
     repo = repo_factory()

@@ -133,7 +133,10 @@ class RowWorkers:
 
     def submit(self, docs: list[IndexDocument]) -> list[Future]:
         """Start building the rows of ``docs``; a handle for :meth:`rows`."""
-        return [self._pool.submit(_rows_of_chunk, docs[i : i + _CHUNK]) for i in range(0, len(docs), _CHUNK)]
+        try:
+            return [self._pool.submit(_rows_of_chunk, docs[i : i + _CHUNK]) for i in range(0, len(docs), _CHUNK)]
+        except BrokenProcessPool as exc:  # a worker ended before: the pool takes no more
+            raise _ended() from exc
 
     @staticmethod
     def rows(handle: list[Future]) -> list[sql.Row]:
@@ -141,12 +144,16 @@ class RowWorkers:
         try:
             return [row for chunk in handle for row in waiting.result(chunk)]
         except BrokenProcessPool as exc:
-            raise SearchError(
-                "a process building the search rows ended unexpectedly (killed, out of memory, or stopped as it "
-                "started: its own message, if it had one, is printed above); what this job wrote was rolled back "
-                "with it. Run it again; if it happens again, check that message or the system log for the reason"
-            ) from exc
+            raise _ended() from exc
 
     def close(self) -> None:
         """Stop the workers (what was submitted and not started is dropped)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ended() -> SearchError:
+    return SearchError(
+        "a process building the search rows ended unexpectedly (killed, out of memory, or stopped as it "
+        "started: its own message, if it had one, is printed above); what this job wrote was rolled back "
+        "with it. Run it again; if it happens again, check that message or the system log for the reason"
+    )
