@@ -407,6 +407,25 @@ def test_an_index_showing_its_hits_from_whooshs_stored_fields_is_rebuilt_with_th
         assert "Baking soda eruption." in found.hits[0].snippet
     assert json.loads((folder / SEQ_FILE).read_text(encoding="utf-8"))["schema"] == WHOOSH_VERSION
 
+
+def test_a_command_rebuilding_a_large_index_says_so_first_and_a_small_one_says_nothing(tmp_path):
+    import shutil
+
+    def search_after_losing_the_index(data, n: int) -> subprocess.CompletedProcess:
+        with Repository(data) as repo:
+            repo.import_records([record(f"v{i}", "en", f"Volcano model {i}", "Baking soda eruption.") for i in range(n)])
+        shutil.rmtree(data / "index")  # as after an upgrade whose index layout changed: rebuilt on open
+        return subprocess.run([sys.executable, "-m", "oerrepo", "--data", str(data), "search", "volcano"],
+                              capture_output=True, text=True, timeout=120)
+
+    large = search_after_losing_the_index(tmp_path / "large", 1_000)
+    assert large.returncode == 0, large.stderr
+    assert "rebuilding the search index" in large.stderr
+    assert "1000 resources found" in large.stdout
+    small = search_after_losing_the_index(tmp_path / "small", 3)
+    assert small.returncode == 0 and small.stderr == ""
+    assert "3 resources found" in small.stdout
+
 _WRITER = textwrap.dedent(
     """
     import os, sys, signal

@@ -265,6 +265,11 @@ class SearchService:
                 raise SearchUnavailable(
                     "the search index is being rebuilt (it was missing or outdated); search again in a moment"
                 )
+            if self.store.last_seq() >= _ANNOUNCED:
+                # The first command of a new version on a large catalogue waits for this: said,
+                # where a command shows no log lines of its own too (a warning reaches stderr).
+                log.warning("rebuilding the search index (it is missing, or was written by another version of "
+                            "oerrepo); on a large catalogue this takes a while, once")
             self.reindex()
             return
         if applied >= last and commit:
